@@ -1,0 +1,138 @@
+"""One tree of expected failures.
+
+Everything a peer, a client or a configuration file can get wrong raises a subclass of
+`SidechainError`. Each subclass is one rule; its message says what was expected and what was got,
+so a JSON-RPC error or a log line tells the user exactly what to fix. Anything that is not a
+`SidechainError` is a bug.
+
+`rpc_code` is the JSON-RPC error code the API answers with. Transaction rejections use -32000 with
+go-ethereum's wording, because wallets and libraries (ethers, web3.py, MetaMask) recognise those
+messages ("nonce too low", "insufficient funds", "replacement transaction underpriced").
+"""
+
+from __future__ import annotations
+
+
+class SidechainError(Exception):
+    """Root of every expected failure."""
+
+    rpc_code: int = -32000
+
+
+# --- transactions -------------------------------------------------------------------------------
+
+
+class InvalidTransaction(SidechainError):
+    """A transaction that can never be valid, or is not valid against the current state."""
+
+
+class MalformedTransaction(InvalidTransaction):
+    """The raw bytes are not a well-formed transaction (bad RLP, wrong field count or width)."""
+
+
+class UnsupportedTransactionType(InvalidTransaction):
+    """A typed transaction whose type byte is not 0x01 or 0x02."""
+
+
+class OversizedTransaction(InvalidTransaction):
+    """The encoded transaction is larger than the limit."""
+
+
+class WrongChainId(InvalidTransaction):
+    """Signed for another chain, or without EIP-155 replay protection."""
+
+
+class InvalidSignature(InvalidTransaction):
+    """The signature does not recover a sender, or its s value is in the upper half (EIP-2)."""
+
+
+class ContractCreationNotSupported(InvalidTransaction):
+    """A transaction without a recipient: the chain has no EVM to run init code."""
+
+
+class IntrinsicGasTooLow(InvalidTransaction):
+    """The gas limit does not cover 21,000 plus the calldata cost."""
+
+
+class GasLimitExceeded(InvalidTransaction):
+    """The transaction's gas limit is above the block gas limit."""
+
+
+class TipAboveFeeCap(InvalidTransaction):
+    """maxPriorityFeePerGas is higher than maxFeePerGas."""
+
+
+class FeeCapTooLow(InvalidTransaction):
+    """maxFeePerGas (or gasPrice) is below the current base fee."""
+
+
+class NonceTooLow(InvalidTransaction):
+    """The nonce was already used by this sender."""
+
+
+class NonceTooHigh(InvalidTransaction):
+    """Inside a block: the nonce is not the sender's next nonce."""
+
+
+class InsufficientFunds(InvalidTransaction):
+    """The sender's balance does not cover gas * maxFeePerGas + value."""
+
+
+# --- mempool ------------------------------------------------------------------------------------
+
+
+class MempoolError(SidechainError):
+    """The pool refused a transaction that is valid in itself."""
+
+
+class AlreadyKnown(MempoolError):
+    """The same transaction is already in the pool."""
+
+
+class ReplacementUnderpriced(MempoolError):
+    """A replacement must raise both fee fields by at least the replacement bump (10%)."""
+
+
+class TxPoolOverflow(MempoolError):
+    """The pool, or this sender's share of it, is full and the transaction does not outbid."""
+
+
+class Underpriced(MempoolError):
+    """The tip is below the pool's minimum."""
+
+
+# --- blocks and chain ---------------------------------------------------------------------------
+
+
+class InvalidBlock(SidechainError):
+    """A block that breaks a chain rule (header, body or execution result)."""
+
+
+class UnknownBlock(SidechainError):
+    """A block number, hash or tag that this node does not have."""
+
+    rpc_code = -32001
+
+
+# --- configuration, keys, storage ---------------------------------------------------------------
+
+
+class GenesisError(SidechainError):
+    """The genesis file is missing a field or holds a bad value; the message names the field."""
+
+
+class KeystoreError(SidechainError):
+    """A keystore file that cannot be read, or a wrong password."""
+
+
+class StorageError(SidechainError):
+    """The database is missing, locked, from another chain or from another schema version."""
+
+
+class ConfigError(SidechainError):
+    """A node configuration value that cannot work (a port in use, a missing file)."""
+
+
+def mismatch(what: str, *, expected: object, got: object) -> str:
+    """The one wording for a got/expected message."""
+    return f"{what}: expected {expected}, got {got}"
