@@ -108,6 +108,14 @@ class InvalidBlock(SidechainError):
     """A block that breaks a chain rule (header, body or execution result)."""
 
 
+class InvalidCertificate(InvalidBlock):
+    """A commit certificate that does not prove more than 2/3 of the voting power precommitted."""
+
+
+class InvalidVote(SidechainError):
+    """A proposal or vote with a bad signature, an unknown signer, or for another chain or height."""
+
+
 class UnknownBlock(SidechainError):
     """A block number, hash or tag that this node does not have."""
 

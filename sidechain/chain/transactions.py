@@ -103,20 +103,23 @@ def intrinsic_gas(data: bytes, access_list: AccessList = ()) -> int:
     return gas
 
 
-def decode_transaction(raw: bytes, chain_id: int, block_gas_limit: int | None = None) -> Transaction:
+def decode_transaction(
+    raw: bytes, chain_id: int, block_gas_limit: int | None = None, *, sender: bytes | None = None
+) -> Transaction:
     """Decode and check everything that does not depend on state; recover the sender.
 
     Raises the InvalidTransaction subclass of the first broken rule: size, encoding, type,
-    chain id, contract creation, fee fields, gas limits, signature.
+    chain id, contract creation, fee fields, gas limits, signature. `sender` is for bytes this node
+    already verified (its own store): recovery, the costliest step, is then skipped.
     """
     if len(raw) > MAX_TX_SIZE:
         raise OversizedTransaction(f"oversized data: transaction size {len(raw)}, limit {MAX_TX_SIZE}")
     if not raw:
         raise MalformedTransaction("malformed transaction: empty input")
     if raw[0] >= 0xC0:
-        tx = _decode_legacy(raw, chain_id)
+        tx = _decode_legacy(raw, chain_id, sender)
     elif raw[0] in (ACCESS_LIST_TX, DYNAMIC_FEE_TX):
-        tx = _decode_typed(raw, chain_id)
+        tx = _decode_typed(raw, chain_id, sender)
     elif raw[0] <= 0x7F:
         raise UnsupportedTransactionType(f"transaction type not supported: 0x{raw[0]:02x} (supported: 0x0, 0x1, 0x2)")
     else:
@@ -178,7 +181,7 @@ def _access_list(item: object) -> AccessList:
     return tuple(entries)
 
 
-def _decode_legacy(raw: bytes, chain_id: int) -> Transaction:
+def _decode_legacy(raw: bytes, chain_id: int, sender: bytes | None) -> Transaction:
     items = _rlp_list(raw)
     if len(items) != 9:
         raise MalformedTransaction(f"malformed transaction: legacy transaction has 9 fields, got {len(items)}")
@@ -198,15 +201,16 @@ def _decode_legacy(raw: bytes, chain_id: int) -> Transaction:
     signed_chain_id = (v - 35) // 2
     if signed_chain_id != chain_id:
         raise WrongChainId(f"invalid chain id: expected {chain_id}, got {signed_chain_id}")
-    unsigned = rlp.encode(items[:6] + [chain_id, 0, 0])
-    sender = recover_address(keccak256(unsigned), (v - 35) % 2, r, s)
+    if sender is None:
+        unsigned = rlp.encode(items[:6] + [chain_id, 0, 0])
+        sender = recover_address(keccak256(unsigned), (v - 35) % 2, r, s)
     return Transaction(
         LEGACY_TX, chain_id, nonce, gas_price, gas_price, gas, to, value, data, (), v, r, s,
         sender, keccak256(raw), raw,
     )
 
 
-def _decode_typed(raw: bytes, chain_id: int) -> Transaction:
+def _decode_typed(raw: bytes, chain_id: int, sender: bytes | None) -> Transaction:
     tx_type = raw[0]
     items = _rlp_list(raw[1:])
     expected_fields = 11 if tx_type == ACCESS_LIST_TX else 12
@@ -231,8 +235,9 @@ def _decode_typed(raw: bytes, chain_id: int) -> Transaction:
     data = _bytes(rest[3], "data")
     access_list = _access_list(rest[4])
     y_parity, r, s = _uint(rest[5], "yParity"), _uint(rest[6], "r"), _uint(rest[7], "s")
-    unsigned = bytes([tx_type]) + rlp.encode(items[:-3])
-    sender = recover_address(keccak256(unsigned), y_parity, r, s)
+    if sender is None:
+        unsigned = bytes([tx_type]) + rlp.encode(items[:-3])
+        sender = recover_address(keccak256(unsigned), y_parity, r, s)
     return Transaction(
         tx_type, chain_id, nonce, tip, cap, gas, to, value, data, access_list, y_parity, r, s,
         sender, keccak256(raw), raw,

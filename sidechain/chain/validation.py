@@ -1,0 +1,66 @@
+"""Block validity in phases: header alone, header against parent, body against header, result
+after execution. Pure rules; the consensus layer adds who may propose and when.
+"""
+
+from __future__ import annotations
+
+from ..errors import InvalidBlock, mismatch
+from .blocks import Block, Header, receipts_root, transactions_root
+from .execution import ExecutionResult, next_base_fee
+
+MAX_EXTRA_DATA = 97
+"""Room for consensus data in the header (round, validator-set hash and a vanity word)."""
+
+
+def validate_header(header: Header) -> None:
+    """Field widths and bounds that need no context."""
+    for name, value, width in (
+        ("parentHash", header.parent_hash, 32),
+        ("stateRoot", header.state_root, 32),
+        ("transactionsRoot", header.transactions_root, 32),
+        ("receiptsRoot", header.receipts_root, 32),
+        ("proposer", header.proposer, 20),
+        ("logsBloom", header.logs_bloom, 256),
+    ):
+        if len(value) != width:
+            raise InvalidBlock(mismatch(f"header {name} length", expected=width, got=len(value)))
+    if len(header.extra_data) > MAX_EXTRA_DATA:
+        raise InvalidBlock(mismatch("header extraData length at most", expected=MAX_EXTRA_DATA, got=len(header.extra_data)))
+    if header.gas_used > header.gas_limit:
+        raise InvalidBlock(f"header gasUsed {header.gas_used} above gasLimit {header.gas_limit}")
+
+
+def validate_header_against_parent(header: Header, parent: Header, *, gas_limit: int, base_fee_floor: int) -> None:
+    """Number, parent link, time, gas limit and EIP-1559 base fee follow from the parent."""
+    validate_header(header)
+    if header.number != parent.number + 1:
+        raise InvalidBlock(mismatch("block number", expected=parent.number + 1, got=header.number))
+    if header.parent_hash != parent.hash:
+        raise InvalidBlock(mismatch("parent hash", expected="0x" + parent.hash.hex(), got="0x" + header.parent_hash.hex()))
+    if header.timestamp < parent.timestamp:
+        raise InvalidBlock(f"block timestamp {header.timestamp} before parent timestamp {parent.timestamp}")
+    if header.gas_limit != gas_limit:
+        raise InvalidBlock(mismatch("block gas limit", expected=gas_limit, got=header.gas_limit))
+    expected_fee = next_base_fee(parent, base_fee_floor)
+    if header.base_fee != expected_fee:
+        raise InvalidBlock(mismatch("base fee", expected=expected_fee, got=header.base_fee))
+
+
+def validate_body(block: Block) -> None:
+    """The transactions are the ones the header commits to."""
+    root = transactions_root(block.transactions)
+    if root != block.header.transactions_root:
+        raise InvalidBlock(mismatch("transactions root", expected="0x" + block.header.transactions_root.hex(), got="0x" + root.hex()))
+
+
+def validate_result(header: Header, result: ExecutionResult, state_root: bytes) -> None:
+    """What execution produced matches what the header claims."""
+    if result.gas_used != header.gas_used:
+        raise InvalidBlock(mismatch("gas used", expected=header.gas_used, got=result.gas_used))
+    if result.logs_bloom != header.logs_bloom:
+        raise InvalidBlock("logs bloom does not match the receipts")
+    root = receipts_root(result.receipts)
+    if root != header.receipts_root:
+        raise InvalidBlock(mismatch("receipts root", expected="0x" + header.receipts_root.hex(), got="0x" + root.hex()))
+    if state_root != header.state_root:
+        raise InvalidBlock(mismatch("state root", expected="0x" + header.state_root.hex(), got="0x" + state_root.hex()))

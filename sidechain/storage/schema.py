@@ -1,0 +1,53 @@
+"""Every LevelDB key the node writes, built here and nowhere else.
+
+One byte of prefix per record kind keeps kinds apart and scans cheap. Bump SCHEMA_VERSION whenever
+a key or a value encoding changes; a node refuses a database of another version.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+SCHEMA_VERSION_KEY = b"m:schema"
+GENESIS_HASH_KEY = b"m:genesis"
+"""keccak of the genesis configuration: which chain this database belongs to."""
+HEAD_KEY = b"m:head"
+"""Hash of the last committed (final) block."""
+
+
+def canonical_hash_key(number: int) -> bytes:
+    """Block number -> hash of the final block at that height."""
+    return b"n" + number.to_bytes(8, "big")
+
+
+def header_key(block_hash: bytes) -> bytes:
+    return b"h" + block_hash
+
+
+def body_key(block_hash: bytes) -> bytes:
+    """RLP list of [raw transaction, sender] pairs."""
+    return b"b" + block_hash
+
+
+def receipts_key(block_hash: bytes) -> bytes:
+    return b"r" + block_hash
+
+
+def certificate_key(block_hash: bytes) -> bytes:
+    """The commit certificate (precommit signatures) that made the block final."""
+    return b"c" + block_hash
+
+
+def tx_lookup_key(tx_hash: bytes) -> bytes:
+    """Transaction hash -> RLP [block number, index in block]."""
+    return b"t" + tx_hash
+
+
+def account_key(address: bytes) -> bytes:
+    """Latest state, flat: address -> RLP account. Reads at the head skip the trie."""
+    return b"a" + address
+
+
+def trie_node_key(node_hash: bytes) -> bytes:
+    """keccak(node) -> RLP node of the account trie; historical roots stay readable."""
+    return b"N" + node_hash
