@@ -15,7 +15,7 @@ from ..crypto import keccak256
 from ..errors import InvalidBlock
 from .bloom import EMPTY_BLOOM, bloom_of_logs
 from .merkle import ordered_root
-from .transactions import LEGACY_TX, Transaction
+from .transactions import LEGACY_TX, Transaction, decode_transaction
 
 ZERO_HASH = b"\x00" * 32
 ZERO_ADDRESS = b"\x00" * 20
@@ -79,6 +79,24 @@ class Block:
     @property
     def number(self) -> int:
         return self.header.number
+
+    def encode(self) -> bytes:
+        """Wire form: [header fields, [raw transaction, ...]]."""
+        return rlp.encode([self.header.fields(), [tx.raw for tx in self.transactions]])
+
+    @classmethod
+    def decode(cls, data: bytes, chain_id: int, senders: list[bytes] | None = None) -> "Block":
+        """Decode a block; transactions' senders are recovered unless already known (`senders`)."""
+        try:
+            header_fields, raws = rlp.decode(data)
+            header = Header.decode(rlp.encode(header_fields))
+        except (rlp.DecodingError, ValueError, TypeError) as exc:
+            raise InvalidBlock(f"malformed block: {exc}") from None
+        if senders is None:
+            txs = tuple(decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
+        else:
+            txs = tuple(decode_transaction(raw, chain_id, sender=s) for raw, s in zip(raws, senders, strict=True))
+        return cls(header, txs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,317 @@
+"""The consensus driver: the one writer of the chain, owner of timers, signatures and the WAL.
+
+It feeds checked messages into the pure `ConsensusMachine` and carries out the actions it returns:
+build and sign proposals, sign votes (through the double-sign guard), start timers, commit decided
+blocks with their certificates. A one-validator network runs the very same path; its votes simply
+have no peer to travel to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..chain.blocks import Block
+from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainError
+from ..mempool.pool import Mempool
+from ..storage.blockchain import Blockchain, ExecutedBlock
+from .machine import CommitAction, ConsensusMachine, ProposalEvent, ProposeAction, ScheduleTimeout, TimeoutEvent, VoteAction, VoteEvent
+from .messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
+from .signer import DoubleSignRefused, Signer
+from .wal import PROPOSAL, TIMEOUT, VOTE, WriteAheadLog
+
+log = logging.getLogger("sidechain.consensus")
+
+MAX_FUTURE_MESSAGES = 10_000
+
+
+class ConsensusNetwork(Protocol):
+    def broadcast_proposal(self, proposal: Proposal, block: Block) -> None: ...
+    def broadcast_vote(self, vote: Vote) -> None: ...
+
+
+class NoNetwork:
+    """A one-validator network: nobody to tell."""
+
+    def broadcast_proposal(self, proposal: Proposal, block: Block) -> None:
+        pass
+
+    def broadcast_vote(self, vote: Vote) -> None:
+        pass
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Round timeouts grow linearly with the round and are capped (never Besu's doubling to hours)."""
+
+    propose: float = 1.0
+    vote: float = 0.5
+    delta: float = 0.5
+    cap: float = 30.0
+
+    def duration(self, step: Step, round_: int) -> float:
+        base = self.propose if step == Step.PROPOSE else self.vote
+        return min(base + self.delta * round_, self.cap)
+
+
+class ConsensusDriver:
+    def __init__(
+        self,
+        chain: Blockchain,
+        mempool: Mempool,
+        validators: ValidatorSet,
+        signer: Signer | None,
+        wal: WriteAheadLog,
+        *,
+        network: ConsensusNetwork | None = None,
+        timeouts: Timeouts = Timeouts(),
+        block_time: float = 1.0,
+        on_commit: Callable[[ExecutedBlock], None] = lambda executed: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.chain, self.mempool, self.validators, self.signer, self.wal = chain, mempool, validators, signer, wal
+        self.network = network or NoNetwork()
+        self.timeouts, self.block_time, self.on_commit, self.clock = timeouts, block_time, on_commit, clock
+        self.chain_id = chain.genesis.chain_id
+        self.machine: ConsensusMachine | None = None
+        self._blocks: dict[bytes, ExecutedBlock | None] = {}
+        """Candidate blocks of this height by hash; None marks one that failed validation."""
+        self._votes: dict[tuple[int, int, bytes], Vote] = {}
+        self._future: list[tuple[int, object]] = []
+        self._timers: list[asyncio.TimerHandle] = []
+        self._height_started = 0.0
+        self._replaying = False
+        self._stopped = False
+        self.last_commit_latency = 0.0
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._start_height(self.chain.height + 1)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._cancel_timers()
+        self.wal.close()
+
+    def status(self) -> dict:
+        m = self.machine
+        return {
+            "height": m.height if m else self.chain.height + 1,
+            "round": m.round if m else 0,
+            "step": Step(m.step).name.lower() if m else "propose",
+            "lockedRound": m.locked_round if m else -1,
+            "validRound": m.valid_round if m else -1,
+            "proposer": "0x" + self.validators.proposer(m.height, max(m.round, 0)).hex() if m else None,
+            "validators": ["0x" + a.hex() for a in self.validators.addresses],
+            "isValidator": bool(self.signer and self.validators.power_of(self.signer.address)),
+        }
+
+    def _start_height(self, height: int) -> None:
+        self._cancel_timers()
+        me = self.signer.address if self.signer else None
+        self.machine = ConsensusMachine(height, self.validators, me)
+        self._blocks, self._votes = {}, {}
+        self._height_started = self.clock()
+        self.wal.open_height(height)
+        self._replaying = True
+        try:
+            self._run(self.machine.start_round(0))
+            self._replay_wal(height)
+        finally:
+            self._replaying = False
+        if self.machine is not None and self.machine.height == height:
+            self._resume()
+        future, self._future = self._future, []
+        for _, message in future:
+            self._dispatch(message)
+
+    def _resume(self) -> None:
+        """After a (re)start: carry out what replay held back for the current round and step."""
+        m = self.machine
+        if m.step == Step.PROPOSE and self._is_mine(self.validators.proposer(m.height, m.round)) and m.round not in m.proposals:
+            self._run([ProposeAction(m.height, m.round, m.valid_value, m.valid_round if m.valid_value else -1)])
+        else:
+            self._schedule(ScheduleTimeout(m.step, m.height, m.round))
+
+    def _replay_wal(self, height: int) -> None:
+        """Rebuild this height's round state from what was logged before a restart."""
+        self._replaying = True
+        try:
+            for kind, fields in self.wal.replay(height):
+                if kind == PROPOSAL:
+                    self.receive_proposal(Proposal.decode(fields[0]), Block.decode(fields[1], self.chain_id))
+                elif kind == VOTE:
+                    self.receive_vote(Vote.decode(fields[0]))
+                elif kind == TIMEOUT:
+                    step, h, r = (int.from_bytes(f, "big") for f in fields)
+                    self._on_timeout(TimeoutEvent(Step(step), h, r))
+        finally:
+            self._replaying = False
+
+    # --- inputs ---------------------------------------------------------------------------------
+
+    def receive_proposal(self, proposal: Proposal, block: Block) -> None:
+        """A proposal with its block, from a peer or from this node; checked, then handed in."""
+        self._dispatch((proposal, block))
+
+    def receive_vote(self, vote: Vote) -> None:
+        self._dispatch(vote)
+
+    def _dispatch(self, message: object) -> None:
+        m = self.machine
+        if self._stopped:
+            return
+        height = message[0].height if isinstance(message, tuple) else message.height
+        current = m.height if m is not None else self.chain.height + 1
+        if height < current:
+            return
+        if height > current or m is None:
+            if len(self._future) < MAX_FUTURE_MESSAGES:
+                self._future.append((height, message))
+            return
+        try:
+            if isinstance(message, tuple):
+                self._on_proposal(*message)
+            else:
+                self._on_vote(message)
+        except InvalidVote as exc:
+            log.warning("rejected consensus message: %s", exc, extra={"height": m.height, "round": m.round})
+
+    def _on_proposal(self, proposal: Proposal, block: Block) -> None:
+        proposal.verify(self.chain_id)
+        if proposal.block_hash != block.hash:
+            raise InvalidVote("proposal signs a different block than the one it carries")
+        if not self._replaying:
+            self.wal.append(PROPOSAL, [proposal.encode(), block.encode()], sync=self._is_mine(proposal.proposer))
+        valid = self._validate(block)
+        self._run(self.machine.handle(ProposalEvent(proposal.round, block.hash, proposal.pol_round, proposal.proposer, valid)))
+
+    def _on_vote(self, vote: Vote) -> None:
+        if self.validators.power_of(vote.validator) == 0:
+            raise InvalidVote(f"vote from 0x{vote.validator.hex()}, which is not a validator")
+        vote.verify(self.chain_id)
+        key = (vote.round, int(vote.step), vote.validator)
+        if key in self._votes:
+            return
+        self._votes[key] = vote
+        if not self._replaying:
+            self.wal.append(VOTE, [vote.encode()], sync=self._is_mine(vote.validator))
+        self._run(self.machine.handle(VoteEvent(vote.step, vote.round, vote.block_hash, vote.validator)))
+
+    def _on_timeout(self, event: TimeoutEvent) -> None:
+        if self.machine is None or event.height != self.machine.height or self._stopped:
+            return
+        if not self._replaying:
+            self.wal.append(TIMEOUT, [int(event.step), event.height, event.round])
+        self._run(self.machine.handle(event))
+
+    def _validate(self, block: Block) -> bool:
+        if block.hash in self._blocks:
+            return self._blocks[block.hash] is not None
+        if block.header.proposer not in self.validators.addresses:
+            self._blocks[block.hash] = None
+            return False
+        try:
+            self._blocks[block.hash] = self.chain.execute_block(block)
+        except (InvalidBlock, InvalidTransaction) as exc:
+            log.warning("invalid block 0x%s: %s", block.hash.hex(), exc)
+            self._blocks[block.hash] = None
+        return self._blocks[block.hash] is not None
+
+    def _is_mine(self, address: bytes) -> bool:
+        return self.signer is not None and address == self.signer.address
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def _run(self, actions: list) -> None:
+        for action in actions:
+            if isinstance(action, ProposeAction):
+                self._propose(action)
+            elif isinstance(action, VoteAction):
+                self._vote(action)
+            elif isinstance(action, ScheduleTimeout):
+                self._schedule(action)
+            elif isinstance(action, CommitAction):
+                self._commit(action)
+
+    def _propose(self, action: ProposeAction) -> None:
+        if self._replaying:
+            return  # the logged proposal follows in the replay, or _resume proposes afresh
+        if action.block_hash is not None and self._blocks.get(action.block_hash) is not None:
+            executed = self._blocks[action.block_hash]
+        else:
+            candidates = self.mempool.select(self.chain.store, self.chain.next_base_fee(), self.chain.genesis.gas_limit)
+            executed = self.chain.build_block(self.signer.address, int(self.clock()), candidates)
+            self._blocks[executed.block.hash] = executed
+        try:
+            proposal = self.signer.sign_proposal(action.height, action.round, executed.block.hash, action.pol_round)
+        except DoubleSignRefused as exc:
+            # Signed another block here before a crash: sit this round out; the timeout moves on.
+            log.error("%s", exc, extra={"height": action.height, "round": action.round})
+            self._schedule(ScheduleTimeout(Step.PROPOSE, action.height, action.round))
+            return
+        self.receive_proposal(proposal, executed.block)
+        self.network.broadcast_proposal(proposal, executed.block)
+
+    def _vote(self, action: VoteAction) -> None:
+        try:
+            vote = self.signer.sign_vote(action.step, action.height, action.round, action.block_hash)
+        except DoubleSignRefused as exc:
+            log.error("%s", exc, extra={"height": action.height, "round": action.round})
+            return
+        self.receive_vote(vote)
+        if not self._replaying:
+            self.network.broadcast_vote(vote)
+
+    def _schedule(self, action: ScheduleTimeout) -> None:
+        if self._replaying:
+            return
+        delay = self.timeouts.duration(action.step, action.round)
+        event = TimeoutEvent(action.step, action.height, action.round)
+        self._timers.append(asyncio.get_running_loop().call_later(delay, self._guarded, self._on_timeout, event))
+
+    def _commit(self, action: CommitAction) -> None:
+        executed = self._blocks[action.block_hash]
+        votes = [self._votes[(action.round, int(Step.PRECOMMIT), v)] for v in action.precommitters]
+        certificate = CommitCertificate.from_votes(votes)
+        self.chain.commit(executed, certificate.encode())
+        now = self.clock()
+        self.last_commit_latency = now - self._height_started
+        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), now)
+        log.info(
+            "committed block %d 0x%s txs=%d", executed.block.number, executed.block.hash.hex()[:16],
+            len(executed.block.transactions), extra={"height": action.height, "round": action.round},
+        )
+        try:
+            self.on_commit(executed)
+        except Exception:
+            log.exception("commit listener failed")
+        next_height = action.height + 1
+        if self._replaying:
+            self._start_height_soon(next_height, 0.0)
+        else:
+            self._start_height_soon(next_height, max(0.0, self._height_started + self.block_time - now))
+
+    def _start_height_soon(self, height: int, delay: float) -> None:
+        self._cancel_timers()
+        self.machine = None
+        self._timers.append(asyncio.get_running_loop().call_later(delay, self._guarded, self._start_height, height))
+
+    def _guarded(self, fn: Callable, *args) -> None:
+        """Timer callbacks: an expected failure is logged; the loop goes on."""
+        if self._stopped:
+            return
+        try:
+            fn(*args)
+        except SidechainError as exc:
+            log.error("consensus step failed: %s", exc)
+
+    def _cancel_timers(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers = []

@@ -1,0 +1,215 @@
+"""Consensus wire records and their signing domains: proposals, votes, commit certificates.
+
+Each kind of signature has its own domain tag and always covers the chain id, height, round and
+step, so a signature made for one purpose, chain or round never verifies for another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import rlp
+
+from ..crypto import keccak256, recover_address, sign
+from ..errors import InvalidCertificate, InvalidSignature, InvalidVote, mismatch
+
+PROPOSAL_DOMAIN = b"\x19sidechain/proposal/v1"
+VOTE_DOMAIN = b"\x19sidechain/vote/v1"
+NIL = b""
+"""The block hash of a vote for nothing (Tendermint's nil)."""
+
+
+class Step(IntEnum):
+    PROPOSE = 0
+    PREVOTE = 1
+    PRECOMMIT = 2
+
+
+def _signature_bytes(v: int, r: int, s: int) -> bytes:
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
+
+
+def _recover(digest: bytes, signature: bytes) -> bytes:
+    if len(signature) != 65:
+        raise InvalidSignature(mismatch("signature length", expected=65, got=len(signature)))
+    return recover_address(digest, signature[64], int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big"))
+
+
+def vote_digest(chain_id: int, height: int, round_: int, step: Step, block_hash: bytes) -> bytes:
+    return keccak256(VOTE_DOMAIN + rlp.encode([chain_id, height, round_, int(step), block_hash]))
+
+
+def proposal_digest(chain_id: int, height: int, round_: int, block_hash: bytes, pol_round: int) -> bytes:
+    # pol_round is -1 for a fresh value; shifted by one to stay an unsigned RLP integer.
+    return keccak256(PROPOSAL_DOMAIN + rlp.encode([chain_id, height, round_, block_hash, pol_round + 1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A signed prevote or precommit."""
+
+    step: Step
+    height: int
+    round: int
+    block_hash: bytes
+    """The block voted for, or NIL."""
+    validator: bytes
+    """20-byte address the signature must recover to."""
+    signature: bytes
+
+    @classmethod
+    def create(cls, chain_id: int, step: Step, height: int, round_: int, block_hash: bytes, private_key: bytes, validator: bytes) -> "Vote":
+        sig = _signature_bytes(*sign(vote_digest(chain_id, height, round_, step, block_hash), private_key))
+        return cls(step, height, round_, block_hash, validator, sig)
+
+    def verify(self, chain_id: int) -> None:
+        """Raises InvalidVote unless the signature is the named validator's, for this chain."""
+        try:
+            signer = _recover(vote_digest(chain_id, self.height, self.round, self.step, self.block_hash), self.signature)
+        except InvalidSignature as exc:
+            raise InvalidVote(f"vote signature: {exc}") from None
+        if signer != self.validator:
+            raise InvalidVote(mismatch("vote signer", expected="0x" + self.validator.hex(), got="0x" + signer.hex()))
+
+    def encode(self) -> bytes:
+        return rlp.encode([int(self.step), self.height, self.round, self.block_hash, self.validator, self.signature])
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Vote":
+        try:
+            step, height, round_, block_hash, validator, signature = rlp.decode(data)
+            vote = cls(Step(_int(step)), _int(height), _int(round_), block_hash, validator, signature)
+        except (ValueError, TypeError, rlp.DecodingError) as exc:
+            raise InvalidVote(f"malformed vote: {exc}") from None
+        if vote.step == Step.PROPOSE or len(vote.validator) != 20 or len(vote.block_hash) not in (0, 32):
+            raise InvalidVote("malformed vote: bad step, validator or block hash width")
+        return vote
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A proposer's signed block for (height, round); pol_round is the valid round it re-proposes, or -1."""
+
+    height: int
+    round: int
+    block_hash: bytes
+    pol_round: int
+    proposer: bytes
+    signature: bytes
+
+    @classmethod
+    def create(cls, chain_id: int, height: int, round_: int, block_hash: bytes, pol_round: int, private_key: bytes, proposer: bytes) -> "Proposal":
+        sig = _signature_bytes(*sign(proposal_digest(chain_id, height, round_, block_hash, pol_round), private_key))
+        return cls(height, round_, block_hash, pol_round, proposer, sig)
+
+    def verify(self, chain_id: int) -> None:
+        try:
+            signer = _recover(proposal_digest(chain_id, self.height, self.round, self.block_hash, self.pol_round), self.signature)
+        except InvalidSignature as exc:
+            raise InvalidVote(f"proposal signature: {exc}") from None
+        if signer != self.proposer:
+            raise InvalidVote(mismatch("proposal signer", expected="0x" + self.proposer.hex(), got="0x" + signer.hex()))
+
+    def encode(self) -> bytes:
+        return rlp.encode([self.height, self.round, self.block_hash, self.pol_round + 1, self.proposer, self.signature])
+
+    @classmethod
+    def decode(cls, data: bytes) -> "Proposal":
+        try:
+            height, round_, block_hash, pol, proposer, signature = rlp.decode(data)
+            return cls(_int(height), _int(round_), block_hash, _int(pol) - 1, proposer, signature)
+        except (ValueError, TypeError, rlp.DecodingError) as exc:
+            raise InvalidVote(f"malformed proposal: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatorSet:
+    """Validators in a fixed order with their voting power."""
+
+    addresses: tuple[bytes, ...]
+    powers: tuple[int, ...]
+
+    @classmethod
+    def from_genesis(cls, validators) -> "ValidatorSet":
+        return cls(tuple(v.address for v in validators), tuple(v.power for v in validators))
+
+    @property
+    def total_power(self) -> int:
+        return sum(self.powers)
+
+    def power_of(self, address: bytes) -> int:
+        try:
+            return self.powers[self.addresses.index(address)]
+        except ValueError:
+            return 0
+
+    def has_quorum(self, power: int) -> bool:
+        """More than 2/3 of the total voting power."""
+        return 3 * power > 2 * self.total_power
+
+    def exceeds_one_third(self, power: int) -> bool:
+        """More than 1/3: at least one honest validator is among them (f + 1)."""
+        return 3 * power > self.total_power
+
+    def proposer(self, height: int, round_: int) -> bytes:
+        """Round-robin over the set by height and round."""
+        return self.addresses[(height + round_) % len(self.addresses)]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitCertificate:
+    """Precommit signatures from more than 2/3 of the voting power for one block: proof of finality."""
+
+    height: int
+    round: int
+    block_hash: bytes
+    signatures: tuple[tuple[bytes, bytes], ...]
+    """(validator address, 65-byte signature), sorted by address."""
+
+    @classmethod
+    def from_votes(cls, votes: list[Vote]) -> "CommitCertificate":
+        first = votes[0]
+        sigs = tuple(sorted((v.validator, v.signature) for v in votes))
+        return cls(first.height, first.round, first.block_hash, sigs)
+
+    def encode(self) -> bytes:
+        return rlp.encode([self.height, self.round, self.block_hash, [list(s) for s in self.signatures]])
+
+    @classmethod
+    def decode(cls, data: bytes) -> "CommitCertificate":
+        try:
+            height, round_, block_hash, sigs = rlp.decode(data)
+            return cls(_int(height), _int(round_), block_hash, tuple((a, s) for a, s in sigs))
+        except (ValueError, TypeError, rlp.DecodingError) as exc:
+            raise InvalidCertificate(f"malformed commit certificate: {exc}") from None
+
+    def verify(self, chain_id: int, validators: ValidatorSet, height: int, block_hash: bytes) -> None:
+        """Raises InvalidCertificate unless distinct validators with >2/3 power precommitted this block."""
+        if self.height != height or self.block_hash != block_hash:
+            raise InvalidCertificate(mismatch("certificate for block", expected=(height, "0x" + block_hash.hex()), got=(self.height, "0x" + self.block_hash.hex())))
+        digest = vote_digest(chain_id, height, self.round, Step.PRECOMMIT, block_hash)
+        seen: set[bytes] = set()
+        power = 0
+        for validator, signature in self.signatures:
+            if validator in seen:
+                raise InvalidCertificate(f"certificate lists validator 0x{validator.hex()} twice")
+            seen.add(validator)
+            weight = validators.power_of(validator)
+            if weight == 0:
+                raise InvalidCertificate(f"certificate signer 0x{validator.hex()} is not a validator")
+            try:
+                signer = _recover(digest, signature)
+            except InvalidSignature as exc:
+                raise InvalidCertificate(f"certificate signature of 0x{validator.hex()}: {exc}") from None
+            if signer != validator:
+                raise InvalidCertificate(mismatch("certificate signer", expected="0x" + validator.hex(), got="0x" + signer.hex()))
+            power += weight
+        if not validators.has_quorum(power):
+            raise InvalidCertificate(f"certificate power {power} is not more than 2/3 of {validators.total_power}")
+
+
+def _int(b: bytes) -> int:
+    if not isinstance(b, bytes):
+        raise TypeError("expected an integer byte string")
+    return int.from_bytes(b, "big")
