@@ -1,0 +1,149 @@
+"""A validator node: chain, pool, consensus driver and JSON-RPC in one asyncio process.
+
+The node owns the plumbing only; the rules live in chain/, agreement in consensus/, the API in
+rpc/. It is the RpcBackend the API serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..chain.genesis import GenesisConfig, load_genesis
+from ..chain.transactions import decode_transaction
+from ..consensus.driver import ConsensusDriver, Timeouts
+from ..consensus.messages import ValidatorSet
+from ..consensus.signer import Signer
+from ..consensus.wal import WriteAheadLog
+from ..errors import ConfigError
+from ..keystore import load_keystore
+from ..mempool.pool import Mempool
+from ..rpc.server import RpcServer
+from ..storage.blockchain import Blockchain, ExecutedBlock
+
+log = logging.getLogger("sidechain.node")
+
+STALE_EVICTION_INTERVAL = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeConfig:
+    """Everything `sidechain run` needs; see `sidechain run --help` for each field."""
+
+    data_dir: Path
+    rpc_host: str = "127.0.0.1"
+    rpc_port: int = 8545
+    password: str | None = None
+    """Password of the validator keystore (data_dir/keystore.json); None runs a non-validating node."""
+    cors_origins: tuple[str, ...] = ("*",)
+
+    @property
+    def genesis_path(self) -> Path:
+        return self.data_dir / "genesis.json"
+
+    @property
+    def keystore_path(self) -> Path:
+        return self.data_dir / "keystore.json"
+
+
+class Node:
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        if not config.genesis_path.exists():
+            raise ConfigError(f"{config.data_dir} is not initialised: no genesis.json (run `sidechain init` first)")
+        self.genesis: GenesisConfig = load_genesis(config.genesis_path)
+        self.validators = ValidatorSet.from_genesis(self.genesis.validators)
+        self.chain = Blockchain.open(config.data_dir, self.genesis)
+        self.mempool = Mempool()
+        self.signer = self._load_signer()
+        self.driver = ConsensusDriver(
+            self.chain, self.mempool, self.validators, self.signer,
+            WriteAheadLog(config.data_dir / "consensus" / "wal"),
+            timeouts=Timeouts(propose=max(1.0, 2 * self.genesis.block_time_ms / 1000)),
+            block_time=self.genesis.block_time_ms / 1000,
+            on_commit=self._on_commit,
+        )
+        self.rpc = RpcServer(self, cors_origins=config.cors_origins)
+        self._eviction_task: asyncio.Task | None = None
+
+    def _load_signer(self) -> Signer | None:
+        if self.config.password is None:
+            return None
+        if not self.config.keystore_path.exists():
+            raise ConfigError(f"no validator keystore at {self.config.keystore_path}")
+        key = load_keystore(self.config.keystore_path, self.config.password)
+        signer = Signer(key, self.genesis.chain_id, self.config.data_dir / "consensus" / "signer-state.json")
+        if not self.validators.power_of(signer.address):
+            log.warning("key 0x%s is not in the validator set: following without voting", signer.address.hex())
+        return signer
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        (self.config.data_dir / "consensus").mkdir(exist_ok=True)
+        await self.rpc.start(self.config.rpc_host, self.config.rpc_port)
+        self.driver.start()
+        self._eviction_task = asyncio.create_task(self._evict_stale_forever())
+        log.info(
+            "node started: chain id %d, head %d, rpc http://%s:%d, validator %s", self.genesis.chain_id,
+            self.chain.height, self.config.rpc_host, self.rpc.port,
+            "0x" + self.signer.address.hex() if self.signer else "none",
+        )
+
+    async def stop(self) -> None:
+        self.driver.stop()
+        if self._eviction_task:
+            self._eviction_task.cancel()
+        await self.rpc.stop()
+        self.chain.close()
+
+    async def _evict_stale_forever(self) -> None:
+        while True:
+            await asyncio.sleep(STALE_EVICTION_INTERVAL)
+            dropped = self.mempool.evict_stale(time.time())
+            if dropped:
+                log.info("evicted %d stale queued transactions", len(dropped))
+
+    def _on_commit(self, executed: ExecutedBlock) -> None:
+        self.rpc.publish_block(executed.block, executed.result.receipts)
+
+    # --- RpcBackend -----------------------------------------------------------------------------
+
+    @property
+    def chain_id(self) -> int:
+        return self.genesis.chain_id
+
+    def peer_count(self) -> int:
+        return 0
+
+    def sync_status(self) -> dict | None:
+        return None
+
+    def submit_transaction(self, raw: bytes) -> bytes:
+        tx = decode_transaction(raw, self.genesis.chain_id, self.genesis.gas_limit)
+        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.time())
+        return tx.hash
+
+    def consensus_status(self) -> dict:
+        status = self.driver.status()
+        status["lastCommitSeconds"] = round(self.driver.last_commit_latency, 4)
+        return status
+
+
+async def run_node(config: NodeConfig) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly."""
+    node = Node(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await node.start()
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await node.stop()
