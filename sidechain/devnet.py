@@ -210,3 +210,108 @@ def write_network_file(root: Path, nodes: list[NodeProcess]) -> Path:
     path = root / "network.json"
     path.write_text(json.dumps(network, indent=2) + "\n")
     return path
+
+
+# --- scripts/devnet ------------------------------------------------------------------------------
+
+DEVNET_DIR = REPO / ".devnet"
+
+
+def _load_network(root: Path) -> dict | None:
+    path = root / "network.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def devnet_up(root: Path, validators: int, rpc_base_port: int) -> None:
+    network = _load_network(root)
+    if network and any(n["pid"] and is_our_node(n["pid"]) for n in network["nodes"]):
+        raise ConfigError(f"the devnet in {root} is already running (`scripts/devnet status`, `scripts/devnet down`)")
+    existing = root / "genesis.json"
+    if existing.exists():
+        have = len(load_genesis(existing).validators)
+        if have != validators:
+            raise ConfigError(
+                f"{root} holds a {have}-validator devnet; `scripts/devnet down --wipe` first to start one with {validators}"
+            )
+    nodes = init_network(root, validators, rpc_base_port=rpc_base_port)
+    started = []
+    try:
+        for node in nodes:
+            started.append(start_node(node, root))
+        for node in started:
+            wait_ready(node)
+    except Exception:
+        for node in started:
+            stop_pid(node.pid)
+        raise
+    path = write_network_file(root, nodes)
+    print(f"devnet up: {len(nodes)} validator(s), chain id {load_genesis(root / 'genesis.json').chain_id}")
+    for node in nodes:
+        print(f"  {node.name}  {node.rpc_url}  (ws {node.ws_url})  validator {node.address}  log {node.log_path}")
+    print(f"endpoints and funded dev accounts: {path}")
+
+
+def devnet_down(root: Path, wipe: bool) -> None:
+    network = _load_network(root)
+    stopped = 0
+    for node in (network or {}).get("nodes", []):
+        if node.get("pid") and is_our_node(node["pid"]):
+            stop_pid(node["pid"])
+            stopped += 1
+    print(f"devnet down: stopped {stopped} process(es)")
+    if wipe and root.exists():
+        import shutil
+
+        shutil.rmtree(root)
+        print(f"removed {root}")
+
+
+def devnet_status(root: Path) -> int:
+    network = _load_network(root)
+    if network is None:
+        print("no devnet here: `scripts/devnet up` starts one")
+        return 1
+    print(f"chain id {network['chainId']}")
+    print(f"{'node':<13} {'state':<8} {'height':>7} {'round':>5} {'peers':>5}  finalized block")
+    for node in network["nodes"]:
+        running = bool(node["pid"]) and is_our_node(node["pid"])
+        try:
+            height = int(rpc_call(node["rpc"], "eth_blockNumber"), 16)
+            peers = int(rpc_call(node["rpc"], "net_peerCount"), 16)
+            consensus = rpc_call(node["rpc"], "sidechain_consensusStatus")
+            final = rpc_call(node["rpc"], "eth_getBlockByNumber", ["finalized", False])
+            print(f"{node['name']:<13} {'up':<8} {height:>7} {consensus['round']:>5} {peers:>5}  #{int(final['number'], 16)} {final['hash']}")
+        except Exception as exc:
+            print(f"{node['name']:<13} {'up' if running else 'down':<8} {'-':>7} {'-':>5} {'-':>5}  ({type(exc).__name__}: not answering)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="scripts/devnet", description="Run a local sidechain network on this machine.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = sub.add_parser("up", help="start the network (resumes from existing data)")
+    up.add_argument("--validators", type=int, default=1, help="number of validator processes (default 1)")
+    up.add_argument("--rpc-base-port", type=int, default=9545, help="JSON-RPC port of validator-0; validator-i gets base+i")
+    down = sub.add_parser("down", help="stop every process the devnet started")
+    down.add_argument("--wipe", action="store_true", help="also delete .devnet/ (chain data, keys, logs)")
+    sub.add_parser("status", help="height, round, peers and last finalized block of each node")
+    parser.add_argument("--dir", default=str(DEVNET_DIR), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    root = Path(args.dir)
+    try:
+        if args.command == "up":
+            devnet_up(root, args.validators, args.rpc_base_port)
+        elif args.command == "down":
+            devnet_down(root, args.wipe)
+        else:
+            return devnet_status(root)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
