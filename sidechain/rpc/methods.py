@@ -1,0 +1,366 @@
+"""The JSON-RPC methods: one routes table, handlers on typed values.
+
+`ROUTES` maps each method name to its handler and the parsers of its positional parameters
+(`codec`); the dispatcher decodes the parameters, so a handler only sees ints, bytes and typed
+objects and returns JSON-ready values. Handlers are synchronous and run on the event loop: every
+read is a LevelDB get or a cache hit.
+
+Block tags: committed blocks are final, so `latest`, `safe`, `finalized` and `pending` all mean the
+head (there is no pending-block preview); `pending` differs only for eth_getTransactionCount, which
+then counts the sender's pooled transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .. import CLIENT_NAME
+from ..chain.state import StateReader
+from ..chain.trie import account_trie_key
+from ..crypto import keccak256
+from . import codec
+from .calls import SystemContract, call, estimate_gas
+from .codec import BlockId, CallArgs, LogQuery
+from .errors import InvalidParams, MethodNotFound
+from .fees import FeeOracle
+from .filters import MAX_BLOCK_RANGE, MAX_RESULTS, LogFilter, get_logs
+from .reader import ChainView
+from .subscriptions import KINDS, LOGS, Session, SubscriptionHub
+from .views import block_receipts_view, block_view, receipt_view, transaction_view
+
+ZERO_WORD = "0x" + "00" * 32
+
+
+class Context:
+    """What every handler gets: the backend, the cached chain view, the fee oracle, the hub."""
+
+    def __init__(
+        self,
+        backend,
+        *,
+        system_contracts: Mapping[bytes, SystemContract] | None = None,
+        hub: SubscriptionHub | None = None,
+        max_log_range: int = MAX_BLOCK_RANGE,
+        max_log_results: int = MAX_RESULTS,
+    ) -> None:
+        self.backend = backend
+        self.chain = backend.chain
+        self.view = ChainView(backend.chain)
+        self.fees = FeeOracle(self.view, min_tip=getattr(backend.mempool, "min_tip", 0))
+        self.hub = hub if hub is not None else SubscriptionHub()
+        self.system_contracts: dict[bytes, SystemContract] = dict(system_contracts or {})
+        self.max_log_range = max_log_range
+        self.max_log_results = max_log_results
+
+    def state(self, ref: BlockId) -> StateReader:
+        return self.chain.state(self.view.state_number(ref))
+
+
+# --- web3_, net_ ----------------------------------------------------------------------------------
+
+
+def web3_clientVersion(ctx: Context) -> str:
+    return CLIENT_NAME
+
+
+def web3_sha3(ctx: Context, payload: bytes) -> str:
+    return codec.hex_data(keccak256(payload))
+
+
+def net_version(ctx: Context) -> str:
+    return str(ctx.backend.chain_id)
+
+
+def net_listening(ctx: Context) -> bool:
+    return True
+
+
+def net_peerCount(ctx: Context) -> str:
+    return hex(ctx.backend.peer_count())
+
+
+# --- chain and state ------------------------------------------------------------------------------
+
+
+def eth_chainId(ctx: Context) -> str:
+    return hex(ctx.backend.chain_id)
+
+
+def eth_blockNumber(ctx: Context) -> str:
+    return hex(ctx.chain.head.number)
+
+
+def eth_syncing(ctx: Context) -> dict | bool:
+    status = ctx.backend.sync_status()
+    return False if status is None else {key: hex(value) for key, value in status.items()}
+
+
+def eth_accounts(ctx: Context) -> list:
+    return []
+
+
+def eth_getBalance(ctx: Context, address: bytes, block: BlockId) -> str:
+    return hex(ctx.state(block).get_account(address).balance)
+
+
+def eth_getTransactionCount(ctx: Context, address: bytes, block: BlockId) -> str:
+    if block == "pending":
+        return hex(ctx.backend.mempool.pending_nonce(address, ctx.chain.state()))
+    return hex(ctx.state(block).get_account(address).nonce)
+
+
+def eth_getCode(ctx: Context, address: bytes, block: BlockId) -> str:
+    ctx.view.state_number(block)  # an unknown block is an error, as in go-ethereum
+    return "0x"
+
+
+def eth_getStorageAt(ctx: Context, address: bytes, slot: bytes, block: BlockId) -> str:
+    ctx.view.state_number(block)
+    return ZERO_WORD
+
+
+def eth_getProof(ctx: Context, address: bytes, keys: tuple[bytes, ...], block: BlockId) -> dict:
+    """Account proof from the state trie; storage is always empty (no EVM), so each storage key
+    proves the zero value with an empty proof against the empty storage root."""
+    number = ctx.view.state_number(block)
+    account = ctx.chain.state(number).get_account(address)
+    proof = ctx.chain.state_trie(number).proof(account_trie_key(address))
+    return {
+        "address": codec.hex_data(address),
+        "accountProof": [codec.hex_data(node) for node in proof],
+        "balance": hex(account.balance),
+        "nonce": hex(account.nonce),
+        "codeHash": codec.hex_data(account.code_hash),
+        "storageHash": codec.hex_data(account.storage_root),
+        "storageProof": [{"key": codec.hex_data(key), "value": "0x0", "proof": []} for key in keys],
+    }
+
+
+# --- transactions -----------------------------------------------------------------------------------
+
+
+def eth_sendRawTransaction(ctx: Context, raw: bytes) -> str:
+    return "0x" + ctx.backend.submit_transaction(raw).hex()
+
+
+def eth_getTransactionByHash(ctx: Context, tx_hash: bytes) -> dict | None:
+    found = ctx.view.locate(tx_hash)
+    if found is not None:
+        block, index = found
+        return transaction_view(block.transactions[index], block.hash, block.number, index, block.header.base_fee)
+    tx = ctx.backend.mempool.get(tx_hash)
+    return None if tx is None else transaction_view(tx)
+
+
+def eth_getTransactionReceipt(ctx: Context, tx_hash: bytes) -> dict | None:
+    found = ctx.view.locate(tx_hash)
+    if found is None:
+        return None
+    block, index = found
+    receipts = ctx.view.receipts(block)
+    first_log_index = sum(len(r.logs) for r in receipts[:index])
+    return receipt_view(block.transactions[index], receipts[index], block.hash, block.number, index, first_log_index)
+
+
+def eth_call(ctx: Context, args: CallArgs, block: BlockId, overrides: object) -> str:
+    _refuse_overrides(overrides)
+    return codec.hex_data(call(args, ctx.state(block), ctx.system_contracts))
+
+
+def eth_estimateGas(ctx: Context, args: CallArgs, block: BlockId, overrides: object) -> str:
+    _refuse_overrides(overrides)
+    return hex(estimate_gas(args, ctx.state(block), ctx.system_contracts))
+
+
+def _refuse_overrides(overrides: object) -> None:
+    if overrides is not None:
+        raise InvalidParams("invalid argument 2 (state overrides): state overrides are not supported")
+
+
+# --- blocks -----------------------------------------------------------------------------------------
+
+
+def eth_getBlockByNumber(ctx: Context, number: int | str, full: bool) -> dict | None:
+    block = ctx.view.block(number)
+    return None if block is None else block_view(block, full)
+
+
+def eth_getBlockByHash(ctx: Context, block_hash: bytes, full: bool) -> dict | None:
+    block = ctx.view.block_by_hash(block_hash)
+    return None if block is None else block_view(block, full)
+
+
+def eth_getBlockTransactionCountByNumber(ctx: Context, number: int | str) -> str | None:
+    block = ctx.view.block(number)
+    return None if block is None else hex(len(block.transactions))
+
+
+def eth_getBlockTransactionCountByHash(ctx: Context, block_hash: bytes) -> str | None:
+    block = ctx.view.block_by_hash(block_hash)
+    return None if block is None else hex(len(block.transactions))
+
+
+def eth_getTransactionByBlockNumberAndIndex(ctx: Context, number: int | str, index: int) -> dict | None:
+    return _transaction_at(ctx.view.block(number), index)
+
+
+def eth_getTransactionByBlockHashAndIndex(ctx: Context, block_hash: bytes, index: int) -> dict | None:
+    return _transaction_at(ctx.view.block_by_hash(block_hash), index)
+
+
+def _transaction_at(block, index: int) -> dict | None:
+    if block is None or index >= len(block.transactions):
+        return None
+    return transaction_view(block.transactions[index], block.hash, block.number, index, block.header.base_fee)
+
+
+def eth_getBlockReceipts(ctx: Context, block: BlockId) -> list | None:
+    found = ctx.view.block(block)
+    return None if found is None else block_receipts_view(found, ctx.view.receipts(found))
+
+
+# --- fees ---------------------------------------------------------------------------------------------
+
+
+def eth_gasPrice(ctx: Context) -> str:
+    return hex(ctx.fees.gas_price())
+
+
+def eth_maxPriorityFeePerGas(ctx: Context) -> str:
+    return hex(ctx.fees.suggested_tip())
+
+
+def eth_feeHistory(ctx: Context, block_count: int, newest: int | str, percentiles: tuple[float, ...]) -> dict:
+    return ctx.fees.fee_history(block_count, newest, percentiles)
+
+
+# --- logs and subscriptions -----------------------------------------------------------------------------
+
+
+def eth_getLogs(ctx: Context, query: LogQuery) -> list:
+    return get_logs(ctx.view, query, ctx.max_log_range, ctx.max_log_results)
+
+
+def eth_subscribe(ctx: Context, session: Session | None, kind: str, options: object) -> str:
+    if session is None:
+        raise MethodNotFound("notifications not supported: eth_subscribe needs a WebSocket connection")
+    if kind not in KINDS:
+        raise InvalidParams(f"invalid argument 0 (kind): unsupported subscription {kind!r}, supported: {', '.join(KINDS)}")
+    log_filter = None
+    if kind == LOGS:
+        try:
+            query = codec.log_query(options if options is not None else {})
+        except codec.BadParam as exc:
+            raise InvalidParams(f"invalid argument 1 (filter): {exc}") from None
+        log_filter = LogFilter.of(query)
+    elif options is not None:
+        raise InvalidParams(f"invalid argument 1: {kind} takes no options")
+    return ctx.hub.subscribe(session, kind, log_filter)
+
+
+def eth_unsubscribe(ctx: Context, session: Session | None, subscription_id: str) -> bool:
+    if session is None:
+        raise MethodNotFound("notifications not supported: eth_unsubscribe needs a WebSocket connection")
+    return ctx.hub.unsubscribe(session, subscription_id)
+
+
+# --- sidechain_, txpool_ ---------------------------------------------------------------------------------
+
+
+def sidechain_consensusStatus(ctx: Context) -> dict:
+    return ctx.backend.consensus_status()
+
+
+def txpool_status(ctx: Context) -> dict:
+    mempool = ctx.backend.mempool
+    return {"pending": hex(mempool.pending_count), "queued": hex(mempool.queued_count)}
+
+
+def txpool_content(ctx: Context) -> dict:
+    pending, queued = ctx.backend.mempool.content()
+    return {"pending": _pool_view(pending), "queued": _pool_view(queued)}
+
+
+def _pool_view(content: dict) -> dict:
+    return {
+        codec.hex_data(sender): {str(nonce): transaction_view(tx) for nonce, tx in by_nonce.items()}
+        for sender, by_nonce in content.items()
+    }
+
+
+# --- the routes table ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    parse: Callable[[object], object]
+    required: bool = True
+    default: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: Callable
+    params: tuple[Param, ...] = ()
+    session: bool = False
+    """The handler also takes the caller's WebSocket session (None over HTTP)."""
+
+
+def _opt(name: str, parse: Callable[[object], object], default: object = None) -> Param:
+    return Param(name, parse, False, default)
+
+
+_ADDRESS = Param("address", codec.address)
+_BLOCK = _opt("block", codec.block_id, "latest")
+_BLOCK_NUMBER = Param("block", codec.block_number)
+_BLOCK_HASH = Param("blockHash", codec.hash32)
+_TX_HASH = Param("transactionHash", codec.hash32)
+_FULL = _opt("fullTransactions", codec.boolean, False)
+_INDEX = Param("index", codec.uint64)
+_CALL = Param("transaction", codec.call_args)
+_OVERRIDES = _opt("stateOverrides", codec.anything)
+
+ROUTES: dict[str, Route] = {
+    "web3_clientVersion": Route(web3_clientVersion),
+    "web3_sha3": Route(web3_sha3, (Param("data", codec.data),)),
+    "net_version": Route(net_version),
+    "net_listening": Route(net_listening),
+    "net_peerCount": Route(net_peerCount),
+    "eth_chainId": Route(eth_chainId),
+    "eth_blockNumber": Route(eth_blockNumber),
+    "eth_syncing": Route(eth_syncing),
+    "eth_accounts": Route(eth_accounts),
+    "eth_getBalance": Route(eth_getBalance, (_ADDRESS, _BLOCK)),
+    "eth_getTransactionCount": Route(eth_getTransactionCount, (_ADDRESS, _BLOCK)),
+    "eth_getCode": Route(eth_getCode, (_ADDRESS, _BLOCK)),
+    "eth_getStorageAt": Route(eth_getStorageAt, (_ADDRESS, Param("slot", codec.storage_key), _BLOCK)),
+    "eth_getProof": Route(
+        eth_getProof, (_ADDRESS, Param("storageKeys", codec.list_of(codec.storage_key, "storage keys")), _BLOCK)
+    ),
+    "eth_sendRawTransaction": Route(eth_sendRawTransaction, (Param("data", codec.data),)),
+    "eth_getTransactionByHash": Route(eth_getTransactionByHash, (_TX_HASH,)),
+    "eth_getTransactionReceipt": Route(eth_getTransactionReceipt, (_TX_HASH,)),
+    "eth_call": Route(eth_call, (_CALL, _BLOCK, _OVERRIDES)),
+    "eth_estimateGas": Route(eth_estimateGas, (_CALL, _BLOCK, _OVERRIDES)),
+    "eth_getBlockByNumber": Route(eth_getBlockByNumber, (_BLOCK_NUMBER, _FULL)),
+    "eth_getBlockByHash": Route(eth_getBlockByHash, (_BLOCK_HASH, _FULL)),
+    "eth_getBlockTransactionCountByNumber": Route(eth_getBlockTransactionCountByNumber, (_BLOCK_NUMBER,)),
+    "eth_getBlockTransactionCountByHash": Route(eth_getBlockTransactionCountByHash, (_BLOCK_HASH,)),
+    "eth_getTransactionByBlockNumberAndIndex": Route(eth_getTransactionByBlockNumberAndIndex, (_BLOCK_NUMBER, _INDEX)),
+    "eth_getTransactionByBlockHashAndIndex": Route(eth_getTransactionByBlockHashAndIndex, (_BLOCK_HASH, _INDEX)),
+    "eth_getBlockReceipts": Route(eth_getBlockReceipts, (Param("block", codec.block_id),)),
+    "eth_gasPrice": Route(eth_gasPrice),
+    "eth_maxPriorityFeePerGas": Route(eth_maxPriorityFeePerGas),
+    "eth_feeHistory": Route(
+        eth_feeHistory,
+        (Param("blockCount", codec.count), Param("newestBlock", codec.block_number), _opt("rewardPercentiles", codec.percentiles, ())),
+    ),
+    "eth_getLogs": Route(eth_getLogs, (Param("filter", codec.log_query),)),
+    "eth_subscribe": Route(eth_subscribe, (Param("kind", codec.string), _opt("options", codec.anything)), session=True),
+    "eth_unsubscribe": Route(eth_unsubscribe, (Param("subscriptionId", codec.string),), session=True),
+    "sidechain_consensusStatus": Route(sidechain_consensusStatus),
+    "txpool_status": Route(txpool_status),
+    "txpool_content": Route(txpool_content),
+}
