@@ -9,14 +9,14 @@ import urllib.request
 
 import rlp
 from eth_account import Account
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from conftest import CHAIN_ID
 from sidechain.chain.state import Account as StateAccount
 from sidechain.chain.trie import verify_proof
 from sidechain.devnet import wait_until
 
-RECIPIENTS = ["0x" + bytes([0xA0 + i]) .hex() * 20 for i in range(8)]
+RECIPIENTS = [to_checksum_address("0x" + bytes([0xA0 + i]).hex() * 20) for i in range(8)]
 
 
 def presign(keys, per_sender):
@@ -46,7 +46,7 @@ def snapshot_chain(node):
     return {n: node.rpc("eth_getBlockByNumber", [hex(n), False]) for n in range(head + 1)}
 
 
-def check_consistent(node, dev_addresses, genesis_supply):
+def check_consistent(node, funded, genesis_supply):
     """Every block is whole, balances add up to the supply minus the burned base fees, and the
     flat state agrees with the state root (eth_getProof verifies)."""
     head = int(node.rpc("eth_blockNumber"), 16)
@@ -58,7 +58,7 @@ def check_consistent(node, dev_addresses, genesis_supply):
         for tx_hash in block["transactions"]:
             receipt = node.rpc("eth_getTransactionReceipt", [tx_hash])
             assert receipt["blockHash"] == block["hash"] and receipt["status"] == "0x1"
-    accounts = dev_addresses + RECIPIENTS
+    accounts = funded + RECIPIENTS
     total = sum(int(node.rpc("eth_getBalance", [a, "latest"]), 16) for a in accounts)
     assert total == genesis_supply - burned
     state_root = bytes.fromhex(node.rpc("eth_getBlockByNumber", ["latest", False])["stateRoot"][2:])
@@ -88,8 +88,6 @@ def test_restart_keeps_blocks_receipts_and_balances(node, w3, dev_keys):
 def test_sigkill_during_load_loses_no_committed_block(node, dev_keys):
     rng = random.Random(7)
     keys = dev_keys[:5]
-    dev_addresses = [Account.from_key(k).address for k in dev_keys] + \
-        [Account.from_key("0x" + k.hex()).address for k in []]
     genesis = json.loads((node.root / "genesis.json").read_text())
     genesis_supply = sum(int(v["balance"]) for v in genesis["alloc"].values())
     all_funded = list(genesis["alloc"].keys())

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from eth_account import Account
+from eth_utils import to_checksum_address
 from web3 import AsyncWeb3, WebSocketProvider
+from web3.exceptions import Web3RPCError
 
 from conftest import CHAIN_ID
 
 REPO = Path(__file__).resolve().parents[2]
-RECIPIENT = "0x" + "5e" * 20
+RECIPIENT = to_checksum_address("0x" + "5e" * 20)
 
 
 def transfer(w3, key, to, value, **fields):
@@ -92,10 +94,12 @@ def test_fee_market_methods(w3):
     assert w3.eth.estimate_gas({"to": RECIPIENT, "value": 1, "data": "0x0001"}) == 21_000 + 4 + 16
 
 
-def test_get_logs_is_empty_for_plain_transfers_and_filters_are_checked(w3):
+def test_get_logs_is_empty_for_plain_transfers_and_filters_are_checked(w3, node):
     assert w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest"}) == []
-    with pytest.raises(Exception):
-        w3.eth.get_logs({"fromBlock": 0, "toBlock": 100_000_000})
+    with pytest.raises(Web3RPCError, match="invalid params|block range"):
+        w3.eth.get_logs({"fromBlock": 3, "toBlock": 2})
+    with pytest.raises(RuntimeError, match="-32602"):
+        node.rpc("eth_getLogs", [{"fromBlock": "0x0", "address": "0x1234"}])
 
 
 def test_new_heads_subscription_over_websocket(node):
