@@ -8,6 +8,7 @@ eth-account. `run` and `wait_for` drive coroutines without pytest plugins.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from sidechain.chain.bloom import EMPTY_BLOOM, bloom_of_logs
 from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.transactions import decode_transaction
 from sidechain.mempool.pool import Mempool
+from sidechain.rpc.server import RpcConfig, RpcServer
 from sidechain.storage.blockchain import Blockchain, ExecutedBlock
 
 CHAIN_ID = 7071
@@ -145,3 +147,16 @@ async def wait_for(condition, timeout: float = 5.0, interval: float = 0.005):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met before the deadline")
         await asyncio.sleep(interval)
+
+
+@contextlib.asynccontextmanager
+async def serving(devnet: Devnet, config: RpcConfig | None = None, **options):
+    """An RpcServer over the devnet on a free loopback port; committed blocks are published to it."""
+    server = RpcServer(devnet.backend, config, **options)
+    await server.start("127.0.0.1", 0)
+    devnet.server = server
+    try:
+        yield server
+    finally:
+        devnet.server = None
+        await server.stop()
