@@ -59,8 +59,8 @@ class Header:
     @classmethod
     def decode(cls, data: bytes) -> "Header":
         f = rlp.decode(data)
-        if not isinstance(f, list) or len(f) != 12:
-            raise InvalidBlock("malformed header: expected a 12-item RLP list")
+        if not isinstance(f, list) or len(f) != 12 or not all(isinstance(item, bytes) for item in f):
+            raise InvalidBlock("malformed header: expected a 12-item RLP list of byte strings")
         u = _to_int
         return cls(f[0], u(f[1]), u(f[2]), f[3], f[4], f[5], f[6], f[7], u(f[8]), u(f[9]), u(f[10]), f[11])
 
@@ -92,6 +92,8 @@ class Block:
             header = Header.decode(rlp.encode(header_fields))
         except (rlp.DecodingError, ValueError, TypeError) as exc:
             raise InvalidBlock(f"malformed block: {exc}") from None
+        if not isinstance(raws, list) or not all(isinstance(raw, bytes) for raw in raws):
+            raise InvalidBlock("malformed block: transactions must be a list of byte strings")
         if senders is None:
             txs = tuple(decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
         else:
