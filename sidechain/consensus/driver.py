@@ -106,7 +106,7 @@ class ConsensusDriver:
             "step": Step(m.step).name.lower() if m else "propose",
             "lockedRound": m.locked_round if m else -1,
             "validRound": m.valid_round if m else -1,
-            "proposer": "0x" + self.validators.proposer(m.height, max(m.round, 0)).hex() if m else None,
+            "proposer": "0x" + self.validators.proposer(m.height if m else self.chain.height + 1, max(m.round, 0) if m else 0).hex(),
             "validators": ["0x" + a.hex() for a in self.validators.addresses],
             "isValidator": bool(self.signer and self.validators.power_of(self.signer.address)),
         }
@@ -282,7 +282,7 @@ class ConsensusDriver:
         self.chain.commit(executed, certificate.encode())
         now = self.clock()
         self.last_commit_latency = now - self._height_started
-        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), now)
+        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
         log.info(
             "committed block %d 0x%s txs=%d", executed.block.number, executed.block.hash.hex()[:16],
             len(executed.block.transactions), extra={"height": action.height, "round": action.round},

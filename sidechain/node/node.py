@@ -104,7 +104,7 @@ class Node:
     async def _evict_stale_forever(self) -> None:
         while True:
             await asyncio.sleep(STALE_EVICTION_INTERVAL)
-            dropped = self.mempool.evict_stale(time.time())
+            dropped = self.mempool.evict_stale(time.monotonic())
             if dropped:
                 log.info("evicted %d stale queued transactions", len(dropped))
 
@@ -125,7 +125,7 @@ class Node:
 
     def submit_transaction(self, raw: bytes) -> bytes:
         tx = decode_transaction(raw, self.genesis.chain_id, self.genesis.gas_limit)
-        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.time())
+        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.monotonic())
         return tx.hash
 
     def consensus_status(self) -> dict:
