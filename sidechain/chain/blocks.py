@@ -28,7 +28,7 @@ class Header:
     parent_hash: bytes
     number: int
     timestamp: int
-    """Unix seconds, set by the proposer, strictly increasing."""
+    """Unix seconds, set by the proposer; never below the parent's (blocks may come faster than 1/s)."""
     proposer: bytes
     """20-byte address of the validator that proposed the block (Ethereum's coinbase/miner)."""
     state_root: bytes

@@ -1,0 +1,147 @@
+"""What travels on the consensus and transaction topics, and the rule that admits each message.
+
+Every check answers ACCEPT, IGNORE or REJECT (consensus-specs p2p-interface): REJECT means the
+sender broke the protocol and is penalised; IGNORE means the message is useless to us now (stale,
+too far ahead, already seen) and costs the sender nothing. Each verdict carries a reason, which the
+node counts in its metrics.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import rlp
+
+from ..chain.blocks import Block
+from ..chain.transactions import decode_transaction
+from ..crypto import keccak256
+from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, MempoolError
+from .messages import Proposal, ValidatorSet, Vote
+
+TOPIC_PROPOSALS = "consensus/proposals/1"
+TOPIC_VOTES = "consensus/votes/1"
+TOPIC_TRANSACTIONS = "txs/1"
+
+MAX_TXS_PER_BATCH = 4096
+FUTURE_HEIGHTS = 2
+"""How far ahead of our height a message may be and still be useful; beyond that we sync instead."""
+
+
+class Verdict(enum.Enum):
+    ACCEPT = "accept"
+    IGNORE = "ignore"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    verdict: Verdict
+    reason: str
+    value: object = None
+
+
+def _height_verdict(height: int, current: int) -> Checked | None:
+    if height < current:
+        return Checked(Verdict.IGNORE, "stale-height")
+    if height > current + FUTURE_HEIGHTS:
+        return Checked(Verdict.IGNORE, "future-height")
+    return None
+
+
+def encode_proposal(proposal: Proposal, block: Block) -> bytes:
+    return rlp.encode([proposal.encode(), block.encode()])
+
+
+def check_vote(data: bytes, *, chain_id: int, validators: ValidatorSet, current_height: int) -> Checked:
+    # REJECT: not a well-formed vote.
+    try:
+        vote = Vote.decode(data)
+    except InvalidVote:
+        return Checked(Verdict.REJECT, "malformed-vote")
+    # IGNORE: for a height we are past, or too far ahead to use.
+    if (stale := _height_verdict(vote.height, current_height)) is not None:
+        return stale
+    # REJECT: the signer is not a validator of this chain.
+    if validators.power_of(vote.validator) == 0:
+        return Checked(Verdict.REJECT, "vote-from-non-validator")
+    # REJECT: the signature is not the named validator's over this chain id, height, round and step.
+    try:
+        vote.verify(chain_id)
+    except InvalidVote:
+        return Checked(Verdict.REJECT, "vote-bad-signature")
+    return Checked(Verdict.ACCEPT, "ok", vote)
+
+
+def check_proposal(
+    data: bytes, *, chain_id: int, validators: ValidatorSet, current_height: int,
+    sender_of: Callable[[bytes], bytes | None] = lambda tx_hash: None,
+) -> Checked:
+    """`sender_of` finds senders already recovered (the pool), sparing a signature recovery per tx."""
+    # REJECT: not [proposal, block].
+    try:
+        proposal_bytes, block_bytes = rlp.decode(data)
+        proposal = Proposal.decode(proposal_bytes)
+    except (rlp.DecodingError, ValueError, InvalidVote):
+        return Checked(Verdict.REJECT, "malformed-proposal")
+    # IGNORE: stale or too far ahead.
+    if (stale := _height_verdict(proposal.height, current_height)) is not None:
+        return stale
+    # REJECT: not the proposer of this height and round.
+    if proposal.proposer != validators.proposer(proposal.height, proposal.round):
+        return Checked(Verdict.REJECT, "wrong-proposer")
+    # REJECT: not signed by that proposer for this chain.
+    try:
+        proposal.verify(chain_id)
+    except InvalidVote:
+        return Checked(Verdict.REJECT, "proposal-bad-signature")
+    # REJECT: the block does not decode, or is not the one signed, or names another proposer.
+    try:
+        block = _decode_block(block_bytes, chain_id, sender_of)
+    except (InvalidBlock, InvalidTransaction):
+        return Checked(Verdict.REJECT, "malformed-block")
+    if block.hash != proposal.block_hash or block.header.proposer != proposal.proposer or block.number != proposal.height:
+        return Checked(Verdict.REJECT, "proposal-block-mismatch")
+    return Checked(Verdict.ACCEPT, "ok", (proposal, block))
+
+
+def _decode_block(data: bytes, chain_id: int, sender_of: Callable[[bytes], bytes | None]) -> Block:
+    try:
+        _, raws = rlp.decode(data)
+    except (rlp.DecodingError, ValueError) as exc:
+        raise InvalidBlock(f"malformed block: {exc}") from None
+    if not isinstance(raws, list) or any(not isinstance(r, bytes) for r in raws):
+        raise InvalidBlock("malformed block: transactions must be a list of byte strings")
+    senders = [sender_of(keccak256(raw)) for raw in raws]
+    if all(s is not None for s in senders):
+        return Block.decode(data, chain_id, senders)
+    return Block.decode(data, chain_id)
+
+
+def encode_transactions(raws: list[bytes]) -> bytes:
+    return rlp.encode(raws)
+
+
+def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: Callable[[bytes], bool]) -> Checked:
+    """A batch of raw transactions; value: the decoded ones we did not have."""
+    # REJECT: not a list of byte strings, or too many.
+    try:
+        raws = rlp.decode(data)
+    except (rlp.DecodingError, ValueError):
+        return Checked(Verdict.REJECT, "malformed-tx-batch")
+    if not isinstance(raws, list) or not raws or len(raws) > MAX_TXS_PER_BATCH or any(not isinstance(r, bytes) for r in raws):
+        return Checked(Verdict.REJECT, "malformed-tx-batch")
+    fresh = []
+    for raw in raws:
+        if is_known(keccak256(raw)):
+            continue
+        # REJECT: a transaction that can never be valid (encoding, signature, chain id, limits).
+        try:
+            fresh.append(decode_transaction(raw, chain_id, gas_limit))
+        except (InvalidTransaction, MempoolError):
+            return Checked(Verdict.REJECT, "invalid-transaction")
+    # IGNORE: nothing new for us.
+    if not fresh:
+        return Checked(Verdict.IGNORE, "known-transactions")
+    return Checked(Verdict.ACCEPT, "ok", fresh)
