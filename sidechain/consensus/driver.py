@@ -297,6 +297,18 @@ class ConsensusDriver:
         else:
             self._start_height_soon(next_height, max(0.0, self._height_started + self.block_time - now))
 
+    def import_synced(self, executed: ExecutedBlock, certificate: bytes) -> None:
+        """A block final elsewhere, proven by its certificate (the syncer checked it): commit it and
+        leave the height it closes."""
+        self.chain.commit(executed, certificate)
+        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
+        try:
+            self.on_commit(executed)
+        except Exception:
+            log.exception("commit listener failed")
+        if not self._stopped:
+            self._start_height_soon(executed.block.number + 1, 0.0)
+
     def _start_height_soon(self, height: int, delay: float) -> None:
         self._cancel_timers()
         self.machine = None

@@ -1,0 +1,145 @@
+"""Catching up: ask peers for their head, fetch the final blocks we lack, verify, commit.
+
+A block fetched from a peer is applied only if its commit certificate proves that more than 2/3 of
+the validator set precommitted it, and only after re-executing it against our own state, so a
+lying peer can waste our time but never make us commit anything but the final chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from ..chain.blocks import Block
+from ..consensus.messages import CommitCertificate, ValidatorSet
+from ..errors import SidechainError
+from ..storage.blockchain import Blockchain, ExecutedBlock
+from .protocol import (
+    BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, PeerStatus, decode_blocks_request,
+    decode_blocks_response, encode_blocks_request, encode_blocks_response,
+)
+
+log = logging.getLogger("sidechain.sync")
+
+
+class BlockSyncer:
+    def __init__(
+        self, chain: Blockchain, validators: ValidatorSet, p2p, import_block: Callable[[ExecutedBlock, bytes], None],
+        *, poll_interval: float = 1.0, on_reject: Callable[[str], None] = lambda reason: None,
+    ) -> None:
+        self.chain, self.validators, self.p2p = chain, validators, p2p
+        self.import_block = import_block
+        self.poll_interval = poll_interval
+        self.on_reject = on_reject
+        self.highest_seen = chain.height
+        self.starting_block = chain.height
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        p2p.set_request_handler(STATUS_PROTOCOL, self._serve_status)
+        p2p.set_request_handler(BLOCKS_PROTOCOL, self._serve_blocks)
+
+    # --- serving ----------------------------------------------------------------------------------
+
+    async def _serve_status(self, data: bytes, peer: str) -> bytes:
+        head = self.chain.head
+        return PeerStatus(head.number, head.hash, self.chain.genesis.hash()).encode()
+
+    async def _serve_blocks(self, data: bytes, peer: str) -> bytes:
+        start, count = decode_blocks_request(data)
+        items, size = [], 0
+        for number in range(max(start, 1), min(start + count, self.chain.height + 1)):
+            block = self.chain.block_by_number(number)
+            certificate = self.chain.store.get_certificate(block.hash)
+            encoded = block.encode()
+            if items and size + len(encoded) + len(certificate) > MAX_RESPONSE_BYTES:
+                break
+            items.append((encoded, certificate))
+            size += len(encoded) + len(certificate)
+        return encode_blocks_response(items)
+
+    # --- fetching ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    def wake(self) -> None:
+        """Something suggests we are behind (a message from a later height): look now."""
+        self._wake.set()
+
+    @property
+    def syncing(self) -> bool:
+        return self.highest_seen > self.chain.height + 1
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self._sync_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sync round failed")
+
+    async def _sync_once(self) -> None:
+        best: tuple[int, str] | None = None
+        for peer in self.p2p.peers():
+            try:
+                status = PeerStatus.decode(await self.p2p.request(peer, STATUS_PROTOCOL, b"", timeout=2.0))
+            except SidechainError as exc:
+                self.on_reject("bad-status")
+                log.debug("status from %s: %s", peer, exc)
+                continue
+            except Exception as exc:
+                log.debug("status from %s failed: %s", peer, exc)
+                continue
+            if status.genesis_hash != self.chain.genesis.hash():
+                self.on_reject("other-genesis")
+                continue
+            self.highest_seen = max(self.highest_seen, status.head_number)
+            if status.head_number > self.chain.height and (best is None or status.head_number > best[0]):
+                best = (status.head_number, peer)
+        if best is None:
+            return
+        self.starting_block = self.chain.height
+        target, peer = best
+        while self.chain.height < target:
+            if not await self._fetch_range(peer, self.chain.height + 1, min(MAX_BLOCKS, target - self.chain.height)):
+                return
+
+    async def _fetch_range(self, peer: str, start: int, count: int) -> bool:
+        try:
+            reply = await self.p2p.request(peer, BLOCKS_PROTOCOL, encode_blocks_request(start, count), timeout=10.0)
+            items = decode_blocks_response(reply)
+        except Exception as exc:
+            log.info("fetching blocks %d+%d from %s failed: %s", start, count, peer, exc)
+            return False
+        if not items:
+            return False
+        for block_bytes, certificate_bytes in items:
+            try:
+                block = Block.decode(block_bytes, self.chain.genesis.chain_id)
+                if block.number <= self.chain.height:
+                    continue  # consensus committed it meanwhile
+                certificate = CommitCertificate.decode(certificate_bytes)
+                certificate.verify(self.chain.genesis.chain_id, self.validators, block.number, block.hash)
+                executed = self.chain.execute_block(block)
+            except SidechainError as exc:
+                self.on_reject("bad-synced-block")
+                log.warning("peer %s served an unprovable block: %s", peer, exc)
+                return False
+            self.import_block(executed, certificate_bytes)
+            log.info("synced block %d 0x%s from %s", block.number, block.hash.hex()[:16], peer[:12])
+        return True
