@@ -278,36 +278,31 @@ class ConsensusDriver:
     def _commit(self, action: CommitAction) -> None:
         executed = self._blocks[action.block_hash]
         votes = [self._votes[(action.round, int(Step.PRECOMMIT), v)] for v in action.precommitters]
-        certificate = CommitCertificate.from_votes(votes)
-        self.chain.commit(executed, certificate.encode())
+        self._finalize(executed, CommitCertificate.from_votes(votes).encode(), action.round)
         now = self.clock()
         self.last_commit_latency = now - self._height_started
+        delay = 0.0 if self._replaying else max(0.0, self._height_started + self.block_time - now)
+        self._start_height_soon(action.height + 1, delay)
+
+    def import_synced(self, executed: ExecutedBlock, certificate: bytes) -> None:
+        """A block final elsewhere, proven by its certificate (the syncer checked it): commit it and
+        leave the height it closes."""
+        self._finalize(executed, certificate, None)
+        if not self._stopped:
+            self._start_height_soon(executed.block.number + 1, 0.0)
+
+    def _finalize(self, executed: ExecutedBlock, certificate: bytes, round_: int | None) -> None:
+        self.chain.commit(executed, certificate)
         self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
         log.info(
-            "committed block %d 0x%s txs=%d", executed.block.number, executed.block.hash.hex()[:16],
-            len(executed.block.transactions), extra={"height": action.height, "round": action.round},
+            "committed block %d 0x%s txs=%d%s", executed.block.number, executed.block.hash.hex()[:16],
+            len(executed.block.transactions), "" if round_ is not None else " (synced)",
+            extra={"height": executed.block.number, "round": round_ if round_ is not None else "-"},
         )
         try:
             self.on_commit(executed)
         except Exception:
             log.exception("commit listener failed")
-        next_height = action.height + 1
-        if self._replaying:
-            self._start_height_soon(next_height, 0.0)
-        else:
-            self._start_height_soon(next_height, max(0.0, self._height_started + self.block_time - now))
-
-    def import_synced(self, executed: ExecutedBlock, certificate: bytes) -> None:
-        """A block final elsewhere, proven by its certificate (the syncer checked it): commit it and
-        leave the height it closes."""
-        self.chain.commit(executed, certificate)
-        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
-        try:
-            self.on_commit(executed)
-        except Exception:
-            log.exception("commit listener failed")
-        if not self._stopped:
-            self._start_height_soon(executed.block.number + 1, 0.0)
 
     def _start_height_soon(self, height: int, delay: float) -> None:
         self._cancel_timers()
