@@ -38,6 +38,10 @@ class ChainView:
         self._hashes: dict[int, bytes] = {}
         self._cached_transactions = 0
 
+    def __len__(self) -> int:
+        """Blocks in the cache."""
+        return len(self._entries)
+
     # --- block identifiers -----------------------------------------------------------------------
 
     @property

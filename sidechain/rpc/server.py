@@ -76,6 +76,8 @@ class RpcServer:
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sockets: set[web.WebSocketResponse] = set()
+        self._closing: set[asyncio.Task] = set()
+        """Closes of dropped subscribers in flight (held so they are not garbage-collected)."""
         self.port: int | None = None
         """The bound port once started."""
 
@@ -188,7 +190,9 @@ class RpcServer:
             self.context.hub.drop(session)
             if writer is not None:
                 writer.cancel()
-            asyncio.ensure_future(ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"subscriber too slow"))
+            task = asyncio.ensure_future(ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"subscriber too slow"))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
         session = Session(self.config.ws_queue_limit, overflow)
         writer = asyncio.create_task(_drain(ws, session))

@@ -16,6 +16,7 @@ from sidechain.chain.state import EMPTY_CODE_HASH, EMPTY_TRIE_ROOT
 from sidechain.crypto import keccak256
 from sidechain.rpc.dispatch import Dispatcher
 from sidechain.rpc.methods import ROUTES, Context
+from sidechain.rpc.reader import ChainView
 
 T1, T2, T3 = (bytes([i]) * 32 for i in (1, 2, 3))
 EMITTER = bytes.fromhex("0e" * 20)
@@ -293,6 +294,11 @@ def test_suggested_tip_is_the_60th_percentile_of_low_tips(devnet, client):
     assert client("eth_maxPriorityFeePerGas") == hex(3 * GWEI)
 
 
+def test_suggestion_is_never_below_the_pool_minimum(devnet):
+    devnet.mempool.min_tip = 5 * GWEI
+    assert Client(devnet)("eth_maxPriorityFeePerGas") == hex(5 * GWEI)
+
+
 def test_fee_history_rewards_are_weighted_by_gas(devnet, client):
     cheap = devnet.sign("A", tip=1 * GWEI)  # 21,000 gas
     dear = devnet.sign("B", tip=3 * GWEI, data=b"\x01" * 1000)  # 37,000 gas
@@ -376,3 +382,18 @@ def test_get_logs_limits(logged, devnet):
     assert error["code"] == -32005 and "more than 1 results" in error["message"]
     assert client.error("eth_getLogs", {"fromBlock": "0x3", "toBlock": "0x1"})["code"] == -32602
     assert client.error("eth_getLogs", {"blockHash": h(T1)})["code"] == -32001
+
+
+# --- the block cache ----------------------------------------------------------------------------------
+
+
+def test_block_cache_is_bounded_by_transactions_held(devnet):
+    blocks = [devnet.commit([devnet.sign("A"), devnet.sign("B")]) for _ in range(3)]
+    view = ChainView(devnet.chain, max_blocks=10, max_transactions=3)
+    for block in blocks:
+        assert view.block_by_number(block.number).hash == block.hash
+        assert [r.gas_used for r in view.receipts(block)] == [21_000, 21_000]
+    assert len(view) == 1  # two blocks of two transactions exceed three
+    view.remember(blocks[0], devnet.chain.receipts(blocks[0].hash))
+    assert view.block_by_hash(blocks[0].hash) is blocks[0]
+    assert view.block_by_number(9) is None
