@@ -87,6 +87,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     config = NodeConfig(
         data_dir=data_dir, rpc_host=args.rpc_host, rpc_port=args.rpc_port, password=password,
         cors_origins=tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()),
+        p2p_port=args.p2p_port, bootstrap=tuple(b.strip() for b in args.bootstrap.split(",") if b.strip()),
     )
     asyncio.run(run_node(config))
 
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-validator", action="store_true", help="follow the chain without signing, even if a keystore is present")
     run.add_argument("--rpc-host", default="127.0.0.1", help="JSON-RPC listen address (default 127.0.0.1; anything else exposes the node)")
     run.add_argument("--rpc-port", type=int, default=8545, help="JSON-RPC port for HTTP and WebSocket (default 8545)")
+    run.add_argument("--p2p-port", type=int, help="libp2p TCP port on 127.0.0.1 for peers (omit for a one-validator network)")
+    run.add_argument("--bootstrap", default="", help="comma-separated peer multiaddrs: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID")
     run.add_argument("--cors-origins", default="*", help="comma-separated origins browsers may call from (default *)")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=cmd_run)

@@ -8,6 +8,8 @@ from ..errors import InvalidBlock, mismatch
 from .blocks import Block, Header, receipts_root, transactions_root
 from .execution import ExecutionResult, next_base_fee
 
+MAX_BLOCK_TX_BYTES = 900 * 1024
+"""Most transaction bytes in one block: a proposal, block and all, must fit one gossip message (1 MiB)."""
 MAX_EXTRA_DATA = 97
 """Room for consensus data in the header (round, validator-set hash and a vanity word)."""
 
@@ -47,7 +49,10 @@ def validate_header_against_parent(header: Header, parent: Header, *, gas_limit:
 
 
 def validate_body(block: Block) -> None:
-    """The transactions are the ones the header commits to."""
+    """The transactions fit the size cap and are the ones the header commits to."""
+    size = sum(len(tx.raw) for tx in block.transactions)
+    if size > MAX_BLOCK_TX_BYTES:
+        raise InvalidBlock(f"block transactions take {size} bytes, limit {MAX_BLOCK_TX_BYTES}")
     root = transactions_root(block.transactions)
     if root != block.header.transactions_root:
         raise InvalidBlock(mismatch("transactions root", expected="0x" + block.header.transactions_root.hex(), got="0x" + root.hex()))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..chain.blocks import Block
+from ..chain.validation import MAX_BLOCK_TX_BYTES
 from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainError
 from ..mempool.pool import Mempool
 from ..storage.blockchain import Blockchain, ExecutedBlock
@@ -58,6 +59,16 @@ class Timeouts:
         return min(base + self.delta * round_, self.cap)
 
 
+def _fit_size(candidates: list) -> list:
+    """The longest prefix whose raw bytes fit a block (MAX_BLOCK_TX_BYTES)."""
+    size = 0
+    for i, tx in enumerate(candidates):
+        size += len(tx.raw)
+        if size > MAX_BLOCK_TX_BYTES:
+            return candidates[:i]
+    return candidates
+
+
 class ConsensusDriver:
     def __init__(
         self,
@@ -81,7 +92,7 @@ class ConsensusDriver:
         self._blocks: dict[bytes, ExecutedBlock | None] = {}
         """Candidate blocks of this height by hash; None marks one that failed validation."""
         self._votes: dict[tuple[int, int, bytes], Vote] = {}
-        self._future: list[tuple[int, object]] = []
+        self._future: list[tuple[int, Callable, tuple]] = []
         self._timers: list[asyncio.TimerHandle] = []
         self._height_started = 0.0
         self._replaying = False
@@ -97,6 +108,15 @@ class ConsensusDriver:
         self._stopped = True
         self._cancel_timers()
         self.wal.close()
+
+    @property
+    def height(self) -> int:
+        """The height being decided (the next one, between a commit and its start)."""
+        return self.machine.height if self.machine is not None else self.chain.height + 1
+
+    @property
+    def height_started(self) -> float:
+        return self._height_started
 
     def status(self) -> dict:
         m = self.machine
@@ -127,8 +147,8 @@ class ConsensusDriver:
         if self.machine is not None and self.machine.height == height:
             self._resume()
         future, self._future = self._future, []
-        for _, message in future:
-            self._dispatch(message)
+        for message in future:
+            self._dispatch(*message)
 
     def _resume(self) -> None:
         """After a (re)start: carry out what replay held back for the current round and step."""
@@ -146,7 +166,7 @@ class ConsensusDriver:
                 if kind == PROPOSAL:
                     self.receive_proposal(Proposal.decode(fields[0]), Block.decode(fields[1], self.chain_id))
                 elif kind == VOTE:
-                    self.receive_vote(Vote.decode(fields[0]))
+                    self.receive_vote(Vote.decode(fields[0]), verified=True)  # checked before it was logged
                 elif kind == TIMEOUT:
                     step, h, r = (int.from_bytes(f, "big") for f in fields)
                     self._on_timeout(TimeoutEvent(Step(step), h, r))
@@ -157,28 +177,26 @@ class ConsensusDriver:
 
     def receive_proposal(self, proposal: Proposal, block: Block) -> None:
         """A proposal with its block, from a peer or from this node; checked, then handed in."""
-        self._dispatch((proposal, block))
+        self._dispatch(proposal.height, self._on_proposal, (proposal, block))
 
-    def receive_vote(self, vote: Vote) -> None:
-        self._dispatch(vote)
+    def receive_vote(self, vote: Vote, *, verified: bool = False) -> None:
+        """`verified`: gossip validation already checked the signature and the signer."""
+        self._dispatch(vote.height, self._on_vote, (vote, verified))
 
-    def _dispatch(self, message: object) -> None:
+    def _dispatch(self, height: int, handler: Callable, args: tuple) -> None:
+        """Hand a message of `height` to `handler` now, keep it for later, or drop it if stale."""
         m = self.machine
         if self._stopped:
             return
-        height = message[0].height if isinstance(message, tuple) else message.height
         current = m.height if m is not None else self.chain.height + 1
         if height < current:
             return
         if height > current or m is None:
             if len(self._future) < MAX_FUTURE_MESSAGES:
-                self._future.append((height, message))
+                self._future.append((height, handler, args))
             return
         try:
-            if isinstance(message, tuple):
-                self._on_proposal(*message)
-            else:
-                self._on_vote(message)
+            handler(*args)
         except InvalidVote as exc:
             log.warning("rejected consensus message: %s", exc, extra={"height": m.height, "round": m.round})
 
@@ -191,10 +209,11 @@ class ConsensusDriver:
         valid = self._validate(block)
         self._run(self.machine.handle(ProposalEvent(proposal.round, block.hash, proposal.pol_round, proposal.proposer, valid)))
 
-    def _on_vote(self, vote: Vote) -> None:
-        if self.validators.power_of(vote.validator) == 0:
-            raise InvalidVote(f"vote from 0x{vote.validator.hex()}, which is not a validator")
-        vote.verify(self.chain_id)
+    def _on_vote(self, vote: Vote, verified: bool) -> None:
+        if not verified:
+            if self.validators.power_of(vote.validator) == 0:
+                raise InvalidVote(f"vote from 0x{vote.validator.hex()}, which is not a validator")
+            vote.verify(self.chain_id)
         key = (vote.round, int(vote.step), vote.validator)
         if key in self._votes:
             return
@@ -246,7 +265,7 @@ class ConsensusDriver:
             executed = self._blocks[action.block_hash]
         else:
             candidates = self.mempool.select(self.chain.store, self.chain.next_base_fee(), self.chain.genesis.gas_limit)
-            executed = self.chain.build_block(self.signer.address, int(self.clock()), candidates)
+            executed = self.chain.build_block(self.signer.address, int(self.clock()), _fit_size(candidates))
             self._blocks[executed.block.hash] = executed
         try:
             proposal = self.signer.sign_proposal(action.height, action.round, executed.block.hash, action.pol_round)

@@ -24,6 +24,7 @@ from ..keystore import load_keystore
 from ..mempool.pool import Mempool
 from ..rpc.server import RpcServer
 from ..storage.blockchain import Blockchain, ExecutedBlock
+from .metrics import NodeMetrics
 
 log = logging.getLogger("sidechain.node")
 
@@ -40,6 +41,10 @@ class NodeConfig:
     password: str | None = None
     """Password of the validator keystore (data_dir/keystore.json); None runs a non-validating node."""
     cors_origins: tuple[str, ...] = ("*",)
+    p2p_port: int | None = None
+    """libp2p TCP port on 127.0.0.1; None runs without peers (a one-validator network)."""
+    bootstrap: tuple[str, ...] = ()
+    """Multiaddrs of peers to dial: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID."""
 
     @property
     def genesis_path(self) -> Path:
@@ -60,14 +65,33 @@ class Node:
         self.chain = Blockchain.open(config.data_dir, self.genesis)
         self.mempool = Mempool()
         self.signer = self._load_signer()
+        self.metrics = NodeMetrics()
+        self.p2p = self.network = self.syncer = None
+        if config.p2p_port is not None:
+            from ..p2p import P2PConfig, P2PService
+            from ..sync.syncer import BlockSyncer
+            from .network import GossipNetwork
+
+            self.p2p = P2PService(P2PConfig(
+                listen_port=config.p2p_port, identity_path=config.data_dir / "p2p" / "identity.key",
+                bootstrap=config.bootstrap, network_id=self.genesis.hash(),
+            ))
+            self.network = GossipNetwork(self, self.p2p)
         self.driver = ConsensusDriver(
             self.chain, self.mempool, self.validators, self.signer,
             WriteAheadLog(config.data_dir / "consensus" / "wal"),
+            network=self.network,
             timeouts=Timeouts(propose=max(1.0, 2 * self.genesis.block_time_ms / 1000)),
             block_time=self.genesis.block_time_ms / 1000,
             on_commit=self._on_commit,
         )
+        if self.p2p is not None:
+            self.syncer = BlockSyncer(
+                self.chain, self.validators, self.p2p, self.driver.import_synced,
+                on_reject=lambda reason: self.metrics.rejected.labels("sync", reason).inc(),
+            )
         self.rpc = RpcServer(self, cors_origins=config.cors_origins)
+        self.rpc.add_route("GET", "/metrics", self._serve_metrics)
         self._eviction_task: asyncio.Task | None = None
 
     def _load_signer(self) -> Signer | None:
@@ -85,8 +109,13 @@ class Node:
 
     async def start(self) -> None:
         (self.config.data_dir / "consensus").mkdir(exist_ok=True)
+        if self.p2p is not None:
+            await self.p2p.start()
+            self.network.start()
         await self.rpc.start(self.config.rpc_host, self.config.rpc_port)
         self.driver.start()
+        if self.syncer is not None:
+            self.syncer.start()
         self._eviction_task = asyncio.create_task(self._evict_stale_forever())
         log.info(
             "node started: chain id %d, head %d, rpc http://%s:%d, validator %s", self.genesis.chain_id,
@@ -98,6 +127,11 @@ class Node:
         self.driver.stop()
         if self._eviction_task:
             self._eviction_task.cancel()
+        if self.syncer is not None:
+            await self.syncer.stop()
+        if self.p2p is not None:
+            await self.network.stop()
+            await self.p2p.stop()
         await self.rpc.stop()
         self.chain.close()
 
@@ -110,6 +144,18 @@ class Node:
 
     def _on_commit(self, executed: ExecutedBlock) -> None:
         self.rpc.publish_block(executed.block, executed.result.receipts)
+        m = self.metrics
+        m.height.set(executed.block.number)
+        m.transactions.inc(len(executed.block.transactions))
+        m.block_seconds.observe(max(0.0, time.time() - self.driver.height_started))
+
+    async def _serve_metrics(self, request):
+        m = self.metrics
+        m.round.set(max(self.driver.machine.round, 0) if self.driver.machine else 0)
+        m.peers.set(self.peer_count())
+        m.mempool_pending.set(self.mempool.pending_count)
+        m.mempool_queued.set(self.mempool.queued_count)
+        return await m.handle(request)
 
     # --- RpcBackend -----------------------------------------------------------------------------
 
@@ -118,18 +164,29 @@ class Node:
         return self.genesis.chain_id
 
     def peer_count(self) -> int:
-        return 0
+        return self.p2p.peer_count() if self.p2p is not None else 0
 
     def sync_status(self) -> dict | None:
-        return None
+        if self.syncer is None or not self.syncer.syncing:
+            return None
+        return {"startingBlock": self.syncer.starting_block, "currentBlock": self.chain.height, "highestBlock": self.syncer.highest_seen}
 
     def submit_transaction(self, raw: bytes) -> bytes:
         tx = decode_transaction(raw, self.genesis.chain_id, self.genesis.gas_limit)
-        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.monotonic())
+        self.pool_transaction(tx)
+        if self.network is not None:
+            self.network.announce_transaction(tx)
         return tx.hash
+
+    def pool_transaction(self, tx) -> None:
+        """Add a decoded transaction to the pool (from a client or a peer); raises what it breaks."""
+        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.monotonic())
 
     def consensus_status(self) -> dict:
         status = self.driver.status()
+        status["peers"] = self.peer_count()
+        status["peerId"] = self.p2p.peer_id if self.p2p is not None else None
+        status["finalized"] = {"number": self.chain.height, "hash": "0x" + self.chain.head.hash.hex()}
         status["lastCommitSeconds"] = round(self.driver.last_commit_latency, 4)
         return status
 

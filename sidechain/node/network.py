@@ -1,0 +1,154 @@
+"""The node's gossip: consensus messages and batched transactions over the P2PService.
+
+Validation (ACCEPT / IGNORE / REJECT, sidechain.consensus.gossip) runs before a message is
+relayed; what it decoded is handed to the handler, so nothing is decoded or verified twice.
+Transactions travel in batches (LIBP2P_NOTES: ~3 ms of CPU per gossip delivery, so the network
+must stay under ~100-200 messages per second): each node flushes what it received from clients
+every BATCH_INTERVAL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from ..chain.blocks import Block
+from ..chain.transactions import Transaction
+from ..consensus.gossip import (
+    MAX_TXS_PER_BATCH, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, Checked, Verdict, check_proposal,
+    check_transactions, check_vote, encode_proposal, encode_transactions,
+)
+from ..consensus.messages import Proposal, Vote
+from ..errors import SidechainError
+from ..p2p import ValidationResult
+
+log = logging.getLogger("sidechain.gossip")
+
+BATCH_INTERVAL = 0.05
+MAX_BATCH_BYTES = 768 * 1024
+_RESULT = {Verdict.ACCEPT: ValidationResult.ACCEPT, Verdict.IGNORE: ValidationResult.IGNORE, Verdict.REJECT: ValidationResult.REJECT}
+
+
+class GossipNetwork:
+    """Publishes this node's proposals, votes and transactions; admits and routes peers'."""
+
+    def __init__(self, node, p2p) -> None:
+        self.node, self.p2p = node, p2p
+        self._checked: dict[bytes, object] = {}
+        self._outbox: list[bytes] = []
+        self._task: asyncio.Task | None = None
+        p2p.subscribe(TOPIC_PROPOSALS, self._validate_proposal, self._on_proposal)
+        p2p.subscribe(TOPIC_VOTES, self._validate_vote, self._on_vote)
+        p2p.subscribe(TOPIC_TRANSACTIONS, self._validate_transactions, self._on_transactions)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._flush_forever())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    # --- outgoing ---------------------------------------------------------------------------------
+
+    def broadcast_proposal(self, proposal: Proposal, block: Block) -> None:
+        self.p2p.publish(TOPIC_PROPOSALS, encode_proposal(proposal, block))
+
+    def broadcast_vote(self, vote: Vote) -> None:
+        self.p2p.publish(TOPIC_VOTES, vote.encode())
+
+    def announce_transaction(self, tx: Transaction) -> None:
+        self._outbox.append(tx.raw)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(BATCH_INTERVAL)
+            try:
+                self._flush()
+            except Exception:
+                log.exception("transaction gossip flush failed")
+
+    def _flush(self) -> None:
+        while self._outbox:
+            batch, size = [], 0
+            while self._outbox and len(batch) < MAX_TXS_PER_BATCH and size + len(self._outbox[0]) < MAX_BATCH_BYTES:
+                raw = self._outbox.pop(0) if len(self._outbox) < 64 else None
+                if raw is None:
+                    break
+                batch.append(raw)
+                size += len(raw)
+            if raw is None:
+                take = 0
+                for raw in self._outbox:
+                    if take >= MAX_TXS_PER_BATCH or size + len(raw) >= MAX_BATCH_BYTES:
+                        break
+                    size += len(raw)
+                    take += 1
+                batch += self._outbox[:take]
+                del self._outbox[:take]
+            if not batch:  # a single transaction above the batch size cannot exist (128 KiB cap)
+                self._outbox.clear()
+                return
+            self.p2p.publish(TOPIC_TRANSACTIONS, encode_transactions(batch))
+
+    # --- incoming ---------------------------------------------------------------------------------
+
+    def _verdict(self, topic: str, data: bytes, checked: Checked) -> ValidationResult:
+        if checked.verdict is Verdict.ACCEPT:
+            self._checked[data] = checked.value
+            if len(self._checked) > 4096:
+                self._checked.pop(next(iter(self._checked)))
+        else:
+            self.node.metrics.rejected.labels(topic, checked.reason).inc()
+            if checked.reason == "future-height":
+                self.node.syncer.wake()
+        return _RESULT[checked.verdict]
+
+    def _validate_proposal(self, data: bytes, peer: str) -> ValidationResult:
+        node = self.node
+        pool = node.mempool
+
+        def sender_of(tx_hash: bytes) -> bytes | None:
+            tx = pool.get(tx_hash)
+            return tx.sender if tx is not None else None
+
+        return self._verdict(TOPIC_PROPOSALS, data, check_proposal(
+            data, chain_id=node.chain_id, validators=node.validators, current_height=node.driver.height, sender_of=sender_of))
+
+    def _on_proposal(self, data: bytes, peer: str) -> None:
+        value = self._checked.pop(data, None)
+        if value is not None:
+            proposal, block = value
+            if proposal.height > self.node.driver.height:
+                self.node.syncer.wake()
+            self.node.driver.receive_proposal(proposal, block)
+
+    def _validate_vote(self, data: bytes, peer: str) -> ValidationResult:
+        node = self.node
+        return self._verdict(TOPIC_VOTES, data, check_vote(
+            data, chain_id=node.chain_id, validators=node.validators, current_height=node.driver.height))
+
+    def _on_vote(self, data: bytes, peer: str) -> None:
+        vote = self._checked.pop(data, None)
+        if vote is not None:
+            if vote.height > self.node.driver.height:
+                self.node.syncer.wake()
+            self.node.metrics.vote_seconds.observe(max(0.0, time.time() - self.node.driver.height_started))
+            self.node.driver.receive_vote(vote, verified=True)
+
+    def _validate_transactions(self, data: bytes, peer: str) -> ValidationResult:
+        node = self.node
+        return self._verdict(TOPIC_TRANSACTIONS, data, check_transactions(
+            data, chain_id=node.chain_id, gas_limit=node.genesis.gas_limit, is_known=lambda h: node.mempool.get(h) is not None))
+
+    def _on_transactions(self, data: bytes, peer: str) -> None:
+        txs = self._checked.pop(data, None) or ()
+        for tx in txs:
+            try:
+                self.node.pool_transaction(tx)
+            except SidechainError:
+                pass  # stale nonce, already known, underpriced: normal for gossip
