@@ -13,6 +13,8 @@ from web3 import Web3
 from sidechain.devnet import NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
 from sidechain.devkeys import anvil_private_key
 
+from safety import check_safety
+
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250
 
@@ -78,6 +80,7 @@ def node(tmp_path):
             except ProcessLookupError:
                 pass
             running.node.process.wait(timeout=10)
+    check_safety([running.node.data_dir], running.root / "genesis.json")
 
 
 @pytest.fixture
