@@ -14,6 +14,7 @@ import rlp
 from ..crypto import keccak256
 from ..errors import InvalidBlock
 from .bloom import EMPTY_BLOOM, bloom_of_logs
+from .codec import encode_items, uint
 from .merkle import ordered_root
 from .transactions import LEGACY_TX, Transaction, decode_transaction
 
@@ -49,8 +50,12 @@ class Header:
             self.gas_used, self.base_fee, self.extra_data,
         ]
 
+    def raw_fields(self) -> list[bytes]:
+        """fields() with integers as RLP's minimal big-endian bytes."""
+        return [uint(f) if isinstance(f, int) else f for f in self.fields()]
+
     def encode(self) -> bytes:
-        return rlp.encode(self.fields())
+        return encode_items(self.raw_fields())
 
     @property
     def hash(self) -> bytes:
@@ -82,7 +87,7 @@ class Block:
 
     def encode(self) -> bytes:
         """Wire form: [header fields, [raw transaction, ...]]."""
-        return rlp.encode([self.header.fields(), [tx.raw for tx in self.transactions]])
+        return encode_items([self.header.raw_fields(), [tx.raw for tx in self.transactions]])
 
     @classmethod
     def decode(cls, data: bytes, chain_id: int, senders: list[bytes] | None = None) -> "Block":
@@ -131,14 +136,14 @@ class Receipt:
 
     def consensus_encoding(self) -> bytes:
         """Ethereum's receipt encoding (EIP-2718 envelope for typed transactions)."""
-        body = rlp.encode([self.status, self.cumulative_gas_used, self.bloom, [log.fields() for log in self.logs]])
+        body = encode_items([uint(self.status), uint(self.cumulative_gas_used), self.bloom, [log.fields() for log in self.logs]])
         return body if self.tx_type == LEGACY_TX else bytes([self.tx_type]) + body
 
     def storage_encoding(self) -> bytes:
         """What the store keeps: the consensus fields plus the per-transaction gas and price."""
-        return rlp.encode([
-            self.tx_type, self.status, self.cumulative_gas_used,
-            [log.fields() for log in self.logs], self.gas_used, self.effective_gas_price,
+        return encode_items([
+            uint(self.tx_type), uint(self.status), uint(self.cumulative_gas_used),
+            [log.fields() for log in self.logs], uint(self.gas_used), uint(self.effective_gas_price),
         ])
 
     @classmethod

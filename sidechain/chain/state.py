@@ -13,6 +13,7 @@ from typing import Protocol
 import rlp
 
 from ..crypto import keccak256
+from .codec import encode_items, uint
 
 EMPTY_TRIE_ROOT = keccak256(rlp.encode(b""))
 """Root of an empty Merkle-Patricia trie (an account without storage)."""
@@ -34,7 +35,7 @@ class Account:
         return self.nonce == 0 and self.balance == 0 and self.code_hash == EMPTY_CODE_HASH
 
     def encode(self) -> bytes:
-        return rlp.encode([self.nonce, self.balance, self.storage_root, self.code_hash])
+        return encode_items([uint(self.nonce), uint(self.balance), self.storage_root, self.code_hash])
 
     @classmethod
     def decode(cls, data: bytes) -> "Account":

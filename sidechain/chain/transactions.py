@@ -14,6 +14,7 @@ import rlp
 from rlp.exceptions import DecodingError
 
 from ..crypto import keccak256, recover_address
+from .codec import encode_items, uint
 from ..errors import (
     ContractCreationNotSupported,
     GasLimitExceeded,
@@ -202,7 +203,7 @@ def _decode_legacy(raw: bytes, chain_id: int, sender: bytes | None) -> Transacti
     if signed_chain_id != chain_id:
         raise WrongChainId(f"invalid chain id: expected {chain_id}, got {signed_chain_id}")
     if sender is None:
-        unsigned = rlp.encode(items[:6] + [chain_id, 0, 0])
+        unsigned = encode_items(items[:6] + [uint(chain_id), b"", b""])
         sender = recover_address(keccak256(unsigned), (v - 35) % 2, r, s)
     return Transaction(
         LEGACY_TX, chain_id, nonce, gas_price, gas_price, gas, to, value, data, (), v, r, s,
@@ -236,7 +237,7 @@ def _decode_typed(raw: bytes, chain_id: int, sender: bytes | None) -> Transactio
     access_list = _access_list(rest[4])
     y_parity, r, s = _uint(rest[5], "yParity"), _uint(rest[6], "r"), _uint(rest[7], "s")
     if sender is None:
-        unsigned = bytes([tx_type]) + rlp.encode(items[:-3])
+        unsigned = bytes([tx_type]) + encode_items(items[:-3])
         sender = recover_address(keccak256(unsigned), y_parity, r, s)
     return Transaction(
         tx_type, chain_id, nonce, tip, cap, gas, to, value, data, access_list, y_parity, r, s,

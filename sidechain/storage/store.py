@@ -13,6 +13,7 @@ import plyvel
 import rlp
 
 from ..chain.blocks import Block, Header, Receipt
+from ..chain.codec import encode_items, uint
 from ..chain.state import EMPTY_ACCOUNT, Account
 from ..chain.transactions import decode_transaction
 from ..errors import StorageError, mismatch
@@ -119,12 +120,13 @@ class ChainStore:
             if genesis_hash is not None:
                 batch.put(schema.GENESIS_HASH_KEY, genesis_hash)
             batch.put(schema.header_key(h), block.header.encode())
-            batch.put(schema.body_key(h), rlp.encode([[tx.raw, tx.sender] for tx in block.transactions]))
-            batch.put(schema.receipts_key(h), rlp.encode([r.storage_encoding() for r in receipts]))
+            batch.put(schema.body_key(h), encode_items([[tx.raw, tx.sender] for tx in block.transactions]))
+            batch.put(schema.receipts_key(h), encode_items([r.storage_encoding() for r in receipts]))
             batch.put(schema.certificate_key(h), certificate)
             batch.put(schema.canonical_hash_key(block.number), h)
+            number = uint(block.number)
             for index, tx in enumerate(block.transactions):
-                batch.put(schema.tx_lookup_key(tx.hash), rlp.encode([block.number, index]))
+                batch.put(schema.tx_lookup_key(tx.hash), encode_items([number, uint(index)]))
             for address, account in changes.items():
                 if account.is_empty:
                     batch.delete(schema.account_key(address))
