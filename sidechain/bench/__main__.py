@@ -1,0 +1,151 @@
+"""scripts/bench: finalized TPS and submit-to-final latency, the sidechain beside anvil on the same pre-signed load.
+
+Prints one JSON object on stdout ({"config", "sidechain", "anvil", "ratio", "machine"}); progress goes
+to stderr. Every process and temporary directory it creates is removed on exit, Ctrl-C included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ..chain.genesis import load_genesis
+from .loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
+from .measure import progress, run_load
+from .targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
+                      start_sidechain, stop_profilers)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--validators", type=int, default=1, help="sidechain validator processes (default 1)")
+    parser.add_argument("--txs", type=int, default=20_000, help="transactions in the load (default 20000)")
+    parser.add_argument("--senders", type=int, default=500, help="fresh funded sender keys (default 500)")
+    parser.add_argument("--batch", type=int, default=1000, help="transactions per JSON-RPC batch request (default 1000)")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent HTTP connections submitting (default 4)")
+    parser.add_argument("--rate", type=float, default=0, help="submission rate in tx/s; 0 = as fast as possible (default)")
+    parser.add_argument("--block-time-ms", type=int, default=1000, help="block time of both chains (default 1000)")
+    parser.add_argument("--no-anvil", action="store_true", help="skip the anvil comparison")
+    parser.add_argument("--no-sidechain", action="store_true", help="only run anvil (debugging the bench itself)")
+    parser.add_argument("--seed", type=int, default=None, help="make sender keys and recipients reproducible")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, chain data)")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record each sidechain node with py-spy during the run (collapsed stacks in DIR)")
+    parser.add_argument("--json-out", type=Path, help="also write the JSON result to this file")
+    args = parser.parse_args(argv)
+    for name in ("validators", "txs", "senders", "batch", "connections", "block_time_ms"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')}: expected at least 1, got {getattr(args, name)}")
+    if args.rate < 0:
+        parser.error(f"--rate: expected 0 or a positive tx/s, got {args.rate}")
+    if args.no_anvil and args.no_sidechain:
+        parser.error("--no-anvil and --no-sidechain leave nothing to measure")
+    return args
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _ratio(a: dict | None, b: dict | None, key: str, sub: str | None = None) -> float | None:
+    if not a or not b:
+        return None
+    x, y = (a[key][sub], b[key][sub]) if sub else (a[key], b[key])
+    return round(x / y, 3) if x and y else None
+
+
+def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
+    t0 = time.monotonic()
+    keys = new_sender_keys(args.senders, args.seed)
+    from ..crypto import private_key_to_address
+
+    genesis_file = root / "bench-genesis.json"
+    genesis = write_genesis(genesis_file, [private_key_to_address(k) for k in keys], args.block_time_ms)
+    chain_id, gas_limit = genesis["chainId"], int(genesis["gasLimit"])
+    load = build_load(keys, args.txs, chain_id, seed=args.seed or 0)
+    progress(f"signed {len(load.raws)} txs from {len(keys)} senders in {time.monotonic() - t0:.2f}s (sample verified)")
+    config = {"validators": args.validators, "txs": args.txs, "senders": args.senders, "batch": args.batch,
+              "connections": args.connections, "rate": args.rate, "block_time_ms": args.block_time_ms,
+              "block_gas_limit": gas_limit, "chain_id": chain_id,
+              "max_txs_per_block_by_gas": gas_limit // 21_000}
+    results: dict = {"sidechain": None, "anvil": None}
+    if not args.no_sidechain:
+        progress(f"starting {args.validators} sidechain validator(s) in {root}")
+        target = start_sidechain(root / "sidechain", genesis_file, args.validators, args.block_time_ms, started)
+        assert load_genesis(root / "sidechain" / "genesis.json").chain_id == chain_id
+        progress(f"sidechain up at {target.rpc_url} (pids {target.pids}); submitting")
+        profilers = start_profilers(target, args.profile) if args.profile else []
+        try:
+            results["sidechain"] = _measured(target, load, args)
+        finally:
+            stop_profilers(profilers)
+        target.stop()
+    if not args.no_anvil:
+        progress("starting anvil")
+        (root / "anvil").mkdir()
+        target = start_anvil(root / "anvil", gas_limit, chain_id, args.block_time_ms, started)
+        fund_on_anvil(target, load.senders, SENDER_BALANCE)
+        progress(f"anvil up at {target.rpc_url}, {len(load.senders)} senders funded; submitting")
+        results["anvil"] = _measured(target, load, args)
+        target.stop()
+    sc, an = results["sidechain"], results["anvil"]
+    return {
+        "config": config,
+        **results,
+        "ratio": {"finalized_tps": _ratio(sc, an, "finalized_tps"), "latency_p50": _ratio(sc, an, "latency_ms", "p50")},
+        "machine": {"cpus": os.cpu_count(), "python": python_info(), "platform": platform.platform()},
+    }
+
+
+def _measured(target: Target, load, args) -> dict:
+    result = run_load(target, load, args.batch, args.connections, args.rate)
+    progress(f"{target.name}: {result['finalized']}/{result['submitted']} final, {result['finalized_tps']} TPS, "
+             f"p50 {result['latency_ms']['p50']} ms, node CPU {result['node_cpu_s']}s")
+    return result
+
+
+def _compact_lists(text: str) -> str:
+    """Put lists of numbers (per-block figures) on one line."""
+    return re.sub(r"\[\s+([-\d.,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    root = Path(tempfile.mkdtemp(prefix="sidechain-bench-"))
+    started: list[Target] = []
+    try:
+        result = run(args, root, started)
+    except KeyboardInterrupt:
+        progress("interrupted; cleaning up")
+        return 130
+    except Exception as exc:
+        progress(f"error: {type(exc).__name__}: {exc}")
+        for target in started:
+            progress(describe_failure(target))
+        return 1
+    finally:
+        for target in started:
+            target.stop()
+        if args.keep:
+            progress(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    text = _compact_lists(json.dumps(result, indent=2))
+    print(text)
+    if args.json_out:
+        args.json_out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

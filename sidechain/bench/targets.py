@@ -1,0 +1,289 @@
+"""The systems under test as OS processes: a sidechain network or anvil, each in its own process group.
+
+Every process is started with `start_new_session=True`, so stopping a target signals its whole group
+(anvil's npm shim runs the real binary as a child) and CPU time is summed over the group.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..devnet import REPO, NodeProcess, init_network, rpc_call, start_node, wait_until
+
+ANVIL_SHIM = REPO / "node_modules" / ".bin" / "anvil"
+ANVIL_BINARY = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Target:
+    """One system under test: where to send transactions, where to watch blocks, which processes to account."""
+
+    name: str
+    rpc_url: str
+    ws_url: str
+    pids: list[int] = field(default_factory=list)
+    """Process-group leaders; each group's CPU time counts as the target's."""
+    logs: list[Path] = field(default_factory=list)
+
+    def cpu_seconds(self) -> float:
+        return sum(group_cpu_seconds(pid) for pid in self.pids)
+
+    def runqueue_wait_seconds(self) -> float:
+        return sum(group_runqueue_wait_seconds(pid) for pid in self.pids)
+
+    def commit_times(self) -> dict[int, float]:
+        """Block number -> wall-clock time validator-0 logged its commit (empty for anvil)."""
+        return commit_wall_times(self.logs[0]) if self.name == "sidechain" and self.logs else {}
+
+    def stop(self) -> None:
+        for pid in self.pids:
+            stop_group(pid)
+
+
+def _group_stats(pgid: int) -> list[tuple[str, list[str]]]:
+    """(pid, /proc/<pid>/stat fields from field 3 on) of every live process in group `pgid`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid:  # fields[0] is field 3 (state), so field 5 (pgrp) is fields[2]
+            members.append((entry, fields))
+    return members
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """utime + stime + cutime + cstime (fields 14-17) of every live process in group `pgid`."""
+    return sum(sum(int(x) for x in fields[11:15]) for _, fields in _group_stats(pgid)) / CLOCK_TICKS
+
+
+def group_runqueue_wait_seconds(pgid: int) -> float:
+    """Time the group's threads were runnable but waiting for a CPU (/proc/<pid>/task/<tid>/schedstat, field 2).
+
+    A node that is slow because other processes hold the cores shows it here, not in its CPU time.
+    """
+    waited = 0
+    for pid, _ in _group_stats(pgid):
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                waited += int(Path(f"/proc/{pid}/task/{tid}/schedstat").read_text().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return waited / 1e9
+
+
+_COMMIT_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) .*committed block (\d+) ")
+
+
+def commit_wall_times(log_path: Path) -> dict[int, float]:
+    """Parse `committed block N` lines of a node log (logging's local-time asctime, ms resolution)."""
+    times = {}
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return times
+    for line in lines:
+        match = _COMMIT_LINE.match(line)
+        if match:
+            stamp = time.mktime(time.strptime(match.group(1), "%Y-%m-%d %H:%M:%S"))
+            times[int(match.group(3))] = stamp + int(match.group(2)) / 1000
+    return times
+
+
+def stop_group(pgid: int, timeout: float = 10.0) -> None:
+    """SIGTERM the process group, SIGKILL it if anything is left after `timeout`, reap our child."""
+    try:
+        os.killpg(pgid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pgid, os.WNOHANG)[0] == pgid:
+                break
+        except ChildProcessError:
+            pass
+        if not _group_alive(pgid):
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    try:
+        os.waitpid(pgid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def free_port_block(count: int) -> int:
+    """A base port such that base..base+count-1 are free on 127.0.0.1 right now."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 60_000 - count)
+        if all(_port_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def start_sidechain(root: Path, genesis: Path, validators: int, block_time_ms: int, started: list[Target]) -> Target:
+    """`sidechain init` + `sidechain run` for each validator in `root`; returns validator-0 as the target.
+
+    With more than one validator, each node listens for libp2p peers and dials every node started
+    before it. The target is appended to `started` as soon as its first process exists, so the
+    caller's cleanup sees it even if a later node fails to start. Ready means a block got committed.
+    """
+    nodes = init_network(root, validators, rpc_base_port=free_port_block(validators), genesis_path=genesis,
+                         block_time_ms=block_time_ms)
+    target = Target("sidechain", nodes[0].rpc_url, nodes[0].ws_url)
+    started.append(target)
+    p2p_base = free_port_block(validators) if validators > 1 else None
+    peers: list[str] = []
+    for i, node in enumerate(nodes):
+        extra = [] if p2p_base is None else ["--p2p-port", str(p2p_base + i)] + (["--bootstrap", ",".join(peers)] if peers else [])
+        start_node(node, root, extra)
+        target.pids.append(node.pid)
+        target.logs.append(node.log_path)
+        if p2p_base is not None:
+            _wait_node(node)
+            peer_id = rpc_call(node.rpc_url, "sidechain_consensusStatus")["peerId"]
+            peers.append(f"/ip4/127.0.0.1/tcp/{p2p_base + i}/p2p/{peer_id}")
+    for node in nodes:
+        _wait_node(node)
+    wait_until(lambda: int(rpc_call(nodes[0].rpc_url, "eth_blockNumber"), 16) >= 1, 60, "the first committed block")
+    return target
+
+
+def _wait_node(node: NodeProcess, timeout: float = 60) -> None:
+    """Like devnet.wait_ready, but gives up at once if the process has exited."""
+    def ready():
+        if node.process.poll() is not None:
+            raise RuntimeError(f"{node.name} exited with code {node.process.returncode}")
+        try:
+            return rpc_call(node.rpc_url, "eth_chainId") is not None
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{node.name} JSON-RPC at {node.rpc_url} not answering after {timeout}s")
+        time.sleep(0.05)
+
+
+def anvil_command(port: int, gas_limit: int, chain_id: int, block_time_s: float) -> list[str]:
+    binary = ANVIL_BINARY if ANVIL_BINARY.exists() else ANVIL_SHIM
+    block_time = f"{block_time_s:g}"
+    return [str(binary), "--port", str(port), "--chain-id", str(chain_id), "--block-time", block_time,
+            "--gas-limit", str(gas_limit), "--accounts", "1", "--quiet", "--no-request-size-limit"]
+
+
+def start_anvil(root: Path, gas_limit: int, chain_id: int, block_time_ms: int, started: list[Target]) -> Target:
+    """anvil with the sidechain's chain id, block time and block gas limit."""
+    port = free_port_block(1)
+    log_path = root / "anvil.log"
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(anvil_command(port, gas_limit, chain_id, block_time_ms / 1000),
+                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    target = Target("anvil", f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", [process.pid], [log_path])
+    started.append(target)
+
+    def ready():
+        if process.poll() is not None:
+            raise RuntimeError(f"anvil exited with code {process.returncode}; see {log_path}")
+        return rpc_call(target.rpc_url, "eth_chainId") is not None
+
+    wait_until(ready, 30, f"anvil at {target.rpc_url}")
+    return target
+
+
+def fund_on_anvil(target: Target, senders: list[bytes], balance: int, chunk: int = 500) -> None:
+    """anvil_setBalance for every sender, in JSON-RPC batches."""
+    import json
+    import urllib.request
+
+    for start in range(0, len(senders), chunk):
+        batch = [{"jsonrpc": "2.0", "id": i, "method": "anvil_setBalance", "params": ["0x" + a.hex(), hex(balance)]}
+                 for i, a in enumerate(senders[start:start + chunk])]
+        request = urllib.request.Request(target.rpc_url, json.dumps(batch).encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            replies = json.loads(response.read())
+        failed = [r["error"] for r in replies if "error" in r]
+        if failed:
+            raise RuntimeError(f"anvil_setBalance failed: {failed[0]}")
+
+
+def start_profilers(target: Target, out_dir: Path) -> list[subprocess.Popen]:
+    """py-spy (collapsed stacks, 100 Hz, on-CPU samples only) on each process of `target`."""
+    py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(py_spy).exists():
+        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "100", "--format", "raw", "--nonblocking",
+                              "--output", str(out_dir / f"{target.name}-{i}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            for i, pid in enumerate(target.pids)]
+
+
+def stop_profilers(profilers: list[subprocess.Popen]) -> None:
+    """SIGINT makes py-spy write its output and exit."""
+    for profiler in profilers:
+        if profiler.poll() is None:
+            profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        try:
+            profiler.wait(30)
+        except subprocess.TimeoutExpired:
+            profiler.kill()
+
+
+def describe_failure(target: Target) -> str:
+    """The tail of each log of a target, for an error message."""
+    parts = []
+    for path in target.logs:
+        try:
+            tail = path.read_text(errors="replace").splitlines()[-15:]
+        except OSError:
+            continue
+        parts.append(f"--- {path} (last lines)\n" + "\n".join(tail))
+    return "\n".join(parts)
+
+
+def python_info() -> str:
+    return sys.version.split()[0]
