@@ -18,9 +18,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..chain.genesis import load_genesis
+from ..crypto import private_key_to_address
+from ..devnet import rpc_call
 from .loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
-from .measure import progress, run_load
+from .measure import IDLE_TIMEOUT, progress, run_load
 from .targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
                       start_sidechain, stop_profilers)
 
@@ -34,6 +35,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=4, help="concurrent HTTP connections submitting (default 4)")
     parser.add_argument("--rate", type=float, default=0, help="submission rate in tx/s; 0 = as fast as possible (default)")
     parser.add_argument("--block-time-ms", type=int, default=1000, help="block time of both chains (default 1000)")
+    parser.add_argument("--gas-limit", type=int, help="block gas limit of both chains (default: genesis/devnet.json's)")
     parser.add_argument("--no-anvil", action="store_true", help="skip the anvil comparison")
     parser.add_argument("--no-sidechain", action="store_true", help="only run anvil (debugging the bench itself)")
     parser.add_argument("--seed", type=int, default=None, help="make sender keys and recipients reproducible")
@@ -66,10 +68,8 @@ def _ratio(a: dict | None, b: dict | None, key: str, sub: str | None = None) -> 
 def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
     t0 = time.monotonic()
     keys = new_sender_keys(args.senders, args.seed)
-    from ..crypto import private_key_to_address
-
     genesis_file = root / "bench-genesis.json"
-    genesis = write_genesis(genesis_file, [private_key_to_address(k) for k in keys], args.block_time_ms)
+    genesis = write_genesis(genesis_file, [private_key_to_address(k) for k in keys], args.block_time_ms, args.gas_limit)
     chain_id, gas_limit = genesis["chainId"], int(genesis["gasLimit"])
     load = build_load(keys, args.txs, chain_id, seed=args.seed or 0)
     progress(f"signed {len(load.raws)} txs from {len(keys)} senders in {time.monotonic() - t0:.2f}s (sample verified)")
@@ -81,7 +81,6 @@ def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
     if not args.no_sidechain:
         progress(f"starting {args.validators} sidechain validator(s) in {root}")
         target = start_sidechain(root / "sidechain", genesis_file, args.validators, args.block_time_ms, started)
-        assert load_genesis(root / "sidechain" / "genesis.json").chain_id == chain_id
         progress(f"sidechain up at {target.rpc_url} (pids {target.pids}); submitting")
         profilers = start_profilers(target, args.profile) if args.profile else []
         try:
@@ -107,7 +106,14 @@ def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
 
 
 def _measured(target: Target, load, args) -> dict:
+    for sender in (load.senders[0], load.senders[-1]):  # the load is only meaningful if it is funded
+        balance = int(rpc_call(target.rpc_url, "eth_getBalance", ["0x" + sender.hex(), "latest"]), 16)
+        if balance != SENDER_BALANCE:
+            raise RuntimeError(f"{target.name}: sender 0x{sender.hex()} holds {balance} wei, expected {SENDER_BALANCE}")
     result = run_load(target, load, args.batch, args.connections, args.rate)
+    if result["finalized"] < result["submitted"] - result["rejected"]:
+        progress(f"{target.name}: WARNING only {result['finalized']} of {result['submitted'] - result['rejected']} "
+                 f"accepted transactions became final within {IDLE_TIMEOUT:.0f}s of the last progress")
     progress(f"{target.name}: {result['finalized']}/{result['submitted']} final, {result['finalized_tps']} TPS, "
              f"p50 {result['latency_ms']['p50']} ms, node CPU {result['node_cpu_s']}s")
     return result

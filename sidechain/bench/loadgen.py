@@ -107,11 +107,14 @@ def verify_sample(load: Load, keys: list[bytes], samples: int = 50) -> None:
             )
 
 
-def write_genesis(path: Path, senders: list[bytes], block_time_ms: int, base: Path = DEVNET_GENESIS) -> dict:
+def write_genesis(path: Path, senders: list[bytes], block_time_ms: int, gas_limit: int | None = None,
+                  base: Path = DEVNET_GENESIS) -> dict:
     """The devnet genesis plus SENDER_BALANCE for each sender; `init_network` keeps this alloc."""
     genesis = genesis_to_json(load_genesis(base))
     genesis["blockTimeMs"] = block_time_ms
+    if gas_limit is not None:
+        genesis["gasLimit"] = gas_limit
     for address in senders:
         genesis["alloc"]["0x" + address.hex()] = {"balance": str(SENDER_BALANCE)}
     path.write_text(json.dumps(genesis, indent=2) + "\n")
-    return genesis
+    return genesis_to_json(load_genesis(path))  # checks what was written, as a node will
