@@ -65,7 +65,10 @@ def rpc_call(url: str, method: str, params: list | None = None, timeout: float =
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
-    """Poll `condition` until it returns a truthy value; raise TimeoutError naming `what`."""
+    """Poll `condition` until it returns a truthy value; raise TimeoutError naming `what`.
+
+    Errors while polling count as "not yet", except ConfigError, which means it never will be.
+    """
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -73,6 +76,8 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
             value = condition()
             if value:
                 return value
+        except ConfigError:
+            raise
         except Exception as exc:  # the thing waited for may not answer yet
             last_error = exc
         time.sleep(interval)
