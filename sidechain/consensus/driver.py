@@ -274,8 +274,8 @@ class ConsensusDriver:
             log.error("%s", exc, extra={"height": action.height, "round": action.round})
             self._schedule(ScheduleTimeout(Step.PROPOSE, action.height, action.round))
             return
-        self.receive_proposal(proposal, executed.block)
-        self.network.broadcast_proposal(proposal, executed.block)
+        block = executed.block
+        self._loop_back(lambda: (self.receive_proposal(proposal, block), self.network.broadcast_proposal(proposal, block)))
 
     def _vote(self, action: VoteAction) -> None:
         try:
@@ -283,9 +283,16 @@ class ConsensusDriver:
         except DoubleSignRefused as exc:
             log.error("%s", exc, extra={"height": action.height, "round": action.round})
             return
-        self.receive_vote(vote)
-        if not self._replaying:
-            self.network.broadcast_vote(vote)
+        if self._replaying:
+            self.receive_vote(vote, verified=True)
+        else:
+            self._loop_back(lambda: (self.receive_vote(vote, verified=True), self.network.broadcast_vote(vote)))
+
+    def _loop_back(self, deliver_then_send: Callable[[], object]) -> None:
+        """Take our own message in (the WAL logs it) and then send it, on the next loop turn rather
+        than inside this call chain, so proposing, voting and committing a big block leave room for
+        the RPC server between steps."""
+        asyncio.get_running_loop().call_soon(self._guarded, deliver_then_send)
 
     def _schedule(self, action: ScheduleTimeout) -> None:
         if self._replaying:
