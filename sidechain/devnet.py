@@ -38,8 +38,16 @@ class NodeProcess:
     rpc_port: int
     address: str
     log_path: Path
+    p2p_port: int | None = None
+    peer_id: str | None = None
+    bootstrap: tuple[str, ...] = ()
+    """The other validators' multiaddrs, dialled at start."""
     process: subprocess.Popen | None = field(default=None, repr=False)
     pid: int | None = None
+
+    @property
+    def multiaddr(self) -> str | None:
+        return f"/ip4/127.0.0.1/tcp/{self.p2p_port}/p2p/{self.peer_id}" if self.p2p_port else None
 
     @property
     def rpc_url(self) -> str:
@@ -85,8 +93,14 @@ def wait_until(condition, timeout: float, what: str, interval: float = 0.05):
 
 
 def init_network(root: Path, validators: int, *, rpc_base_port: int = 9545, genesis_path: Path = DEVNET_GENESIS,
-                 block_time_ms: int | None = None) -> list[NodeProcess]:
-    """Write root/genesis.json (the first `validators` of the devnet set) and one data dir per validator."""
+                 block_time_ms: int | None = None, p2p_base_port: int | None = None) -> list[NodeProcess]:
+    """Write root/genesis.json (the first `validators` of the devnet set) and one data dir per validator.
+
+    With `p2p_base_port` (the default when there is more than one validator: rpc_base_port + 100),
+    validator-i listens for peers on p2p_base_port + i and dials all the others.
+    """
+    if p2p_base_port is None and validators > 1:
+        p2p_base_port = rpc_base_port + 100
     from .devkeys import anvil_private_key
 
     base = genesis_to_json(load_genesis(genesis_path))
@@ -119,7 +133,14 @@ def init_network(root: Path, validators: int, *, rpc_base_port: int = 9545, gene
                 )
             finally:
                 key_file.unlink()
+        if p2p_base_port is not None:
+            from .p2p.identity import load_or_create_identity, peer_id_of
+
+            node.p2p_port = p2p_base_port + i
+            node.peer_id = peer_id_of(load_or_create_identity(node.data_dir / "p2p" / "identity.key")).to_base58()
         nodes.append(node)
+    for node in nodes:
+        node.bootstrap = tuple(other.multiaddr for other in nodes if other is not node and other.multiaddr)
     return nodes
 
 
@@ -127,7 +148,9 @@ def start_node(node: NodeProcess, root: Path, extra_args: list[str] | None = Non
     log = open(node.log_path, "ab")
     node.process = subprocess.Popen(
         sidechain_command() + ["run", "--data-dir", str(node.data_dir), "--password-file", str(root / "password.txt"),
-                               "--rpc-port", str(node.rpc_port)] + (extra_args or []),
+                               "--rpc-port", str(node.rpc_port)]
+        + (["--p2p-port", str(node.p2p_port), "--bootstrap", ",".join(node.bootstrap)] if node.p2p_port else [])
+        + (extra_args or []),
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
     )
     log.close()
@@ -205,8 +228,8 @@ def write_network_file(root: Path, nodes: list[NodeProcess]) -> Path:
         "rpc": nodes[0].rpc_url,
         "ws": nodes[0].ws_url,
         "nodes": [
-            {"name": n.name, "validator": n.address, "rpc": n.rpc_url, "ws": n.ws_url, "pid": n.pid,
-             "dataDir": str(n.data_dir), "log": str(n.log_path)}
+            {"name": n.name, "validator": n.address, "rpc": n.rpc_url, "ws": n.ws_url, "p2p": n.multiaddr,
+             "pid": n.pid, "dataDir": str(n.data_dir), "log": str(n.log_path)}
             for n in nodes
         ],
         "accounts": accounts,
