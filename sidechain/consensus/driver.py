@@ -53,6 +53,8 @@ class Timeouts:
     vote: float = 0.5
     delta: float = 0.5
     cap: float = 30.0
+    rebroadcast: float = 2.0
+    """Seconds without a change of height, round or step before our own messages are sent again."""
 
     def duration(self, step: Step, round_: int) -> float:
         base = self.propose if step == Step.PROPOSE else self.vote
@@ -82,11 +84,13 @@ class ConsensusDriver:
         timeouts: Timeouts = Timeouts(),
         block_time: float = 1.0,
         on_commit: Callable[[ExecutedBlock], None] = lambda executed: None,
+        on_invalid_block: Callable[[Block, str], None] = lambda block, reason: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.chain, self.mempool, self.validators, self.signer, self.wal = chain, mempool, validators, signer, wal
         self.network = network or NoNetwork()
         self.timeouts, self.block_time, self.on_commit, self.clock = timeouts, block_time, on_commit, clock
+        self.on_invalid_block = on_invalid_block
         self.chain_id = chain.genesis.chain_id
         self.machine: ConsensusMachine | None = None
         self._blocks: dict[bytes, ExecutedBlock | None] = {}
@@ -98,16 +102,40 @@ class ConsensusDriver:
         self._replaying = False
         self._stopped = False
         self.last_commit_latency = 0.0
+        self._own_proposals: dict[int, tuple[Proposal, Block]] = {}
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._last_position: tuple | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._start_height(self.chain.height + 1)
+        self._watchdog = asyncio.get_running_loop().call_later(self.timeouts.rebroadcast, self._guarded, self._check_stall)
 
     def stop(self) -> None:
         self._stopped = True
         self._cancel_timers()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self.wal.close()
+
+    def _check_stall(self) -> None:
+        """Gossip sends a message once; a peer that was down or partitioned then never gets it, and
+        a round can wait forever for votes that were sent before it came back (the paper assumes
+        eventual delivery; cometbft re-gossips missing votes). When nothing moved for a while, send
+        our own messages of this height again; receivers drop what they already have."""
+        self._watchdog = asyncio.get_running_loop().call_later(self.timeouts.rebroadcast, self._guarded, self._check_stall)
+        m = self.machine
+        position = (m.height, m.round, m.step) if m is not None else None
+        if m is None or position != self._last_position:
+            self._last_position = position
+            return
+        for round_, (proposal, block) in self._own_proposals.items():
+            if round_ >= m.round - 1:
+                self.network.broadcast_proposal(proposal, block)
+        for (round_, _, validator), vote in self._votes.items():
+            if round_ >= m.round - 1 and self._is_mine(validator):
+                self.network.broadcast_vote(vote)
 
     @property
     def height(self) -> int:
@@ -135,7 +163,7 @@ class ConsensusDriver:
         self._cancel_timers()
         me = self.signer.address if self.signer else None
         self.machine = ConsensusMachine(height, self.validators, me)
-        self._blocks, self._votes = {}, {}
+        self._blocks, self._votes, self._own_proposals = {}, {}, {}
         self._height_started = self.clock()
         self.wal.open_height(height)
         self._replaying = True
@@ -204,6 +232,8 @@ class ConsensusDriver:
         proposal.verify(self.chain_id)
         if proposal.block_hash != block.hash:
             raise InvalidVote("proposal signs a different block than the one it carries")
+        if self._is_mine(proposal.proposer):
+            self._own_proposals[proposal.round] = (proposal, block)
         if not self._replaying:
             self.wal.append(PROPOSAL, [proposal.encode(), block.encode()], sync=self._is_mine(proposal.proposer))
         valid = self._validate(block)
@@ -232,14 +262,14 @@ class ConsensusDriver:
     def _validate(self, block: Block) -> bool:
         if block.hash in self._blocks:
             return self._blocks[block.hash] is not None
-        if block.header.proposer not in self.validators.addresses:
-            self._blocks[block.hash] = None
-            return False
         try:
+            if block.header.proposer not in self.validators.addresses:
+                raise InvalidBlock(f"proposer 0x{block.header.proposer.hex()} is not a validator")
             self._blocks[block.hash] = self.chain.execute_block(block)
         except (InvalidBlock, InvalidTransaction) as exc:
-            log.warning("invalid block 0x%s: %s", block.hash.hex(), exc)
+            log.warning("invalid block 0x%s: %s", block.hash.hex(), exc, extra={"height": self.height})
             self._blocks[block.hash] = None
+            self.on_invalid_block(block, str(exc))
         return self._blocks[block.hash] is not None
 
     def _is_mine(self, address: bytes) -> bool:

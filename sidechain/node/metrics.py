@@ -24,6 +24,8 @@ class NodeMetrics:
             "sidechain_vote_delay_seconds", "From the start of a height to each vote received for it", buckets=LATENCY_BUCKETS, registry=r
         )
         self.transactions = Counter("sidechain_transactions_committed", "Transactions in final blocks", registry=r)
+        self.p2p = Gauge("sidechain_p2p_events", "libp2p layer counters (published, delivered, rejected_*, penalised_peers, ...)", ["counter"], registry=r)
+        self.invalid_blocks = Counter("sidechain_invalid_blocks", "Proposed blocks that failed validation", registry=r)
         self.rejected = Counter(
             "sidechain_rejected_messages", "Gossip and sync messages refused, by topic and reason", ["topic", "reason"], registry=r
         )

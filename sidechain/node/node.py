@@ -84,6 +84,7 @@ class Node:
             timeouts=Timeouts(propose=max(1.0, 2 * self.genesis.block_time_ms / 1000)),
             block_time=self.genesis.block_time_ms / 1000,
             on_commit=self._on_commit,
+            on_invalid_block=lambda block, reason: self.metrics.invalid_blocks.inc(),
         )
         if self.p2p is not None:
             self.syncer = BlockSyncer(
@@ -155,6 +156,9 @@ class Node:
         m.peers.set(self.peer_count())
         m.mempool_pending.set(self.mempool.pending_count)
         m.mempool_queued.set(self.mempool.queued_count)
+        if self.p2p is not None:
+            for name, value in self.p2p.stats.items():
+                m.p2p.labels(name).set(value)
         return await m.handle(request)
 
     # --- RpcBackend -----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Block sync over request/response: a peer's head, and ranges of final blocks with certificates.
 
-    status: request b""            -> rlp([head number, head hash, genesis hash])
+    status: request STATUS_REQUEST  -> rlp([head number, head hash, genesis hash])
     blocks: request rlp([start, n]) -> rlp([[block, certificate], ...])   at most n, MAX_BLOCKS, MAX_RESPONSE_BYTES
 
 Responses stay under py-libp2p's ~6.5 MB request/response ceiling (LIBP2P_NOTES pitfall 9).
@@ -16,6 +16,8 @@ from ..errors import InvalidBlock
 
 STATUS_PROTOCOL = "/sidechain/sync/status/1"
 BLOCKS_PROTOCOL = "/sidechain/sync/blocks/1"
+STATUS_REQUEST = b"\xc0"
+"""rlp([]): py-libp2p's request/response cannot carry an empty payload."""
 MAX_BLOCKS = 64
 MAX_RESPONSE_BYTES = 3 * 1024 * 1024
 

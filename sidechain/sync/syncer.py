@@ -16,7 +16,7 @@ from ..consensus.messages import CommitCertificate, ValidatorSet
 from ..errors import SidechainError
 from ..storage.blockchain import Blockchain, ExecutedBlock
 from .protocol import (
-    BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, PeerStatus, decode_blocks_request,
+    BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, STATUS_REQUEST, PeerStatus, decode_blocks_request,
     decode_blocks_response, encode_blocks_request, encode_blocks_response,
 )
 
@@ -93,20 +93,27 @@ class BlockSyncer:
             except Exception:
                 log.exception("sync round failed")
 
+    async def _status(self, peer: str) -> PeerStatus | None:
+        try:
+            status = PeerStatus.decode(await self.p2p.request(peer, STATUS_PROTOCOL, STATUS_REQUEST, timeout=2.0))
+        except SidechainError as exc:
+            self.on_reject("bad-status")
+            log.debug("status from %s: %s", peer, exc)
+            return None
+        except Exception as exc:
+            log.debug("status from %s failed: %s", peer, exc)
+            return None
+        if status.genesis_hash != self.chain.genesis.hash():
+            self.on_reject("other-genesis")
+            return None
+        return status
+
     async def _sync_once(self) -> None:
+        peers = self.p2p.peers()
+        statuses = await asyncio.gather(*(self._status(peer) for peer in peers))
         best: tuple[int, str] | None = None
-        for peer in self.p2p.peers():
-            try:
-                status = PeerStatus.decode(await self.p2p.request(peer, STATUS_PROTOCOL, b"", timeout=2.0))
-            except SidechainError as exc:
-                self.on_reject("bad-status")
-                log.debug("status from %s: %s", peer, exc)
-                continue
-            except Exception as exc:
-                log.debug("status from %s failed: %s", peer, exc)
-                continue
-            if status.genesis_hash != self.chain.genesis.hash():
-                self.on_reject("other-genesis")
+        for peer, status in zip(peers, statuses):
+            if status is None:
                 continue
             self.highest_seen = max(self.highest_seen, status.head_number)
             if status.head_number > self.chain.height and (best is None or status.head_number > best[0]):

@@ -25,6 +25,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_block(n: int) -> int:
+    """A base port with base..base+n-1 (RPC) and base+100..base+100+n-1 (libp2p) all free, below
+    the kernel's ephemeral range so no outgoing connection takes one meanwhile."""
+    import random
+
+    for _ in range(100):
+        base = random.randrange(10_000, 30_000, 200)
+        try:
+            for port in [base + i for i in range(n)] + [base + 100 + i for i in range(n)]:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError("no free block of ports")
+
+
 class RunningNode:
     """One validator process over a data directory that outlives restarts."""
 
@@ -92,3 +109,63 @@ def w3(node):
 def dev_keys():
     """anvil's public dev accounts #0-#5, funded in the devnet genesis."""
     return [anvil_private_key(i) for i in range(6)]
+
+
+class RunningNetwork:
+    """N validator processes that gossip over libp2p on loopback."""
+
+    def __init__(self, root: Path, validators: int, block_time_ms: int) -> None:
+        self.root = root
+        base = free_port_block(validators)
+        self.nodes = init_network(root, validators, rpc_base_port=base, block_time_ms=block_time_ms, p2p_base_port=base + 100)
+        for n in self.nodes:
+            start_node(n, root)
+        for n in self.nodes:
+            wait_ready(n)
+
+    def rpc(self, i: int, method: str, params: list | None = None):
+        return rpc_call(self.nodes[i].rpc_url, method, params)
+
+    def height(self, i: int) -> int:
+        return int(self.rpc(i, "eth_blockNumber"), 16)
+
+    def wait_for_height(self, height: int, nodes=None, timeout: float = 60.0) -> None:
+        indexes = range(len(self.nodes)) if nodes is None else nodes
+        wait_until(lambda: all(self.height(i) >= height for i in indexes), timeout, f"nodes {list(indexes)} at height {height}")
+
+    def kill(self, i: int) -> None:
+        node = self.nodes[i]
+        os.killpg(node.pid, signal.SIGKILL)
+        node.process.wait(timeout=10)
+
+    def start(self, i: int) -> None:
+        start_node(self.nodes[i], self.root)
+        wait_ready(self.nodes[i])
+
+    def running(self, i: int) -> bool:
+        return self.nodes[i].process is not None and self.nodes[i].process.poll() is None
+
+    def metrics(self, i: int) -> str:
+        import urllib.request
+
+        with urllib.request.urlopen(self.nodes[i].rpc_url + "/metrics", timeout=5) as response:
+            return response.read().decode()
+
+    def shutdown(self) -> None:
+        for i, node in enumerate(self.nodes):
+            if self.running(i):
+                try:
+                    os.killpg(node.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                node.process.wait(timeout=10)
+
+
+@pytest.fixture
+def network4(tmp_path):
+    net = RunningNetwork(tmp_path / "net4", 4, block_time_ms=300)
+    try:
+        yield net
+    finally:
+        net.shutdown()
+    check_safety([n.data_dir for n in net.nodes], net.root / "genesis.json")

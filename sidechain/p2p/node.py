@@ -1,0 +1,438 @@
+"""The trio side: one libp2p host with gossipsub, request/response, a redial loop and peer penalties.
+
+Everything here runs in the bridge's trio thread and never touches asyncio; the application is
+reached through `Upcalls`, which the service wires across the bridge. Settings and why
+(LIBP2P_NOTES.md pitfalls in brackets):
+
+- gossipsub v1.1 and v1.0 only [2], heartbeat 1 s [3], spam guard off [1], adaptive gossip and
+  IP-diversity grafting off (every peer shares 127.0.0.1); mesh degree D=3, D_low=3, D_high=6
+  [7 nodes: D=6 saturates]: D_low=D makes a network of up to 4 nodes a full mesh (D = n-1), where
+  D_low=2 let a node keep 2 of its 3 peers and the third got messages a hop later or by gossip;
+- subscription queue and per-peer outgoing queue raised, the latter with backpressure [4, 5];
+  both are module-level in libp2p, so they are set for the whole process, before any subscribe;
+- the seqno counter starts at `time.time_ns()` [6]: a restarted node's messages are not "seen";
+- libp2p's own AutoConnector is replaced by a no-op (see `_NoAutoConnector`), and our redial loop [7]: every known peer (bootstrap entries, and every peer that ever connected,
+  with the listen addresses identify told us) that is not connected is dialled by the side with the
+  larger peer id at once, and by the smaller id only after 2 redial intervals without a
+  connection: one connection per pair in the normal case, yet a one-sided bootstrap still connects;
+- shutdown closes the network before leaving the pubsub contexts [8];
+- gossip validation runs in libp2p's topic validator, BEFORE relaying: a cheap size/shape check
+  here, then the asyncio validator (`Upcalls.validate`). Only ACCEPT is relayed and delivered;
+- penalties: each REJECT (and each oversized or undecodable message) counts against the peer that
+  forwarded it; at `reject_threshold` the peer is disconnected for `penalty_seconds`: not
+  redialled, a reconnection is dropped at once and its gossip ignored. Requests are still served.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+import libp2p.pubsub.pubsub as pubsub_module
+import trio
+from libp2p import new_host
+from libp2p.abc import INotifee
+from libp2p.crypto.keys import KeyPair
+from libp2p.network.auto_connector import AutoConnector
+from libp2p.peer.id import ID
+from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.rpc_queue import RpcQueue
+from libp2p.request_response.api import RequestResponse, RequestResponseConfig
+from libp2p.request_response.codec import BytesCodec
+from libp2p.request_response.exceptions import (
+    MessageTooLargeError, ProtocolNotSupportedError, RequestResponseError, RequestTimeoutError,
+)
+from libp2p.tools.anyio_service import background_trio_service
+from multiaddr import Multiaddr
+
+from ..errors import SidechainError
+from .config import GOSSIP_FRAME_LIMIT, MAX_REQUEST_BYTES, P2PConfig, ValidationResult
+from .errors import RemoteError, RequestTimeout, TransportError, UnsupportedProtocol
+from .identity import peer_id_of
+from .ordering import OriginOrder
+
+log = logging.getLogger("sidechain.p2p")
+
+SUBSCRIPTION_QUEUE = 8192
+OUTGOING_QUEUE = 1024
+BACKPRESSURE_AT = OUTGOING_QUEUE * 3 // 4
+SERVE_TIMEOUT = 30.0
+ORDER_HOLD = 0.1
+_OK, _FAILED = b"\x00", b"\x01"
+
+
+class _NoAutoConnector(AutoConnector):
+    """libp2p's background dialer, switched off: it redials peerstore peers (addresses kept 120 s)
+    from both sides, on every disconnect and every 10 s below 50 connections, which doubles
+    connections and would redial penalised peers. The redial loop owns connections instead."""
+
+    async def run_background_task(self, nursery) -> None:
+        return None
+
+    async def maybe_connect(self) -> None:
+        return None
+
+
+class _RoomyRpcQueue(RpcQueue):
+    """libp2p's per-peer outgoing queue (32 RPCs, 1 MiB frames) with room for bursts and big messages."""
+
+    def __init__(self, max_size: int = OUTGOING_QUEUE, max_message_size: int = GOSSIP_FRAME_LIMIT) -> None:
+        super().__init__(max_size=max_size, max_message_size=max_message_size)
+
+
+def tune_libp2p() -> None:
+    """Raise libp2p's module-level queue limits (idempotent; before any Pubsub subscribes)."""
+    pubsub_module.SUBSCRIPTION_CHANNEL_SIZE = max(pubsub_module.SUBSCRIPTION_CHANNEL_SIZE, SUBSCRIPTION_QUEUE)
+    pubsub_module.RpcQueue = _RoomyRpcQueue
+
+
+@dataclass(frozen=True, slots=True)
+class Upcalls:
+    """How the trio side reaches the application (each crosses the bridge to asyncio)."""
+
+    validate: Callable[[str, bytes, str], Awaitable[ValidationResult]]
+    """(topic, data, origin peer) -> verdict, awaited in trio."""
+    deliver: Callable[[str, bytes, str], None]
+    """(topic, data, origin peer): an ACCEPTed message from another node."""
+    serve: Callable[[str, bytes, str], Awaitable[bytes]]
+    """(protocol, request, peer) -> response, awaited in trio."""
+
+
+class Libp2pNode:
+    def __init__(self, config: P2PConfig, key_pair: KeyPair, topics: Iterable[str], protocols: Iterable[str], upcalls: Upcalls) -> None:
+        self.config = config
+        self.key_pair = key_pair
+        self.peer_id = peer_id_of(key_pair)
+        self.upcalls = upcalls
+        self._namespace = config.network_id.hex()
+        self._topics = {self.topic_id(t): t for t in topics}
+        self._protocols = list(protocols)
+        self.stats: Counter[str] = Counter()
+        self.peer_snapshot: tuple[str, ...] = ()
+        self.mesh_snapshot: dict[str, tuple[str, ...]] = {}
+        self._known: dict[ID, list[Multiaddr]] = {}
+        for addr in config.bootstrap:
+            info = info_from_p2p_addr(Multiaddr(addr))
+            if info.peer_id != self.peer_id:
+                self._known[info.peer_id] = list(info.addrs)
+        self._down_since: dict[ID, float] = {}
+        self._dialing: set[ID] = set()
+        self._rejects: Counter[ID] = Counter()
+        self._penalised_until: dict[ID, float] = {}
+        self._names: dict[bytes, str] = {}
+        self._order: OriginOrder[tuple[str, bytes, bytes]] = OriginOrder(hold=ORDER_HOLD)
+        self._order_wakeup = trio.Event()
+        self._stop = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self.host = new_host(key_pair=key_pair)
+        network = self.host.get_network()
+        network.auto_connector = _NoAutoConnector(network)
+        self.ps: Pubsub | None = None
+        self.rr = RequestResponse(self.host)
+
+    def topic_id(self, topic: str) -> str:
+        return f"/sidechain/{self._namespace}/{topic.strip('/')}"
+
+    def protocol_id(self, protocol: str) -> str:
+        return f"/sidechain/{self._namespace}/req/{protocol.strip('/')}"
+
+    def listen_addr(self) -> str:
+        return f"/ip4/127.0.0.1/tcp/{self.config.listen_port}/p2p/{self.peer_id}"
+
+    # --- life cycle ------------------------------------------------------------------------------
+
+    async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
+        """Listen, join the topics, keep peers connected; report started; return after `request_stop`."""
+        tune_libp2p()
+        router = GossipSub(
+            protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=3, degree_low=3, degree_high=6, heartbeat_interval=1,
+            spam_protection_enabled=False, adaptive_gossip_enabled=False, eclipse_protection_enabled=False,
+        )
+        self.ps = ps = Pubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=64)
+        for topic in self._topics:
+            ps.set_topic_validator(topic, self._validate, True)
+        for protocol in self._protocols:
+            self.add_protocol(protocol)
+        self.host.get_network().register_notifee(_Notifee(self))
+        async with self.host.run([Multiaddr(f"/ip4/127.0.0.1/tcp/{self.config.listen_port}")]):
+            async with background_trio_service(ps), background_trio_service(router):
+                try:
+                    await ps.wait_until_ready()
+                    ps.counter = time.time_ns()
+                    async with trio.open_nursery() as nursery:
+                        self._nursery = nursery
+                        for topic, name in self._topics.items():
+                            nursery.start_soon(self._read, name, await ps.subscribe(topic))
+                        nursery.start_soon(self._maintain)
+                        nursery.start_soon(self._release_expired)
+                        task_status.started(self.listen_addr())
+                        await self._stop.wait()
+                        nursery.cancel_scope.cancel()
+                finally:
+                    self._nursery = None
+                    with trio.CancelScope(shield=True), trio.move_on_after(2.0):
+                        await self.host.get_network().close()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def add_protocol(self, protocol: str) -> None:
+        config = RequestResponseConfig(timeout=SERVE_TIMEOUT, max_request_size=MAX_REQUEST_BYTES, max_response_size=MAX_REQUEST_BYTES + 1)
+        self.rr.set_handler(self.protocol_id(protocol), self._serve_handler(protocol), BytesCodec(), config)
+
+    # --- gossip ----------------------------------------------------------------------------------
+
+    async def publish(self, topic: str, data: bytes) -> None:
+        assert self.ps is not None
+        deadline = trio.current_time() + 2.0
+        while any(len(q) > BACKPRESSURE_AT for q in self.ps.peer_queues.values()) and trio.current_time() < deadline:
+            self.stats["publish_backpressure_waits"] += 1
+            await trio.sleep(0.005)
+        if self._stop.is_set():
+            self.stats["publish_dropped_stopping"] += 1
+            return
+        try:
+            await self.ps.publish(self.topic_id(topic), data)
+        except Exception as exc:  # noqa: BLE001 - publish is fire-and-forget for the caller: count, log
+            self.stats["publish_failed"] += 1
+            log.warning("p2p: publishing on %s failed: %s", topic, exc)
+            return
+        self.stats["published"] += 1
+
+    async def _validate(self, forwarder: ID, msg) -> bool:
+        if forwarder == self.peer_id:
+            return True  # our own publish
+        if await self._verdict(forwarder, msg):
+            return True
+        self._hand_over(self._order.skip(msg.from_id, int.from_bytes(msg.seqno, "big")))
+        return False
+
+    async def _verdict(self, forwarder: ID, msg) -> bool:
+        if forwarder in self._penalised_until:
+            self.stats["ignored_penalised"] += 1
+            return False
+        if len(msg.topicIDs) != 1 or msg.topicIDs[0] not in self._topics:
+            self._reject(forwarder, "malformed")
+            return False
+        if len(msg.data) > self.config.max_message_bytes:
+            self._reject(forwarder, "oversized")
+            return False
+        try:
+            with trio.fail_after(self.config.validate_timeout):
+                verdict = await self.upcalls.validate(self._topics[msg.topicIDs[0]], msg.data, self._name(msg.from_id))
+        except trio.TooSlowError:
+            self.stats["ignored_timeout"] += 1
+            return False
+        except Exception:  # noqa: BLE001 - our validator's bug, not the peer's fault
+            log.exception("gossip validator failed")
+            self.stats["validator_errors"] += 1
+            return False
+        if verdict is ValidationResult.ACCEPT:
+            return True
+        if verdict is ValidationResult.REJECT:
+            self._reject(forwarder, "invalid")
+        else:
+            self.stats["ignored"] += 1
+        return False
+
+    async def _read(self, topic: str, subscription) -> None:
+        own = self.peer_id.to_bytes()
+        while True:
+            msg = await subscription.get()
+            if msg.from_id == own:
+                continue  # never hand our own messages back
+            item = (topic, msg.data, msg.from_id)
+            self._hand_over(self._order.offer(msg.from_id, int.from_bytes(msg.seqno, "big"), item, trio.current_time()))
+            if self._order.next_deadline() is not None:
+                self._order_wakeup.set()
+
+    async def _release_expired(self) -> None:
+        while True:
+            deadline = self._order.next_deadline()
+            if deadline is None:
+                await self._order_wakeup.wait()
+                self._order_wakeup = trio.Event()
+                continue
+            await trio.sleep_until(deadline)
+            self._hand_over(self._order.expire(trio.current_time()))
+
+    def _hand_over(self, items: list[tuple[str, bytes, bytes]]) -> None:
+        for topic, data, origin in items:
+            self.stats["delivered"] += 1
+            self.upcalls.deliver(topic, data, self._name(origin))
+        self.stats["delivered_late"] = self._order.late
+        self.stats["duplicates_dropped"] = self._order.duplicates
+
+    def _name(self, raw_id: bytes) -> str:
+        name = self._names.get(raw_id)
+        if name is None:
+            if len(self._names) > 4096:
+                self._names.clear()
+            name = self._names[raw_id] = ID(raw_id).to_base58()
+        return name
+
+    # --- penalties -------------------------------------------------------------------------------
+
+    def _reject(self, peer: ID, reason: str) -> None:
+        self.stats[f"rejected_{reason}"] += 1
+        self._rejects[peer] += 1
+        if self._rejects[peer] >= self.config.reject_threshold and peer not in self._penalised_until:
+            self._penalised_until[peer] = trio.current_time() + self.config.penalty_seconds
+            self.stats["penalised_peers"] += 1
+            log.warning("p2p: peer %s sent %d rejected messages: disconnected for %.0f s", peer, self._rejects[peer], self.config.penalty_seconds)
+            self._disconnect_soon(peer)
+
+    def _disconnect_soon(self, peer: ID) -> None:
+        if self._nursery is not None:
+            self._nursery.start_soon(self._disconnect, peer)
+
+    async def _disconnect(self, peer: ID) -> None:
+        try:
+            await self.host.disconnect(peer)
+        except Exception as exc:  # noqa: BLE001 - already gone is fine
+            log.debug("p2p: disconnecting %s: %s", peer, exc)
+
+    def is_penalised(self, peer: ID) -> bool:
+        return peer in self._penalised_until
+
+    # --- connections -----------------------------------------------------------------------------
+
+    def refresh_peers(self) -> None:
+        """Snapshots for the asyncio side (replaced whole, never mutated: safe to read across threads)."""
+        self.peer_snapshot = tuple(str(p) for p in self.host.get_connected_peers())
+        mesh = self.ps.router.mesh if self.ps is not None else {}
+        self.mesh_snapshot = {name: tuple(str(p) for p in mesh.get(topic, ())) for topic, name in self._topics.items()}
+
+    async def _maintain(self) -> None:
+        interval = self.config.redial_interval
+        while True:
+            now = trio.current_time()
+            for peer, until in list(self._penalised_until.items()):
+                if now >= until:
+                    del self._penalised_until[peer]
+                    self._rejects.pop(peer, None)
+            connected = set(self.host.get_connected_peers())
+            for peer in connected:
+                self.learn(peer)
+            for peer, addrs in self._known.items():
+                if peer in connected:
+                    self._down_since.pop(peer, None)
+                    continue
+                since = self._down_since.setdefault(peer, now)
+                if peer in self._dialing or peer in self._penalised_until:
+                    continue
+                if self.peer_id.to_bytes() > peer.to_bytes() or now - since >= 2 * interval:
+                    self._dialing.add(peer)
+                    assert self._nursery is not None
+                    self._nursery.start_soon(self._dial, peer, addrs)
+            self.refresh_peers()
+            await trio.sleep(interval)
+
+    def learn(self, peer: ID) -> bool:
+        """Remember the listen addresses identify told us for `peer`, to redial it later (peerstore
+        entries expire after 120 s); True once known."""
+        if peer in self._known or peer == self.peer_id:
+            return True
+        try:
+            addrs = [a for a in self.host.get_peerstore().addrs(peer) if a.value_for_protocol("tcp")]
+        except Exception:  # noqa: BLE001 - libp2p raises PeerStoreError for an unknown peer
+            return False
+        if addrs:
+            self._known[peer] = addrs
+        return bool(addrs)
+
+    async def _learn_when_identified(self, peer: ID) -> None:
+        """Identify finishes some time after the connection opens, with no event to wait for: poll
+        briefly, so a peer that leaves again before the next redial pass is still remembered."""
+        with trio.move_on_after(10.0):
+            while not self.learn(peer):
+                await trio.sleep(0.05)
+
+    def _on_connected(self, peer: ID) -> None:
+        if self.is_penalised(peer):
+            self._disconnect_soon(peer)
+        elif peer not in self._known and self._nursery is not None:
+            self._nursery.start_soon(self._learn_when_identified, peer)
+        self.refresh_peers()
+
+    async def _dial(self, peer: ID, addrs: list[Multiaddr]) -> None:
+        try:
+            with trio.fail_after(max(5.0, 2 * self.config.redial_interval)):
+                await self.host.connect(PeerInfo(peer, addrs))
+            self.stats["dials_ok"] += 1
+        except Exception as exc:  # noqa: BLE001 - an unreachable peer is normal; retried next pass
+            self.stats["dials_failed"] += 1
+            log.debug("p2p: dialling %s failed: %s", peer, exc)
+        finally:
+            self._dialing.discard(peer)
+
+    # --- request / response ----------------------------------------------------------------------
+
+    def _serve_handler(self, protocol: str):
+        async def handle(request: bytes, context) -> bytes:
+            self.stats["requests_served"] += 1
+            try:
+                response = await self.upcalls.serve(protocol, request, str(context.peer_id))
+            except Exception as exc:  # noqa: BLE001 - the requester is told, we go on
+                self.stats["requests_failed_serving"] += 1
+                reason = str(exc) if isinstance(exc, SidechainError) else f"internal error ({type(exc).__name__})"
+                return _FAILED + reason.encode()[:1024]
+            if len(response) > MAX_REQUEST_BYTES:
+                self.stats["requests_failed_serving"] += 1
+                return _FAILED + f"response of {len(response)} bytes is above the {MAX_REQUEST_BYTES} limit".encode()
+            return _OK + response
+
+        return handle
+
+    async def request(self, peer: str, protocol: str, data: bytes, timeout: float) -> bytes:
+        try:
+            peer_id = ID.from_base58(peer)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's bad input
+            raise TransportError(f"not a peer id: {peer!r}") from exc
+        config = RequestResponseConfig(timeout=timeout, max_request_size=MAX_REQUEST_BYTES, max_response_size=MAX_REQUEST_BYTES + 1)
+        self.stats["requests_sent"] += 1
+        try:
+            raw = await self.rr.send_request(peer_id, [self.protocol_id(protocol)], data, BytesCodec(), config)
+        except RequestTimeoutError:
+            raise RequestTimeout(f"no response from {peer} to {protocol} within {timeout} s") from None
+        except ProtocolNotSupportedError:
+            raise UnsupportedProtocol(f"peer {peer} does not serve {protocol}") from None
+        except MessageTooLargeError as exc:
+            raise TransportError(f"{protocol} exchange with {peer} above the {MAX_REQUEST_BYTES}-byte limit: {exc}") from None
+        except RequestResponseError as exc:
+            raise TransportError(f"{protocol} exchange with {peer} failed: {exc}") from None
+        if raw[:1] == _OK:
+            return raw[1:]
+        if raw[:1] == _FAILED:
+            raise RemoteError(f"peer {peer} could not serve {protocol}: {raw[1:].decode(errors='replace')}")
+        raise TransportError(f"malformed {protocol} response from {peer}")
+
+
+class _Notifee(INotifee):
+    """Keeps the peer snapshot fresh and drops connections from penalised peers at once."""
+
+    def __init__(self, node: Libp2pNode) -> None:
+        self.node = node
+
+    async def connected(self, network, conn) -> None:
+        self.node._on_connected(conn.muxed_conn.peer_id)
+
+    async def disconnected(self, network, conn) -> None:
+        self.node.refresh_peers()
+
+    async def opened_stream(self, network, stream) -> None:
+        pass
+
+    async def closed_stream(self, network, stream) -> None:
+        pass
+
+    async def listen(self, network, multiaddr) -> None:
+        pass
+
+    async def listen_close(self, network, multiaddr) -> None:
+        pass

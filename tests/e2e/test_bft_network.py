@@ -1,0 +1,124 @@
+"""Four validator processes gossiping over libp2p on loopback: they finalize one chain, survive
+crashes of up to f = 1 of them, halt (without forking) when more are down, and catch up by sync.
+The `network4` fixture runs the safety checker over every node's store after each test."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from conftest import CHAIN_ID
+from sidechain.devnet import start_node, wait_ready, wait_until
+
+RECIPIENT = to_checksum_address("0x" + "3c" * 20)
+
+
+def send(net, node_index: int, key: bytes, nonce: int, value: int = 1) -> str:
+    raw = Account.from_key(key).sign_transaction({
+        "to": RECIPIENT, "value": value, "gas": 21_000, "maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 10**9,
+        "nonce": nonce, "chainId": CHAIN_ID, "type": 2}).raw_transaction
+    return net.rpc(node_index, "eth_sendRawTransaction", ["0x" + bytes(raw).hex()])
+
+
+def receipt_everywhere(net, tx_hash: str, nodes) -> dict:
+    receipts = [wait_until(lambda i=i: net.rpc(i, "eth_getTransactionReceipt", [tx_hash]), 60, f"receipt on node {i}") for i in nodes]
+    assert all(r["blockHash"] == receipts[0]["blockHash"] and r["status"] == "0x1" for r in receipts)
+    return receipts[0]
+
+
+def assert_no_progress(net, nodes, seconds: float) -> int:
+    """Heights of `nodes` settle, then stay put for `seconds`; returns the height they stopped at."""
+    settled = max(net.height(i) for i in nodes)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert max(net.height(i) for i in nodes) <= settled + 1, "a block was finalized without a 2/3 quorum"
+        time.sleep(0.1)  # polling interval of a check, not synchronisation
+    return max(net.height(i) for i in nodes)
+
+
+class Load:
+    """Transfers from one dev account to any node, in a background thread, until stopped."""
+
+    def __init__(self, net, key: bytes, targets) -> None:
+        self.net, self.key, self.targets = net, key, list(targets)
+        self.nonce = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            for i in list(self.targets):
+                try:
+                    send(self.net, i, self.key, self.nonce)
+                    self.nonce += 1
+                except Exception:
+                    pass
+            self.stop.wait(0.05)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=10)
+
+
+def test_four_validators_finalize_fifty_blocks_and_transactions_sent_to_any_node(network4, dev_keys):
+    hashes = [send(network4, i, dev_keys[i], 0, value=1000 + i) for i in range(4)]
+    network4.wait_for_height(50, timeout=120)
+    for tx_hash in hashes:
+        receipt_everywhere(network4, tx_hash, range(4))
+    for number in (1, 25, 50):
+        blocks = {network4.rpc(i, "eth_getBlockByNumber", [hex(number), False])["hash"] for i in range(4)}
+        assert len(blocks) == 1, f"nodes disagree at height {number}: {blocks}"
+    proposers = {network4.rpc(0, "eth_getBlockByNumber", [hex(n), False])["miner"] for n in range(1, 51)}
+    assert proposers == {n.address for n in network4.nodes}, "the proposer must rotate over every validator"
+    status = network4.rpc(0, "sidechain_consensusStatus")
+    assert status["peers"] == 3 and int(network4.rpc(0, "net_peerCount"), 16) == 3
+
+
+def test_one_validator_killed_mid_load_the_rest_go_on_and_it_catches_up_and_rejoins(network4, dev_keys):
+    network4.wait_for_height(3)
+    with Load(network4, dev_keys[0], [0, 1, 2]):
+        network4.kill(3)
+        start = network4.height(0)
+        network4.wait_for_height(start + 8, nodes=[0, 1, 2])
+        network4.start(3)
+        target = network4.height(0)
+        network4.wait_for_height(target, nodes=[3])  # caught up by sync
+        restarted_at = network4.height(3)
+        # Rejoined the rounds: it proposes again when its turn comes, and its blocks are final.
+        me = network4.nodes[3].address
+        wait_until(
+            lambda: any(network4.rpc(0, "eth_getBlockByNumber", [hex(n), False])["miner"] == me
+                        for n in range(restarted_at + 1, network4.height(0) + 1)),
+            60, "a block proposed by the restarted validator",
+        )
+    tx_hash = send(network4, 3, dev_keys[1], 0)
+    receipt_everywhere(network4, tx_hash, range(4))
+
+
+def test_two_of_four_down_halts_without_forking_and_one_back_resumes(network4):
+    network4.wait_for_height(3)
+    network4.kill(2)
+    network4.kill(3)
+    stopped_at = assert_no_progress(network4, [0, 1], seconds=4.0)
+    network4.start(3)
+    network4.wait_for_height(stopped_at + 3, nodes=[0, 1, 3], timeout=90)
+
+
+def test_all_four_restarted_at_once_from_their_data_resume(network4):
+    network4.wait_for_height(5)
+    for i in range(4):
+        network4.kill(i)
+    for node in network4.nodes:  # all processes first, then wait: they come up together
+        start_node(node, network4.root)
+    for node in network4.nodes:
+        wait_ready(node)
+    heights = [network4.height(i) for i in range(4)]
+    assert min(heights) >= 5, "a restart lost committed blocks"
+    network4.wait_for_height(max(heights) + 5, timeout=90)
