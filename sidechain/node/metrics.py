@@ -27,7 +27,8 @@ class NodeMetrics:
         self.p2p = Gauge("sidechain_p2p_events", "libp2p layer counters (published, delivered, rejected_*, penalised_peers, ...)", ["counter"], registry=r)
         self.invalid_blocks = Counter("sidechain_invalid_blocks", "Proposed blocks that failed validation", registry=r)
         self.rejected = Counter(
-            "sidechain_rejected_messages", "Gossip and sync messages refused, by topic and reason", ["topic", "reason"], registry=r
+            "sidechain_rejected_messages", "Gossip and sync messages refused (verdict reject: the peer broke a rule; "
+            "ignore: useless now), by topic and reason", ["topic", "reason", "verdict"], registry=r
         )
 
     async def handle(self, request: web.Request) -> web.Response:

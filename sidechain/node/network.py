@@ -103,7 +103,7 @@ class GossipNetwork:
             if len(self._checked) > 4096:
                 self._checked.pop(next(iter(self._checked)))
         else:
-            self.node.metrics.rejected.labels(topic, checked.reason).inc()
+            self.node.metrics.rejected.labels(topic, checked.reason, checked.verdict.value).inc()
             if checked.reason == "future-height":
                 self.node.syncer.wake()
         return _RESULT[checked.verdict]

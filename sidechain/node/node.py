@@ -89,7 +89,7 @@ class Node:
         if self.p2p is not None:
             self.syncer = BlockSyncer(
                 self.chain, self.validators, self.p2p, self.driver.import_synced,
-                on_reject=lambda reason: self.metrics.rejected.labels("sync", reason).inc(),
+                on_reject=lambda reason: self.metrics.rejected.labels("sync", reason, "reject").inc(),
             )
         self.rpc = RpcServer(self, cors_origins=config.cors_origins)
         self.rpc.add_route("GET", "/metrics", self._serve_metrics)

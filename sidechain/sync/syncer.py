@@ -95,13 +95,15 @@ class BlockSyncer:
 
     async def _status(self, peer: str) -> PeerStatus | None:
         try:
-            status = PeerStatus.decode(await self.p2p.request(peer, STATUS_PROTOCOL, STATUS_REQUEST, timeout=2.0))
+            reply = await self.p2p.request(peer, STATUS_PROTOCOL, STATUS_REQUEST, timeout=2.0)
+        except Exception as exc:  # unreachable, slow or not a node of ours: not a protocol breach
+            log.debug("status from %s failed: %s", peer, exc)
+            return None
+        try:
+            status = PeerStatus.decode(reply)
         except SidechainError as exc:
             self.on_reject("bad-status")
-            log.debug("status from %s: %s", peer, exc)
-            return None
-        except Exception as exc:
-            log.debug("status from %s failed: %s", peer, exc)
+            log.info("peer %s sent a malformed status: %s", peer, exc)
             return None
         if status.genesis_hash != self.chain.genesis.hash():
             self.on_reject("other-genesis")
