@@ -320,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/devnet", description="Run a local sidechain network on this machine.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     up = sub.add_parser("up", help="start the network (resumes from existing data)")
-    up.add_argument("--validators", type=int, default=1, help="number of validator processes (default 1)")
+    up.add_argument("--validators", type=int, default=4, help="number of validator processes (default 4)")
     up.add_argument("--rpc-base-port", type=int, default=9545, help="JSON-RPC port of validator-0; validator-i gets base+i")
     down = sub.add_parser("down", help="stop every process the devnet started")
     down.add_argument("--wipe", action="store_true", help="also delete .devnet/ (chain data, keys, logs)")

@@ -26,7 +26,7 @@ from ..p2p import ValidationResult
 log = logging.getLogger("sidechain.gossip")
 
 BATCH_INTERVAL = 0.05
-MAX_BATCH_BYTES = 768 * 1024
+MAX_BATCH_BYTES = 128 * 1024
 _RESULT = {Verdict.ACCEPT: ValidationResult.ACCEPT, Verdict.IGNORE: ValidationResult.IGNORE, Verdict.REJECT: ValidationResult.REJECT}
 
 

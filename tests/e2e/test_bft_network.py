@@ -4,6 +4,8 @@ The `network4` fixture runs the safety checker over every node's store after eac
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -11,7 +13,8 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from conftest import CHAIN_ID
-from sidechain.devnet import start_node, wait_ready, wait_until
+from safety import check_safety
+from sidechain.devnet import rpc_call, start_node, wait_ready, wait_until
 
 RECIPIENT = to_checksum_address("0x" + "3c" * 20)
 
@@ -122,3 +125,34 @@ def test_all_four_restarted_at_once_from_their_data_resume(network4):
     heights = [network4.height(i) for i in range(4)]
     assert min(heights) >= 5, "a restart lost committed blocks"
     network4.wait_for_height(max(heights) + 5, timeout=90)
+
+
+def test_a_fresh_node_joins_a_running_network_from_genesis(network4, tmp_path):
+    import subprocess
+
+    from conftest import free_port_block
+    from sidechain.devnet import NodeProcess, sidechain_command
+
+    network4.wait_for_height(15)
+    base = free_port_block(1)
+    follower = NodeProcess("follower", tmp_path / "follower", base, "", tmp_path / "follower.log", p2p_port=base + 100,
+                           bootstrap=tuple(n.multiaddr for n in network4.nodes))
+    subprocess.run(sidechain_command() + ["init", "--data-dir", str(follower.data_dir), "--genesis", str(network4.root / "genesis.json"),
+                                          "--password-file", str(network4.root / "password.txt"), "--scrypt-n", "16384"],
+                   check=True, capture_output=True)
+    start_node(follower, network4.root)
+    try:
+        wait_ready(follower)
+        target = network4.height(0)
+        wait_until(lambda: int(rpc_call(follower.rpc_url, "eth_blockNumber"), 16) >= target, 60, "the follower at the head")
+        for n in (1, target // 2, target):
+            assert rpc_call(follower.rpc_url, "eth_getBlockByNumber", [hex(n), False])["hash"] == \
+                network4.rpc(0, "eth_getBlockByNumber", [hex(n), False])["hash"]
+        status = rpc_call(follower.rpc_url, "sidechain_consensusStatus")
+        assert status["isValidator"] is False
+        # It keeps following as new blocks are finalized.
+        wait_until(lambda: int(rpc_call(follower.rpc_url, "eth_blockNumber"), 16) >= target + 5, 60, "the follower following")
+    finally:
+        os.killpg(follower.pid, signal.SIGKILL)
+        follower.process.wait(timeout=10)
+    check_safety([follower.data_dir], network4.root / "genesis.json")
