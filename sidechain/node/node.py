@@ -74,7 +74,7 @@ class Node:
 
             self.p2p = P2PService(P2PConfig(
                 listen_port=config.p2p_port, identity_path=config.data_dir / "p2p" / "identity.key",
-                bootstrap=config.bootstrap, network_id=self.genesis.hash(),
+                bootstrap=config.bootstrap, network_id=self.chain.genesis_hash,
             ))
             self.network = GossipNetwork(self, self.p2p)
         self.driver = ConsensusDriver(

@@ -25,6 +25,7 @@ _NOISE = (
     "connection closed",
     "Failed to open stream to peer",  # an unsupported request protocol: raised to the caller
     "Failed to open TCP stream",  # the redial loop trying a peer that is down
+    "MultiselectClient handshake",  # a stream opened while the peer closes the connection
 )
 
 

@@ -1,8 +1,8 @@
-"""The trio side: one libp2p host with gossipsub, request/response, a redial loop and peer penalties.
+"""The trio side: one libp2p host with gossipsub and request/response.
 
 Everything here runs in the bridge's trio thread and never touches asyncio; the application is
-reached through `Upcalls`, which the service wires across the bridge. Settings and why
-(LIBP2P_NOTES.md pitfalls in brackets):
+reached through `Upcalls`, which the service wires across the bridge; connections are kept by
+`PeerKeeper` (peers.py). Settings and why (LIBP2P_NOTES.md pitfalls in brackets):
 
 - gossipsub v1.1 and v1.0 only [2], heartbeat 1 s [3], spam guard off [1], adaptive gossip and
   IP-diversity grafting off (every peer shares 127.0.0.1); mesh degree D=3, D_low=3, D_high=6
@@ -10,17 +10,14 @@ reached through `Upcalls`, which the service wires across the bridge. Settings a
   D_low=2 let a node keep 2 of its 3 peers and the third got messages a hop later or by gossip;
 - subscription queue and per-peer outgoing queue raised, the latter with backpressure [4, 5];
   both are module-level in libp2p, so they are set for the whole process, before any subscribe;
+  pubsub frames raised to 2 MiB so a 1 MiB message fits with its envelope [10];
 - the seqno counter starts at `time.time_ns()` [6]: a restarted node's messages are not "seen";
-- libp2p's own AutoConnector is replaced by a no-op (see `_NoAutoConnector`), and our redial loop [7]: every known peer (bootstrap entries, and every peer that ever connected,
-  with the listen addresses identify told us) that is not connected is dialled by the side with the
-  larger peer id at once, and by the smaller id only after 2 redial intervals without a
-  connection: one connection per pair in the normal case, yet a one-sided bootstrap still connects;
 - shutdown closes the network before leaving the pubsub contexts [8];
 - gossip validation runs in libp2p's topic validator, BEFORE relaying: a cheap size/shape check
-  here, then the asyncio validator (`Upcalls.validate`). Only ACCEPT is relayed and delivered;
-- penalties: each REJECT (and each oversized or undecodable message) counts against the peer that
-  forwarded it; at `reject_threshold` the peer is disconnected for `penalty_seconds`: not
-  redialled, a reconnection is dropped at once and its gossip ignored. Requests are still served.
+  here, then the asyncio validator (`Upcalls.validate`). Only ACCEPT is relayed and delivered.
+  Validation is concurrent, so each publisher's order is restored before delivery (ordering.py);
+- requests and responses are at most 4 MiB [9]; a response starts with a status byte, so a
+  failing handler is reported to the requester (RemoteError) instead of a reset stream.
 """
 
 from __future__ import annotations
@@ -34,11 +31,8 @@ from dataclasses import dataclass
 import libp2p.pubsub.pubsub as pubsub_module
 import trio
 from libp2p import new_host
-from libp2p.abc import INotifee
 from libp2p.crypto.keys import KeyPair
-from libp2p.network.auto_connector import AutoConnector
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
 from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
 from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
@@ -55,6 +49,7 @@ from .config import GOSSIP_FRAME_LIMIT, MAX_REQUEST_BYTES, P2PConfig, Validation
 from .errors import RemoteError, RequestTimeout, TransportError, UnsupportedProtocol
 from .identity import peer_id_of
 from .ordering import OriginOrder
+from .peers import PeerKeeper
 
 log = logging.getLogger("sidechain.p2p")
 
@@ -62,20 +57,11 @@ SUBSCRIPTION_QUEUE = 8192
 OUTGOING_QUEUE = 1024
 BACKPRESSURE_AT = OUTGOING_QUEUE * 3 // 4
 SERVE_TIMEOUT = 30.0
-ORDER_HOLD = 0.1
+ORDER_HOLD = 0.25
+VALIDATORS_IN_FLIGHT = 1024
+"""libp2p's default of 10 queues validations behind a semaphore whose waiters are in trio's (randomised)
+scheduling order, which reordered a burst by hundreds of ms; ours only wait on the asyncio loop."""
 _OK, _FAILED = b"\x00", b"\x01"
-
-
-class _NoAutoConnector(AutoConnector):
-    """libp2p's background dialer, switched off: it redials peerstore peers (addresses kept 120 s)
-    from both sides, on every disconnect and every 10 s below 50 connections, which doubles
-    connections and would redial penalised peers. The redial loop owns connections instead."""
-
-    async def run_background_task(self, nursery) -> None:
-        return None
-
-    async def maybe_connect(self) -> None:
-        return None
 
 
 class _RoomyRpcQueue(RpcQueue):
@@ -115,23 +101,12 @@ class Libp2pNode:
         self.stats: Counter[str] = Counter()
         self.peer_snapshot: tuple[str, ...] = ()
         self.mesh_snapshot: dict[str, tuple[str, ...]] = {}
-        self._known: dict[ID, list[Multiaddr]] = {}
-        for addr in config.bootstrap:
-            info = info_from_p2p_addr(Multiaddr(addr))
-            if info.peer_id != self.peer_id:
-                self._known[info.peer_id] = list(info.addrs)
-        self._down_since: dict[ID, float] = {}
-        self._dialing: set[ID] = set()
-        self._rejects: Counter[ID] = Counter()
-        self._penalised_until: dict[ID, float] = {}
         self._names: dict[bytes, str] = {}
         self._order: OriginOrder[tuple[str, bytes, bytes]] = OriginOrder(hold=ORDER_HOLD)
         self._order_wakeup = trio.Event()
         self._stop = trio.Event()
-        self._nursery: trio.Nursery | None = None
         self.host = new_host(key_pair=key_pair)
-        network = self.host.get_network()
-        network.auto_connector = _NoAutoConnector(network)
+        self.peers = PeerKeeper(self.host, config, self.stats, self.refresh_peers)
         self.ps: Pubsub | None = None
         self.rr = RequestResponse(self.host)
 
@@ -153,28 +128,25 @@ class Libp2pNode:
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=3, degree_low=3, degree_high=6, heartbeat_interval=1,
             spam_protection_enabled=False, adaptive_gossip_enabled=False, eclipse_protection_enabled=False,
         )
-        self.ps = ps = Pubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=64)
+        self.ps = ps = Pubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=VALIDATORS_IN_FLIGHT)
         for topic in self._topics:
             ps.set_topic_validator(topic, self._validate, True)
         for protocol in self._protocols:
             self.add_protocol(protocol)
-        self.host.get_network().register_notifee(_Notifee(self))
         async with self.host.run([Multiaddr(f"/ip4/127.0.0.1/tcp/{self.config.listen_port}")]):
             async with background_trio_service(ps), background_trio_service(router):
                 try:
                     await ps.wait_until_ready()
                     ps.counter = time.time_ns()
                     async with trio.open_nursery() as nursery:
-                        self._nursery = nursery
                         for topic, name in self._topics.items():
                             nursery.start_soon(self._read, name, await ps.subscribe(topic))
-                        nursery.start_soon(self._maintain)
+                        nursery.start_soon(self.peers.run)
                         nursery.start_soon(self._release_expired)
                         task_status.started(self.listen_addr())
                         await self._stop.wait()
                         nursery.cancel_scope.cancel()
                 finally:
-                    self._nursery = None
                     with trio.CancelScope(shield=True), trio.move_on_after(2.0):
                         await self.host.get_network().close()
 
@@ -213,14 +185,14 @@ class Libp2pNode:
         return False
 
     async def _verdict(self, forwarder: ID, msg) -> bool:
-        if forwarder in self._penalised_until:
+        if self.peers.is_penalised(forwarder):
             self.stats["ignored_penalised"] += 1
             return False
         if len(msg.topicIDs) != 1 or msg.topicIDs[0] not in self._topics:
-            self._reject(forwarder, "malformed")
+            self.peers.reject(forwarder, "malformed")
             return False
         if len(msg.data) > self.config.max_message_bytes:
-            self._reject(forwarder, "oversized")
+            self.peers.reject(forwarder, "oversized")
             return False
         try:
             with trio.fail_after(self.config.validate_timeout):
@@ -235,7 +207,7 @@ class Libp2pNode:
         if verdict is ValidationResult.ACCEPT:
             return True
         if verdict is ValidationResult.REJECT:
-            self._reject(forwarder, "invalid")
+            self.peers.reject(forwarder, "invalid")
         else:
             self.stats["ignored"] += 1
         return False
@@ -267,6 +239,7 @@ class Libp2pNode:
             self.upcalls.deliver(topic, data, self._name(origin))
         self.stats["delivered_late"] = self._order.late
         self.stats["duplicates_dropped"] = self._order.duplicates
+        self.stats["held_for_order"] = self._order.held
 
     def _name(self, raw_id: bytes) -> str:
         name = self._names.get(raw_id)
@@ -276,30 +249,6 @@ class Libp2pNode:
             name = self._names[raw_id] = ID(raw_id).to_base58()
         return name
 
-    # --- penalties -------------------------------------------------------------------------------
-
-    def _reject(self, peer: ID, reason: str) -> None:
-        self.stats[f"rejected_{reason}"] += 1
-        self._rejects[peer] += 1
-        if self._rejects[peer] >= self.config.reject_threshold and peer not in self._penalised_until:
-            self._penalised_until[peer] = trio.current_time() + self.config.penalty_seconds
-            self.stats["penalised_peers"] += 1
-            log.warning("p2p: peer %s sent %d rejected messages: disconnected for %.0f s", peer, self._rejects[peer], self.config.penalty_seconds)
-            self._disconnect_soon(peer)
-
-    def _disconnect_soon(self, peer: ID) -> None:
-        if self._nursery is not None:
-            self._nursery.start_soon(self._disconnect, peer)
-
-    async def _disconnect(self, peer: ID) -> None:
-        try:
-            await self.host.disconnect(peer)
-        except Exception as exc:  # noqa: BLE001 - already gone is fine
-            log.debug("p2p: disconnecting %s: %s", peer, exc)
-
-    def is_penalised(self, peer: ID) -> bool:
-        return peer in self._penalised_until
-
     # --- connections -----------------------------------------------------------------------------
 
     def refresh_peers(self) -> None:
@@ -307,69 +256,6 @@ class Libp2pNode:
         self.peer_snapshot = tuple(str(p) for p in self.host.get_connected_peers())
         mesh = self.ps.router.mesh if self.ps is not None else {}
         self.mesh_snapshot = {name: tuple(str(p) for p in mesh.get(topic, ())) for topic, name in self._topics.items()}
-
-    async def _maintain(self) -> None:
-        interval = self.config.redial_interval
-        while True:
-            now = trio.current_time()
-            for peer, until in list(self._penalised_until.items()):
-                if now >= until:
-                    del self._penalised_until[peer]
-                    self._rejects.pop(peer, None)
-            connected = set(self.host.get_connected_peers())
-            for peer in connected:
-                self.learn(peer)
-            for peer, addrs in self._known.items():
-                if peer in connected:
-                    self._down_since.pop(peer, None)
-                    continue
-                since = self._down_since.setdefault(peer, now)
-                if peer in self._dialing or peer in self._penalised_until:
-                    continue
-                if self.peer_id.to_bytes() > peer.to_bytes() or now - since >= 2 * interval:
-                    self._dialing.add(peer)
-                    assert self._nursery is not None
-                    self._nursery.start_soon(self._dial, peer, addrs)
-            self.refresh_peers()
-            await trio.sleep(interval)
-
-    def learn(self, peer: ID) -> bool:
-        """Remember the listen addresses identify told us for `peer`, to redial it later (peerstore
-        entries expire after 120 s); True once known."""
-        if peer in self._known or peer == self.peer_id:
-            return True
-        try:
-            addrs = [a for a in self.host.get_peerstore().addrs(peer) if a.value_for_protocol("tcp")]
-        except Exception:  # noqa: BLE001 - libp2p raises PeerStoreError for an unknown peer
-            return False
-        if addrs:
-            self._known[peer] = addrs
-        return bool(addrs)
-
-    async def _learn_when_identified(self, peer: ID) -> None:
-        """Identify finishes some time after the connection opens, with no event to wait for: poll
-        briefly, so a peer that leaves again before the next redial pass is still remembered."""
-        with trio.move_on_after(10.0):
-            while not self.learn(peer):
-                await trio.sleep(0.05)
-
-    def _on_connected(self, peer: ID) -> None:
-        if self.is_penalised(peer):
-            self._disconnect_soon(peer)
-        elif peer not in self._known and self._nursery is not None:
-            self._nursery.start_soon(self._learn_when_identified, peer)
-        self.refresh_peers()
-
-    async def _dial(self, peer: ID, addrs: list[Multiaddr]) -> None:
-        try:
-            with trio.fail_after(max(5.0, 2 * self.config.redial_interval)):
-                await self.host.connect(PeerInfo(peer, addrs))
-            self.stats["dials_ok"] += 1
-        except Exception as exc:  # noqa: BLE001 - an unreachable peer is normal; retried next pass
-            self.stats["dials_failed"] += 1
-            log.debug("p2p: dialling %s failed: %s", peer, exc)
-        finally:
-            self._dialing.discard(peer)
 
     # --- request / response ----------------------------------------------------------------------
 
@@ -411,28 +297,3 @@ class Libp2pNode:
         if raw[:1] == _FAILED:
             raise RemoteError(f"peer {peer} could not serve {protocol}: {raw[1:].decode(errors='replace')}")
         raise TransportError(f"malformed {protocol} response from {peer}")
-
-
-class _Notifee(INotifee):
-    """Keeps the peer snapshot fresh and drops connections from penalised peers at once."""
-
-    def __init__(self, node: Libp2pNode) -> None:
-        self.node = node
-
-    async def connected(self, network, conn) -> None:
-        self.node._on_connected(conn.muxed_conn.peer_id)
-
-    async def disconnected(self, network, conn) -> None:
-        self.node.refresh_peers()
-
-    async def opened_stream(self, network, stream) -> None:
-        pass
-
-    async def closed_stream(self, network, stream) -> None:
-        pass
-
-    async def listen(self, network, multiaddr) -> None:
-        pass
-
-    async def listen_close(self, network, multiaddr) -> None:
-        pass

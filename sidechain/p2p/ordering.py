@@ -55,6 +55,7 @@ class OriginOrder(Generic[T]):
         self.max_origins = max_origins
         self.late = 0
         self.duplicates = 0
+        self.held = 0
         self._runs: dict[bytes, _Run[T]] = {}
 
     def offer(self, origin: bytes, seqno: int, item: T, now: float) -> list[T]:
@@ -101,7 +102,10 @@ class OriginOrder(Generic[T]):
             self.duplicates += 1
             return []
         run.held[seqno] = (item, now)
-        return self._release(run)
+        out = self._release(run)
+        if seqno in run.held:
+            self.held += 1
+        return out
 
     def _release(self, run: _Run[T]) -> list[T]:
         out: list[T] = []

@@ -54,13 +54,15 @@ class Blockchain:
     def __init__(self, store: ChainStore, genesis: GenesisConfig) -> None:
         self.store = store
         self.genesis = genesis
+        self.genesis_hash = genesis.hash()
+        """Which chain this is; computed once (it serialises the whole allocation)."""
         self._headers: OrderedDict[bytes, Header] = OrderedDict()
         stored_genesis = store.genesis_hash()
         if stored_genesis is None:
             self._write_genesis()
-        elif stored_genesis != genesis.hash():
+        elif stored_genesis != self.genesis_hash:
             raise StorageError(
-                mismatch("this database belongs to another genesis", expected="0x" + genesis.hash().hex(), got="0x" + stored_genesis.hex())
+                mismatch("this database belongs to another genesis", expected="0x" + self.genesis_hash.hex(), got="0x" + stored_genesis.hex())
             )
         head_hash = store.head_hash()
         self.head = self._require_header(head_hash)
@@ -84,9 +86,9 @@ class Blockchain:
             parent_hash=ZERO_HASH, number=0, timestamp=self.genesis.timestamp, proposer=ZERO_ADDRESS,
             state_root=trie.root_hash, transactions_root=transactions_root(()), receipts_root=receipts_root(()),
             logs_bloom=EMPTY_BLOOM, gas_limit=self.genesis.gas_limit, gas_used=0, base_fee=self.genesis.base_fee,
-            extra_data=self.genesis.hash(),
+            extra_data=self.genesis_hash,
         )
-        self.store.commit_block(Block(header, ()), (), accounts, trie.new_nodes(), b"", genesis_hash=self.genesis.hash())
+        self.store.commit_block(Block(header, ()), (), accounts, trie.new_nodes(), b"", genesis_hash=self.genesis_hash)
         trie.mark_committed()
 
     # --- reads -----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ class BlockSyncer:
 
     async def _serve_status(self, data: bytes, peer: str) -> bytes:
         head = self.chain.head
-        return PeerStatus(head.number, head.hash, self.chain.genesis.hash()).encode()
+        return PeerStatus(head.number, head.hash, self.chain.genesis_hash).encode()
 
     async def _serve_blocks(self, data: bytes, peer: str) -> bytes:
         start, count = decode_blocks_request(data)
@@ -105,7 +105,7 @@ class BlockSyncer:
             self.on_reject("bad-status")
             log.info("peer %s sent a malformed status: %s", peer, exc)
             return None
-        if status.genesis_hash != self.chain.genesis.hash():
+        if status.genesis_hash != self.chain.genesis_hash:
             self.on_reject("other-genesis")
             return None
         return status
