@@ -6,6 +6,9 @@ dumps, "GRAFT flood detected" when D < N-1. We attach one handler that re-emits 
 and above) under `sidechain.p2p.libp2p`, where the node's own logging configuration decides.
 Messages known to be noise in normal operation are lowered to DEBUG.
 
+Its `multiaddr` dependency logs every address parse at DEBUG (several lines per dial and per
+identify); it is held at WARNING so a node running with DEBUG logging is not flooded.
+
 If LIBP2P_DEBUG is set, libp2p's own debug logging was asked for: it is left alone.
 """
 
@@ -55,4 +58,5 @@ def route_libp2p_logging() -> None:
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     root.propagate = False
+    logging.getLogger("multiaddr").setLevel(logging.WARNING)
     _installed = True

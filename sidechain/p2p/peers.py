@@ -37,6 +37,20 @@ log = logging.getLogger("sidechain.p2p")
 IDENTIFY_WAIT = 10.0
 
 
+def check_bootstrap_addr(addr: str) -> None:
+    """Raise ValueError unless `addr` is a dialable "/ip4/HOST/tcp/PORT/p2p/PEER_ID" multiaddr."""
+    try:
+        info = info_from_p2p_addr(Multiaddr(addr))
+    except Exception as exc:  # noqa: BLE001 - multiaddr and libp2p raise assorted types
+        raise ValueError(f"bootstrap address {addr!r} is not /ip4/HOST/tcp/PORT/p2p/PEER_ID: {exc}") from None
+    if not any(_has_tcp(a) for a in info.addrs):
+        raise ValueError(f"bootstrap address {addr!r} has no TCP port")
+
+
+def _has_tcp(addr: Multiaddr) -> bool:
+    return any(p.name == "tcp" for p in addr.protocols())
+
+
 class NoAutoConnector(AutoConnector):
     """libp2p's background dialer, switched off (see the module docstring)."""
 
@@ -115,7 +129,7 @@ class PeerKeeper(INotifee):
         if peer in self.known or peer == self.own_id:
             return True
         try:
-            addrs = [a for a in self.host.get_peerstore().addrs(peer) if a.value_for_protocol("tcp")]
+            addrs = [a for a in self.host.get_peerstore().addrs(peer) if _has_tcp(a)]
         except Exception:  # noqa: BLE001 - libp2p raises PeerStoreError for a peer it has no record of
             return False
         if addrs:

@@ -18,6 +18,7 @@ from .errors import MessageTooLarge, NotRunning, RequestTimeout, TransportError
 from .identity import ServiceGuard, load_or_create_identity, peer_id_of
 from .logs import route_libp2p_logging
 from .node import Libp2pNode, Upcalls
+from .peers import check_bootstrap_addr
 
 log = logging.getLogger("sidechain.p2p")
 
@@ -32,6 +33,8 @@ class P2PService:
     def __init__(self, config: P2PConfig) -> None:
         route_libp2p_logging()
         self.config = config
+        for addr in config.bootstrap:
+            check_bootstrap_addr(addr)
         self._key_pair = load_or_create_identity(config.identity_path)
         self.peer_id: str = str(peer_id_of(self._key_pair))
         """Our base58 peer id, stable across restarts."""
@@ -55,9 +58,9 @@ class P2PService:
             raise NotRunning(f"a P2PService is started once (this one is {self._state})")
         self._guard.acquire()
         upcalls = Upcalls(validate=self._validate_upcall, deliver=self._deliver_upcall, serve=self._serve_upcall)
-        self._node = Libp2pNode(self.config, self._key_pair, self._topics, self._request_handlers, upcalls)
         self._bridge = TrioBridge(name=f"p2p-{self.config.listen_port}")
         try:
+            self._node = Libp2pNode(self.config, self._key_pair, self._topics, self._request_handlers, upcalls)
             await self._bridge.start(self._node.run)
         except BaseException:
             self._state = "stopped"
