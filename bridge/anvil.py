@@ -1,0 +1,117 @@
+"""A local L1: anvil (from the npm package @foundry-rs/anvil) as a child process on a free loopback port.
+
+Used by the contract tests and the gas benchmark. The npm shim runs the real binary as its child,
+so anvil gets its own session and stopping it signals the whole process group.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parent.parent
+ANVIL = REPO / "node_modules" / ".bin" / "anvil"
+
+
+@dataclass(frozen=True, slots=True)
+class Anvil:
+    """A running anvil."""
+
+    url: str
+    """Its HTTP JSON-RPC endpoint."""
+    chain_id: int
+    """Its chain id."""
+    pid: int
+    """The process-group leader."""
+    log_path: Path
+    """Where its stdout and stderr go."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _chain_id(url: str) -> int:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=1) as response:
+        return int(json.loads(response.read())["result"], 16)
+
+
+def _stop_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM to the group, SIGKILL if the leader is still there after `timeout`."""
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    try:  # the shim may be gone while the real binary lingers in the group
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+@contextmanager
+def run_anvil(chain_id: int = 31337, *, timeout: float = 30.0, extra_args: list[str] | None = None,
+              log_dir: Path | None = None) -> Iterator[Anvil]:
+    """Start anvil on a free 127.0.0.1 port, wait until it answers eth_chainId, stop it on exit.
+
+    Its log goes to `log_dir`, or to a temporary file that is removed unless something failed.
+    """
+    if not ANVIL.exists():
+        raise FileNotFoundError(f"{ANVIL} not found; run scripts/bootstrap")
+    for _ in range(3):  # the free port may be taken between the probe and anvil's bind
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        log_path = Path(log_dir or tempfile.gettempdir()) / f"anvil-{port}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
+                 *(extra_args or [])],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
+        try:
+            if _wait_ready(process, url, chain_id, timeout):
+                yield Anvil(url, chain_id, process.pid, log_path)
+                if log_dir is None:
+                    log_path.unlink(missing_ok=True)
+                return
+        finally:
+            _stop_group(process)
+    raise RuntimeError(f"anvil did not start after 3 attempts; see {log_path}")
+
+
+def _wait_ready(process: subprocess.Popen, url: str, chain_id: int, timeout: float) -> bool:
+    """True once anvil answers with `chain_id`; False if it exited (e.g. port taken); raises on timeout."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            got = _chain_id(url)
+        except OSError as exc:  # not listening yet
+            last_error = exc
+        else:
+            if got != chain_id:
+                raise RuntimeError(f"anvil at {url} reports chain id {got}, expected {chain_id}")
+            return True
+        time.sleep(0.05)
+    raise TimeoutError(f"anvil at {url} did not answer within {timeout}s (last error: {last_error})")
