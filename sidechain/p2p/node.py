@@ -8,6 +8,8 @@ reached through `Upcalls`, which the service wires across the bridge; connection
   IP-diversity grafting off (every peer shares 127.0.0.1); mesh degree D=3, D_low=3, D_high=6
   [7 nodes: D=6 saturates]: D_low=D makes a network of up to 4 nodes a full mesh (D = n-1), where
   D_low=2 let a node keep 2 of its 3 peers and the third got messages a hop later or by gossip;
+  and flood publishing of our own messages (`FloodPublishGossipSub`), so in a larger network too
+  a publisher reaches every peer directly;
 - subscription queue and per-peer outgoing queue raised, the latter with backpressure [4, 5];
   both are module-level in libp2p, so they are set for the whole process, before any subscribe;
   pubsub frames raised to 2 MiB so a 1 MiB message fits with its envelope [10];
@@ -77,6 +79,19 @@ def tune_libp2p() -> None:
     pubsub_module.RpcQueue = _RoomyRpcQueue
 
 
+class FloodPublishGossipSub(GossipSub):
+    """gossipsub with flood publishing (gossipsub v1.1, go-libp2p's default; py-libp2p 0.8.1 lacks it):
+    our own messages go to every connected peer subscribed to the topic, not only to our mesh, so a
+    vote or proposal reaches each peer in one hop even where D < n-1; relays still use the mesh."""
+
+    def _get_peers_to_send(self, topic_ids, msg_forwarder, origin, msg_id=None):
+        peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
+        if self.pubsub is not None and msg_forwarder == origin == self.pubsub.my_id:
+            for topic in topic_ids:
+                peers.update(p for p in self.pubsub.peer_topics.get(topic, ()) if p in self.peer_protocol)
+        return peers
+
+
 @dataclass(frozen=True, slots=True)
 class Upcalls:
     """How the trio side reaches the application (each crosses the bridge to asyncio)."""
@@ -124,7 +139,7 @@ class Libp2pNode:
     async def run(self, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
         """Listen, join the topics, keep peers connected; report started; return after `request_stop`."""
         tune_libp2p()
-        router = GossipSub(
+        router = FloodPublishGossipSub(
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=3, degree_low=3, degree_high=6, heartbeat_interval=1,
             spam_protection_enabled=False, adaptive_gossip_enabled=False, eclipse_protection_enabled=False,
         )
