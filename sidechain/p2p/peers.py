@@ -6,7 +6,10 @@ AutoConnector redials peerstore peers from both sides (two connections per pair)
 backoff after a disconnect. So `PeerKeeper` replaces the AutoConnector and owns connections:
 
 - known peers: the bootstrap entries, plus every peer that ever connected, with the listen
-  addresses identify reported (polled briefly after each connection: identify has no event);
+  addresses identify reported (polled briefly after each connection: identify has no event).
+  A learned peer is forgotten after `FORGET_AFTER` seconds unreachable, and at most
+  `MAX_LEARNED` are kept, so peers that come and go (or made-up identities) are not redialled
+  forever; bootstrap entries are never forgotten;
 - every `redial_interval`, each known peer that is not connected is dialled by the side with the
   larger peer id at once, and by the smaller id only after 2 intervals without a connection: one
   connection per pair in the normal case, yet a one-sided bootstrap (only the smaller id knows the
@@ -35,6 +38,8 @@ from .config import P2PConfig
 log = logging.getLogger("sidechain.p2p")
 
 IDENTIFY_WAIT = 10.0
+FORGET_AFTER = 600.0
+MAX_LEARNED = 256
 
 
 def check_bootstrap_addr(addr: str) -> None:
@@ -75,6 +80,7 @@ class PeerKeeper(INotifee):
             info = info_from_p2p_addr(Multiaddr(addr))
             if info.peer_id != self.own_id:
                 self.known[info.peer_id] = list(info.addrs)
+        self._bootstrap = frozenset(self.known)
         self._down_since: dict[ID, float] = {}
         self._dialing: set[ID] = set()
         self._rejects: Counter[ID] = Counter()
@@ -102,11 +108,15 @@ class PeerKeeper(INotifee):
         connected = set(self.host.get_connected_peers())
         for peer in connected:
             self.learn(peer)
-        for peer, addrs in self.known.items():
+        for peer, addrs in list(self.known.items()):
             if peer in connected:
                 self._down_since.pop(peer, None)
                 continue
             since = self._down_since.setdefault(peer, now)
+            if peer not in self._bootstrap and now - since > FORGET_AFTER:
+                del self.known[peer]
+                del self._down_since[peer]
+                continue
             if peer in self._dialing or peer in self._penalised_until:
                 continue
             if self.own_id.to_bytes() > peer.to_bytes() or now - since >= 2 * self.config.redial_interval:
@@ -132,7 +142,7 @@ class PeerKeeper(INotifee):
             addrs = [a for a in self.host.get_peerstore().addrs(peer) if _has_tcp(a)]
         except Exception:  # noqa: BLE001 - libp2p raises PeerStoreError for a peer it has no record of
             return False
-        if addrs:
+        if addrs and len(self.known) - len(self._bootstrap) < MAX_LEARNED:
             self.known[peer] = addrs
         return bool(addrs)
 

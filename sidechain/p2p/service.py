@@ -96,8 +96,10 @@ class P2PService:
         """Join `topic` (namespaced with the network id); call before `start`.
 
         `validator(data, origin_peer)` runs on the asyncio loop before the message is relayed;
-        only ACCEPTed messages are relayed and handed to `handler(data, origin_peer)`. Our own
-        messages reach neither. An exception in the validator counts as IGNORE.
+        only ACCEPTed messages are relayed and handed to `handler(data, origin_peer)`, each
+        publisher's in the order it published them (a gap is waited for at most 0.25 s; see
+        ordering.py). Our own messages reach neither. An exception in the validator counts as
+        IGNORE; REJECT counts against the peer that sent us the message (see peers.py).
         """
         if self._state != "new":
             raise RuntimeError("subscribe before start()")
