@@ -1,88 +1,16 @@
-"""Real node processes on loopback, started as a user would: `sidechain init`, then `sidechain run`."""
+"""Fixtures of the end-to-end tests: node processes that are always killed, and checked for safety."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
-from pathlib import Path
 
 import pytest
 from web3 import Web3
 
-from sidechain.devnet import NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
-from sidechain.devkeys import anvil_private_key
-
+from e2e_support import RunningNetwork, RunningNode
 from safety import check_safety
-
-CHAIN_ID = 7070
-BLOCK_TIME_MS = 250
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_port_block(n: int) -> int:
-    """A base port with base..base+n-1 (RPC) and base+100..base+100+n-1 (libp2p) all free, below
-    the kernel's ephemeral range so no outgoing connection takes one meanwhile."""
-    import random
-
-    for _ in range(100):
-        base = random.randrange(10_000, 30_000, 200)
-        try:
-            for port in [base + i for i in range(n)] + [base + 100 + i for i in range(n)]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free block of ports")
-
-
-class RunningNode:
-    """One validator process over a data directory that outlives restarts."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        (self.node,) = init_network(root, 1, rpc_base_port=free_port(), block_time_ms=BLOCK_TIME_MS)
-        self.start()
-
-    @property
-    def url(self) -> str:
-        return self.node.rpc_url
-
-    @property
-    def ws_url(self) -> str:
-        return self.node.ws_url
-
-    def start(self) -> None:
-        start_node(self.node, self.root)
-        wait_ready(self.node)
-
-    def stop(self) -> None:
-        if self.node.process is not None and self.node.process.poll() is None:
-            stop_pid(self.node.pid)
-            self.node.process.wait(timeout=10)
-
-    def kill(self) -> None:
-        os.killpg(self.node.pid, signal.SIGKILL)
-        self.node.process.wait(timeout=10)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def rpc(self, method: str, params: list | None = None):
-        return rpc_call(self.url, method, params)
-
-    def wait_for_height(self, height: int, timeout: float = 30.0) -> int:
-        return wait_until(lambda: (h := int(self.rpc("eth_blockNumber"), 16)) >= height and h, timeout, f"height {height}")
-
-    def log_text(self) -> str:
-        return self.node.log_path.read_text(errors="replace")
+from sidechain.devkeys import anvil_private_key
 
 
 @pytest.fixture
@@ -109,56 +37,6 @@ def w3(node):
 def dev_keys():
     """anvil's public dev accounts #0-#5, funded in the devnet genesis."""
     return [anvil_private_key(i) for i in range(6)]
-
-
-class RunningNetwork:
-    """N validator processes that gossip over libp2p on loopback."""
-
-    def __init__(self, root: Path, validators: int, block_time_ms: int) -> None:
-        self.root = root
-        base = free_port_block(validators)
-        self.nodes = init_network(root, validators, rpc_base_port=base, block_time_ms=block_time_ms, p2p_base_port=base + 100)
-        for n in self.nodes:
-            start_node(n, root)
-        for n in self.nodes:
-            wait_ready(n)
-
-    def rpc(self, i: int, method: str, params: list | None = None):
-        return rpc_call(self.nodes[i].rpc_url, method, params)
-
-    def height(self, i: int) -> int:
-        return int(self.rpc(i, "eth_blockNumber"), 16)
-
-    def wait_for_height(self, height: int, nodes=None, timeout: float = 60.0) -> None:
-        indexes = range(len(self.nodes)) if nodes is None else nodes
-        wait_until(lambda: all(self.height(i) >= height for i in indexes), timeout, f"nodes {list(indexes)} at height {height}")
-
-    def kill(self, i: int) -> None:
-        node = self.nodes[i]
-        os.killpg(node.pid, signal.SIGKILL)
-        node.process.wait(timeout=10)
-
-    def start(self, i: int) -> None:
-        start_node(self.nodes[i], self.root)
-        wait_ready(self.nodes[i])
-
-    def running(self, i: int) -> bool:
-        return self.nodes[i].process is not None and self.nodes[i].process.poll() is None
-
-    def metrics(self, i: int) -> str:
-        import urllib.request
-
-        with urllib.request.urlopen(self.nodes[i].rpc_url + "/metrics", timeout=5) as response:
-            return response.read().decode()
-
-    def shutdown(self) -> None:
-        for i, node in enumerate(self.nodes):
-            if self.running(i):
-                try:
-                    os.killpg(node.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                node.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import rlp
 from eth_account import Account
 
-from conftest import CHAIN_ID
+from e2e_support import CHAIN_ID
 from sidechain.crypto import SECP256K1_N
 
 TO = "0x" + "42" * 20

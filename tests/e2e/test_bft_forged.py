@@ -21,7 +21,7 @@ from sidechain.devnet import wait_until
 from sidechain.p2p import P2PConfig, P2PService, ValidationResult
 from sidechain.p2p.config import MAX_GOSSIP_BYTES
 
-from conftest import CHAIN_ID, free_port_block
+from e2e_support import CHAIN_ID, free_port_block
 
 VALIDATOR_KEYS = [anvil_private_key(6 + i) for i in range(4)]
 ROGUE_KEY = b"\x5a" * 32
@@ -36,11 +36,15 @@ def metric(text: str, name: str, **labels) -> float:
 
 
 def forgeries(height: int, validators: ValidatorSet) -> list[tuple[str, bytes]]:
-    """(topic, message) pairs, each breaking one rule, for the height the network is deciding."""
+    """(topic, message) pairs, each breaking one rule, around `height`, the one the network is
+    deciding. Votes name height + 2 and proposals height + 1: blocks come every 300 ms, and a message
+    for a height the node has already passed is only IGNOREd as stale before its other checks run,
+    while one more than two heights ahead is IGNOREd as too far."""
+    vote_height = height + 2
     rogue = private_key_to_address(ROGUE_KEY)
     v0 = validators.addresses[0]
     block_hash = b"\x42" * 32
-    honest_vote = Vote.create(CHAIN_ID, Step.PREVOTE, height, 0, block_hash, VALIDATOR_KEYS[0], v0)
+    honest_vote = Vote.create(CHAIN_ID, Step.PREVOTE, vote_height, 0, block_hash, VALIDATOR_KEYS[0], v0)
     tampered = Vote(honest_vote.step, honest_vote.height, honest_vote.round, honest_vote.block_hash, v0,
                     honest_vote.signature[:10] + bytes([honest_vote.signature[10] ^ 1]) + honest_vote.signature[11:])
     target = height + 1  # the forged proposals wait in the nodes' buffers for the next height
@@ -53,8 +57,8 @@ def forgeries(height: int, validators: ValidatorSet) -> list[tuple[str, bytes]]:
     wrong_proposer_block = Block(Header(b"\x11" * 32, target, int(time.time()), not_proposer, ZERO_HASH, ZERO_HASH,
                                        ZERO_HASH, EMPTY_BLOOM, 150_000_000, 0, 1, b""), ())
     return [
-        (TOPIC_VOTES, Vote.create(CHAIN_ID, Step.PREVOTE, height, 0, block_hash, ROGUE_KEY, rogue).encode()),
-        (TOPIC_VOTES, Vote.create(1, Step.PREVOTE, height, 0, block_hash, VALIDATOR_KEYS[0], v0).encode()),
+        (TOPIC_VOTES, Vote.create(CHAIN_ID, Step.PREVOTE, vote_height, 0, block_hash, ROGUE_KEY, rogue).encode()),
+        (TOPIC_VOTES, Vote.create(1, Step.PREVOTE, vote_height, 0, block_hash, VALIDATOR_KEYS[0], v0).encode()),
         (TOPIC_VOTES, tampered.encode()),
         (TOPIC_VOTES, Vote.create(CHAIN_ID, Step.PREVOTE, height + 1000, 0, block_hash, VALIDATOR_KEYS[0], v0).encode()),
         (TOPIC_PROPOSALS, encode_proposal(
@@ -101,7 +105,7 @@ def test_forged_and_garbage_gossip_is_refused_and_counted_while_the_chain_goes_o
     # from several rogue identities, fewer than 5 rejects each.
     for group, picks in enumerate(((0, 1, 2, 3), (4, 5, 6, 7), (8, 9))):
         asyncio.run(run_rogue(network4, tmp_path, f"rogue-{group}",
-                              lambda h, picks=picks: [forgeries(h + 1, validators)[i] for i in picks]))
+                              lambda h, picks=picks: [forgeries(h + 1, validators)[i] for i in picks]))  # h + 1: being decided
     expected = {
         "vote-from-non-validator", "vote-bad-signature", "future-height", "wrong-proposer",
         "malformed-vote", "malformed-proposal", "malformed-tx-batch",

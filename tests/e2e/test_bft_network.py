@@ -12,7 +12,7 @@ import time
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from conftest import CHAIN_ID
+from e2e_support import CHAIN_ID
 from safety import check_safety
 from sidechain.devnet import rpc_call, start_node, wait_ready, wait_until
 
@@ -130,7 +130,7 @@ def test_all_four_restarted_at_once_from_their_data_resume(network4):
 def test_a_fresh_node_joins_a_running_network_from_genesis(network4, tmp_path):
     import subprocess
 
-    from conftest import free_port_block
+    from e2e_support import free_port_block
     from sidechain.devnet import NodeProcess, sidechain_command
 
     network4.wait_for_height(15)

@@ -7,14 +7,12 @@ import random
 import threading
 import urllib.request
 
-import rlp
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-from conftest import CHAIN_ID
+from e2e_support import CHAIN_ID
 from sidechain.chain.state import Account as StateAccount
 from sidechain.chain.trie import verify_proof
-from sidechain.devnet import wait_until
 
 RECIPIENTS = [to_checksum_address("0x" + bytes([0xA0 + i]).hex() * 20) for i in range(8)]
 

@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 from web3 import AsyncWeb3, WebSocketProvider
 from web3.exceptions import Web3RPCError
 
-from conftest import CHAIN_ID
+from e2e_support import CHAIN_ID
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPIENT = to_checksum_address("0x" + "5e" * 20)

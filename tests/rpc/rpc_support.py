@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from eth_account import Account as EthAccount
 
-from sidechain.chain.blocks import Block, Log, Receipt, receipts_root
+from sidechain.chain.blocks import Block, Log, receipts_root
 from sidechain.chain.bloom import EMPTY_BLOOM, bloom_of_logs
 from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.transactions import decode_transaction
