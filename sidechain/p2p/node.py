@@ -53,6 +53,28 @@ from .identity import peer_id_of
 from .ordering import OriginOrder
 from .peers import PeerKeeper
 
+
+class GuardedPubsub(Pubsub):
+    """py-libp2p 0.8.1 lets a protobuf DecodeError (a peer's malformed or truncated RPC frame) escape
+    the pubsub stream handler; it then tears down the connection's nursery and with it the whole
+    host: one bad frame stopped a node. Contain any failure to the stream it came from, count it
+    against the peer and drop that stream."""
+
+    on_bad_stream: Callable[[ID], None] = staticmethod(lambda peer: None)
+
+    async def stream_handler(self, stream) -> None:
+        peer_id = stream.muxed_conn.peer_id
+        try:
+            await super().stream_handler(stream)
+        except Exception as exc:  # noqa: BLE001 - whatever a peer sends must not stop this node
+            log.info("p2p: dropped a pubsub stream from %s: %s: %s", peer_id, type(exc).__name__, exc)
+            self.on_bad_stream(peer_id)
+            try:
+                await stream.reset()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+            self._handle_dead_peer(peer_id)
+
 log = logging.getLogger("sidechain.p2p")
 
 SUBSCRIPTION_QUEUE = 8192
@@ -143,7 +165,8 @@ class Libp2pNode:
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=3, degree_low=3, degree_high=6, heartbeat_interval=1,
             spam_protection_enabled=False, adaptive_gossip_enabled=False, eclipse_protection_enabled=False,
         )
-        self.ps = ps = Pubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=VALIDATORS_IN_FLIGHT)
+        self.ps = ps = GuardedPubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=VALIDATORS_IN_FLIGHT)
+        ps.on_bad_stream = lambda peer: self.peers.reject(peer, "undecodable")
         for topic in self._topics:
             ps.set_topic_validator(topic, self._validate, True)
         for protocol in self._protocols:
