@@ -10,6 +10,8 @@ every BATCH_INTERVAL.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import functools
 import logging
 import time
 
@@ -37,6 +39,7 @@ class GossipNetwork:
         self.node, self.p2p = node, p2p
         self._checked: dict[bytes, object] = {}
         self._outbox: list[bytes] = []
+        self._checker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tx-check")
         self._task: asyncio.Task | None = None
         p2p.subscribe(TOPIC_PROPOSALS, self._validate_proposal, self._on_proposal)
         p2p.subscribe(TOPIC_VOTES, self._validate_vote, self._on_vote)
@@ -46,6 +49,7 @@ class GossipNetwork:
         self._task = asyncio.create_task(self._flush_forever())
 
     async def stop(self) -> None:
+        self._checker.shutdown(wait=False, cancel_futures=True)
         if self._task is not None:
             self._task.cancel()
             try:
@@ -140,10 +144,14 @@ class GossipNetwork:
             self.node.metrics.vote_seconds.observe(max(0.0, time.time() - self.node.driver.height_started))
             self.node.driver.receive_vote(vote, verified=True)
 
-    def _validate_transactions(self, data: bytes, peer: str) -> ValidationResult:
+    async def _validate_transactions(self, data: bytes, peer: str) -> ValidationResult:
+        """Checked on a worker thread: recovering a batch's senders takes tens of milliseconds, which
+        the event loop spends on consensus messages meanwhile (libsecp256k1 runs without the GIL)."""
         node = self.node
-        return self._verdict(TOPIC_TRANSACTIONS, data, check_transactions(
-            data, chain_id=node.chain_id, gas_limit=node.genesis.gas_limit, is_known=lambda h: node.mempool.get(h) is not None))
+        checked = await asyncio.get_running_loop().run_in_executor(self._checker, functools.partial(
+            check_transactions, data, chain_id=node.chain_id, gas_limit=node.genesis.gas_limit,
+            is_known=lambda h: node.mempool.get(h) is not None))
+        return self._verdict(TOPIC_TRANSACTIONS, data, checked)
 
     def _on_transactions(self, data: bytes, peer: str) -> None:
         txs = self._checked.pop(data, None) or ()

@@ -8,6 +8,7 @@ plain asyncio-side callables. All the trio work happens in `Libp2pNode` (node.py
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -184,7 +185,8 @@ class P2PService:
         assert self._bridge is not None
         return await self._bridge.ask_asyncio(self._serve, protocol, data, peer)
 
-    def _validate(self, topic: str, data: bytes, peer: str) -> ValidationResult:
+    def _validate(self, topic: str, data: bytes, peer: str):
+        """The validator's verdict, or an awaitable of it for a validator that works off the loop."""
         validator = self._topics[topic][0]
         try:
             verdict = validator(data, peer)
@@ -192,6 +194,20 @@ class P2PService:
             log.exception("gossip validator for %s failed", topic)
             self._counters["validator_errors"] += 1
             return ValidationResult.IGNORE
+        if inspect.isawaitable(verdict):
+            return self._await_verdict(topic, verdict)
+        return self._checked_verdict(topic, verdict)
+
+    async def _await_verdict(self, topic: str, pending) -> ValidationResult:
+        try:
+            verdict = await pending
+        except Exception:  # noqa: BLE001 - as above
+            log.exception("gossip validator for %s failed", topic)
+            self._counters["validator_errors"] += 1
+            return ValidationResult.IGNORE
+        return self._checked_verdict(topic, verdict)
+
+    def _checked_verdict(self, topic: str, verdict) -> ValidationResult:
         if not isinstance(verdict, ValidationResult):
             log.error("gossip validator for %s returned %r, not a ValidationResult", topic, verdict)
             return ValidationResult.IGNORE
