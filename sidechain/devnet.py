@@ -58,6 +58,25 @@ class NodeProcess:
         return f"ws://127.0.0.1:{self.rpc_port}"
 
 
+def free_port_base(offsets) -> int:
+    """A base port with base + offset free on 127.0.0.1 for every offset, below the kernel's
+    ephemeral range (32768+) so no outgoing connection takes one meanwhile."""
+    import random
+    import socket
+
+    offsets = list(offsets)
+    for _ in range(200):
+        base = random.randrange(10_000, 32_000 - max(offsets), 200)
+        try:
+            for offset in offsets:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", base + offset))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no free ports at offsets {offsets}")
+
+
 def sidechain_command() -> list[str]:
     return [sys.executable, "-m", "sidechain.cli"]
 

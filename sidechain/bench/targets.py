@@ -7,18 +7,16 @@ Every process is started with `start_new_session=True`, so stopping a target sig
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..devnet import REPO, NodeProcess, init_network, rpc_call, start_node, wait_until
+from ..devnet import REPO, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_until
 
 ANVIL_SHIM = REPO / "node_modules" / ".bin" / "anvil"
 ANVIL_BINARY = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
@@ -143,47 +141,20 @@ def _group_alive(pgid: int) -> bool:
         return False
 
 
-def free_port_block(count: int) -> int:
-    """A base port such that base..base+count-1 are free on 127.0.0.1 right now."""
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(20_000, 60_000 - count)
-        if all(_port_free(base + i) for i in range(count)):
-            return base
-    raise RuntimeError(f"no block of {count} free ports found")
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def start_sidechain(root: Path, genesis: Path, validators: int, block_time_ms: int, started: list[Target]) -> Target:
-    """`sidechain init` + `sidechain run` for each validator in `root`; returns validator-0 as the target.
-
-    With more than one validator, each node listens for libp2p peers and dials every node started
-    before it. The target is appended to `started` as soon as its first process exists, so the
-    caller's cleanup sees it even if a later node fails to start. Ready means a block got committed.
-    """
-    nodes = init_network(root, validators, rpc_base_port=free_port_block(validators), genesis_path=genesis,
-                         block_time_ms=block_time_ms)
+    """`sidechain init` + `sidechain run` for each validator in `root`, wired over libp2p as the devnet
+    wires them; returns validator-0 as the target. The target is appended to `started` as soon as
+    its first process exists, so the caller's cleanup sees it even if a later node fails to start.
+    Ready means a block got committed."""
+    base = free_port_base([*range(validators), *range(100, 100 + validators)])
+    nodes = init_network(root, validators, rpc_base_port=base, genesis_path=genesis, block_time_ms=block_time_ms,
+                         p2p_base_port=base + 100 if validators > 1 else None)
     target = Target("sidechain", nodes[0].rpc_url, nodes[0].ws_url)
     started.append(target)
-    p2p_base = free_port_block(validators) if validators > 1 else None
-    peers: list[str] = []
-    for i, node in enumerate(nodes):
-        extra = [] if p2p_base is None else ["--p2p-port", str(p2p_base + i)] + (["--bootstrap", ",".join(peers)] if peers else [])
-        start_node(node, root, extra)
+    for node in nodes:
+        start_node(node, root)
         target.pids.append(node.pid)
         target.logs.append(node.log_path)
-        if p2p_base is not None:
-            _wait_node(node)
-            peer_id = rpc_call(node.rpc_url, "sidechain_consensusStatus")["peerId"]
-            peers.append(f"/ip4/127.0.0.1/tcp/{p2p_base + i}/p2p/{peer_id}")
     for node in nodes:
         _wait_node(node)
     wait_until(lambda: int(rpc_call(nodes[0].rpc_url, "eth_blockNumber"), 16) >= 1, 60, "the first committed block")
@@ -216,7 +187,7 @@ def anvil_command(port: int, gas_limit: int, chain_id: int, block_time_s: float)
 
 def start_anvil(root: Path, gas_limit: int, chain_id: int, block_time_ms: int, started: list[Target]) -> Target:
     """anvil with the sidechain's chain id, block time and block gas limit."""
-    port = free_port_block(1)
+    port = free_port_base([0])
     log_path = root / "anvil.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(anvil_command(port, gas_limit, chain_id, block_time_ms / 1000),

@@ -14,6 +14,7 @@ from bridge.anvil import run_anvil
 from bridge.deploy import contract_at
 from sidechain.chain.genesis import load_genesis
 from sidechain.devkeys import anvil_private_key
+from sidechain.devnet import free_port_base
 from sidechain.keystore import encrypt_key, save_keystore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,19 +55,8 @@ def test_deploy_l1_refuses_a_wrong_password_clearly(tmp_path):
 
 
 def _free_base(n: int) -> int:
-    import random
-    import socket
-
-    for _ in range(100):
-        base = random.randrange(10_000, 30_000, 200)
-        try:
-            for port in [base + i for i in range(n)] + [base + 100 + i for i in range(n)] + [base + 199]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free ports")
+    """RPC ports base..base+n-1, libp2p base+100.., and the L1 at base+199."""
+    return free_port_base([*range(n), *range(100, 100 + n), 199])
 
 
 def _devnet(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import signal
 import socket
 from pathlib import Path
 
-from sidechain.devnet import init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250
@@ -22,20 +22,8 @@ def free_port() -> int:
 
 
 def free_port_block(n: int) -> int:
-    """A base port with base..base+n-1 (RPC) and base+100..base+100+n-1 (libp2p) all free, below
-    the kernel's ephemeral range so no outgoing connection takes one meanwhile."""
-    import random
-
-    for _ in range(100):
-        base = random.randrange(10_000, 30_000, 200)
-        try:
-            for port in [base + i for i in range(n)] + [base + 100 + i for i in range(n)]:
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return base
-    raise RuntimeError("no free block of ports")
+    """A base port with base..base+n-1 (RPC) and base+100..base+100+n-1 (libp2p) all free."""
+    return free_port_base([*range(n), *range(100, 100 + n)])
 
 
 class RunningNode:
