@@ -16,9 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .. import CLIENT_NAME
+from ..chain.checkpoints import block_proof, checkpoint_bounds, checkpoint_content, checkpoint_of_block
 from ..chain.state import StateReader
 from ..chain.trie import account_trie_key
 from ..crypto import keccak256
+from ..errors import UnknownBlock
 from . import codec
 from .calls import SystemContract, call, estimate_gas
 from .codec import BlockId, CallArgs, LogQuery
@@ -272,6 +274,36 @@ def sidechain_consensusStatus(ctx: Context) -> dict:
     return ctx.backend.consensus_status()
 
 
+def _final_hashes(ctx: Context, number: int) -> tuple[int, list[bytes]]:
+    """(first block, hashes) of checkpoint `number`'s range; UnknownBlock until its last block is final."""
+    start, end = checkpoint_bounds(number, ctx.chain.genesis.checkpoint_interval)
+    if end > ctx.chain.height:
+        raise UnknownBlock(f"checkpoint {number} ends at block {end}; the last final block is {ctx.chain.height}")
+    return start, [ctx.chain.store.get_canonical_hash(n) for n in range(start, end + 1)]
+
+
+def sidechain_getCheckpoint(ctx: Context, number: int) -> dict:
+    """The content of checkpoint `number` (CheckpointManager's Checkpoint struct) once its range is final."""
+    _, hashes = _final_hashes(ctx, number)
+    content = checkpoint_content(ctx.chain.genesis.chain_id, number, ctx.chain.genesis.checkpoint_interval, hashes)
+    return {
+        "sidechainChainId": hex(content.sidechain_chain_id), "number": hex(content.number),
+        "startBlock": hex(content.start_block), "endBlock": hex(content.end_block),
+        "blockRoot": codec.hex_data(content.block_root), "withdrawalRoot": codec.hex_data(content.withdrawal_root),
+        "nextValidatorSetHash": codec.hex_data(content.next_validator_set_hash),
+    }
+
+
+def sidechain_getBlockProof(ctx: Context, block: int) -> dict:
+    """What CheckpointManager.verifyBlock needs for final block `block`."""
+    number = checkpoint_of_block(block, ctx.chain.genesis.checkpoint_interval)
+    start, hashes = _final_hashes(ctx, number)
+    return {
+        "checkpointNumber": hex(number), "blockNumber": hex(block), "blockHash": codec.hex_data(hashes[block - start]),
+        "proof": [codec.hex_data(p) for p in block_proof(start, hashes, block)],
+    }
+
+
 def txpool_status(ctx: Context) -> dict:
     mempool = ctx.backend.mempool
     return {"pending": hex(mempool.pending_count), "queued": hex(mempool.queued_count)}
@@ -361,6 +393,8 @@ ROUTES: dict[str, Route] = {
     "eth_subscribe": Route(eth_subscribe, (Param("kind", codec.string), _opt("options", codec.anything)), session=True),
     "eth_unsubscribe": Route(eth_unsubscribe, (Param("subscriptionId", codec.string),), session=True),
     "sidechain_consensusStatus": Route(sidechain_consensusStatus),
+    "sidechain_getCheckpoint": Route(sidechain_getCheckpoint, (Param("number", codec.uint64),)),
+    "sidechain_getBlockProof": Route(sidechain_getBlockProof, (Param("block", codec.uint64),)),
     "txpool_status": Route(txpool_status),
     "txpool_content": Route(txpool_content),
 }
