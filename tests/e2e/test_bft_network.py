@@ -156,3 +156,15 @@ def test_a_fresh_node_joins_a_running_network_from_genesis(network4, tmp_path):
         os.killpg(follower.pid, signal.SIGKILL)
         follower.process.wait(timeout=10)
     check_safety([follower.data_dir], network4.root / "genesis.json")
+
+
+def test_a_frozen_validator_does_not_stall_the_others_and_catches_up_when_thawed(network4):
+    network4.wait_for_height(3)
+    os.killpg(network4.nodes[3].pid, signal.SIGSTOP)  # alive to the kernel, silent to its peers
+    try:
+        start = network4.height(0)
+        network4.wait_for_height(start + 10, nodes=[0, 1, 2])
+    finally:
+        os.killpg(network4.nodes[3].pid, signal.SIGCONT)
+    target = network4.height(0)
+    network4.wait_for_height(target, nodes=[3])
