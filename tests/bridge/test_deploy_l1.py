@@ -60,7 +60,7 @@ def _free_base(n: int) -> int:
 
 
 def _devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet", "--dir", str(root), *args],
+    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
                           capture_output=True, text=True, timeout=180, cwd=REPO)
 
 

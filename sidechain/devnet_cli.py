@@ -1,0 +1,165 @@
+"""`scripts/devnet up | status | down`: the user's commands over the devnet library (sidechain.devnet).
+
+State lives in .devnet/: network.json (endpoints, pids, funded dev accounts), genesis, data
+directories, logs, and the L1's state file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .chain.genesis import load_genesis
+from .devnet import REPO, NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, write_network_file
+from .errors import ConfigError
+
+DEVNET_DIR = REPO / ".devnet"
+
+
+def _load_network(root: Path) -> dict | None:
+    path = root / "network.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _running(pid: int | None, name: bytes) -> bool:
+    """`pid` still runs a process whose command line names `name` (guards against a recycled pid)."""
+    try:
+        return bool(pid) and name in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
+    """anvil as the devnet's L1, with CheckpointManager deployed for the devnet's validators."""
+    from bridge.l1devnet import ensure_contracts, start_anvil
+
+    from .devkeys import anvil_private_key
+
+    genesis = load_genesis(root / "genesis.json")
+    process = start_anvil(root, port)
+    try:
+        deployment = ensure_contracts(
+            f"http://127.0.0.1:{port}", root / "l1-deployment.json", deployer_key=anvil_private_key(0),
+            sidechain_chain_id=genesis.chain_id, validators=[v.address for v in genesis.validators],
+            powers=[v.power for v in genesis.validators],
+        )
+    except Exception:
+        stop_pid(process.pid)
+        raise
+    return {"rpc": f"http://127.0.0.1:{port}", "chainId": deployment["chainId"], "pid": process.pid,
+            "contracts": {"CheckpointManager": deployment["CheckpointManager"]}, "deployBlock": deployment["deployBlock"],
+            "log": str(root / "l1.log")}
+
+
+def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | None = 8545) -> None:
+    network = _load_network(root)
+    if network and (any(_running(n["pid"], b"sidechain") for n in network["nodes"])
+                    or _running((network.get("l1") or {}).get("pid"), b"anvil")):
+        raise ConfigError(f"the devnet in {root} is already running (`scripts/devnet status`, `scripts/devnet down`)")
+    existing = root / "genesis.json"
+    if existing.exists():
+        have = len(load_genesis(existing).validators)
+        if have != validators:
+            raise ConfigError(
+                f"{root} holds a {have}-validator devnet; `scripts/devnet down --wipe` first to start one with {validators}"
+            )
+    nodes = init_network(root, validators, rpc_base_port=rpc_base_port)
+    l1 = start_l1(root, l1_port, nodes) if l1_port else None
+    started = []
+    try:
+        for node in nodes:
+            started.append(start_node(node, root))
+        for node in started:
+            wait_ready(node)
+    except Exception:
+        for node in started:
+            stop_pid(node.pid)
+        if l1:
+            stop_pid(l1["pid"])
+        raise
+    path = write_network_file(root, nodes, l1)
+    print(f"devnet up: {len(nodes)} validator(s), chain id {load_genesis(root / 'genesis.json').chain_id}")
+    for node in nodes:
+        print(f"  {node.name}  {node.rpc_url}  (ws {node.ws_url})  validator {node.address}  log {node.log_path}")
+    if l1:
+        print(f"  L1 (anvil)   {l1['rpc']}  chain id {l1['chainId']}  CheckpointManager {l1['contracts']['CheckpointManager']}")
+    print(f"endpoints and funded dev accounts: {path}")
+
+
+def devnet_down(root: Path, wipe: bool) -> None:
+    network = _load_network(root)
+    stopped = 0
+    for node in (network or {}).get("nodes", []):
+        if _running(node.get("pid"), b"sidechain"):
+            stop_pid(node["pid"])
+            stopped += 1
+    l1_pid = ((network or {}).get("l1") or {}).get("pid")
+    if _running(l1_pid, b"anvil"):
+        stop_pid(l1_pid)  # SIGTERM: anvil writes its state file for the next `up`
+        stopped += 1
+    print(f"devnet down: stopped {stopped} process(es)")
+    if wipe and root.exists():
+        import shutil
+
+        shutil.rmtree(root)
+        print(f"removed {root}")
+
+
+def devnet_status(root: Path) -> int:
+    network = _load_network(root)
+    if network is None:
+        print("no devnet here: `scripts/devnet up` starts one")
+        return 1
+    print(f"chain id {network['chainId']}")
+    if network.get("l1"):
+        l1 = network["l1"]
+        try:
+            print(f"L1 {l1['rpc']} chain id {l1['chainId']}: block {int(rpc_call(l1['rpc'], 'eth_blockNumber'), 16)}, "
+                  f"CheckpointManager {l1['contracts']['CheckpointManager']}")
+        except Exception as exc:
+            print(f"L1 {l1['rpc']}: not answering ({type(exc).__name__})")
+    print(f"{'node':<13} {'state':<8} {'height':>7} {'round':>5} {'peers':>5}  finalized block")
+    for node in network["nodes"]:
+        running = _running(node["pid"], b"sidechain")
+        try:
+            height = int(rpc_call(node["rpc"], "eth_blockNumber"), 16)
+            peers = int(rpc_call(node["rpc"], "net_peerCount"), 16)
+            consensus = rpc_call(node["rpc"], "sidechain_consensusStatus")
+            final = rpc_call(node["rpc"], "eth_getBlockByNumber", ["finalized", False])
+            print(f"{node['name']:<13} {'up':<8} {height:>7} {consensus['round']:>5} {peers:>5}  #{int(final['number'], 16)} {final['hash']}")
+        except Exception as exc:
+            print(f"{node['name']:<13} {'up' if running else 'down':<8} {'-':>7} {'-':>5} {'-':>5}  ({type(exc).__name__}: not answering)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="scripts/devnet", description="Run a local sidechain network on this machine.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = sub.add_parser("up", help="start the network (resumes from existing data)")
+    up.add_argument("--validators", type=int, default=4, help="number of validator processes (default 4)")
+    up.add_argument("--rpc-base-port", type=int, default=9545, help="JSON-RPC port of validator-0; validator-i gets base+i")
+    up.add_argument("--l1-port", type=int, default=8545, help="port of the L1 (anvil); 0 runs without an L1")
+    down = sub.add_parser("down", help="stop every process the devnet started")
+    down.add_argument("--wipe", action="store_true", help="also delete .devnet/ (chain data, keys, logs)")
+    sub.add_parser("status", help="height, round, peers and last finalized block of each node")
+    parser.add_argument("--dir", default=str(DEVNET_DIR), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    root = Path(args.dir)
+    try:
+        if args.command == "up":
+            devnet_up(root, args.validators, args.rpc_base_port, args.l1_port)
+        elif args.command == "down":
+            devnet_down(root, args.wipe)
+        else:
+            return devnet_status(root)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
