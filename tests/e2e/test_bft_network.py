@@ -82,15 +82,25 @@ def test_four_validators_finalize_fifty_blocks_and_transactions_sent_to_any_node
     assert proposers == {n.address for n in network4.nodes}, "the proposer must rotate over every validator"
     status = network4.rpc(0, "sidechain_consensusStatus")
     assert status["peers"] == 3 and int(network4.rpc(0, "net_peerCount"), 16) == 3
+    assert status["finalized"]["number"] >= 50 and status["isValidator"] is True
+    metrics = network4.metrics(0)
+    for sample in ("sidechain_height", "sidechain_consensus_round", "sidechain_peers 3.0", "sidechain_mempool_pending",
+                   "sidechain_block_commit_seconds_count", "sidechain_vote_delay_seconds_count",
+                   "sidechain_transactions_committed_total"):
+        assert sample in metrics, f"/metrics lacks {sample}"
+    consensus_lines = [line for line in network4.nodes[0].log_path.read_text().splitlines() if " sidechain.consensus " in line]
+    assert consensus_lines and all("height=" in line and "round=" in line for line in consensus_lines)
 
 
 def test_one_validator_killed_mid_load_the_rest_go_on_and_it_catches_up_and_rejoins(network4, dev_keys):
     network4.wait_for_height(3)
+    peer_id = network4.rpc(3, "sidechain_consensusStatus")["peerId"]
     with Load(network4, dev_keys[0], [0, 1, 2]):
         network4.kill(3)
         start = network4.height(0)
         network4.wait_for_height(start + 8, nodes=[0, 1, 2])
         network4.start(3)
+        assert network4.rpc(3, "sidechain_consensusStatus")["peerId"] == peer_id, "the libp2p identity must persist"
         target = network4.height(0)
         network4.wait_for_height(target, nodes=[3])  # caught up by sync
         restarted_at = network4.height(3)
