@@ -337,8 +337,10 @@ class ConsensusDriver:
         self._finalize(executed, CommitCertificate.from_votes(votes).encode(), action.round)
         now = self.clock()
         self.last_commit_latency = now - self._height_started
-        delay = 0.0 if self._replaying else max(0.0, self._height_started + self.block_time - now)
-        self._start_height_soon(action.height + 1, delay)
+        if self._replaying:
+            self._start_height_soon(action.height + 1, 0.0)
+        else:
+            self._pace_next_height(action.height + 1)
 
     def import_synced(self, executed: ExecutedBlock, certificate: bytes) -> None:
         """A block final elsewhere, proven by its certificate (the syncer checked it): commit it and
@@ -359,6 +361,25 @@ class ConsensusDriver:
             self.on_commit(executed)
         except Exception:
             log.exception("commit listener failed")
+
+    def _pace_next_height(self, height: int) -> None:
+        """Start `height` once a quarter of the block time has passed if transactions are waiting,
+        else when the whole block time has (cometbft's timeout_commit, made load-aware): an idle
+        chain makes a block per block time, a busy one is not held back by the clock."""
+        earliest = self._height_started + self.block_time / 4
+        latest = self._height_started + self.block_time
+        step = self.block_time / 4
+
+        def check() -> None:
+            now = self.clock()
+            if self.mempool.pending_count or now >= latest - 0.001:
+                self._start_height(height)
+            else:
+                self._timers.append(asyncio.get_running_loop().call_later(min(step, latest - now), self._guarded, check))
+
+        self._cancel_timers()
+        self.machine = None
+        self._timers.append(asyncio.get_running_loop().call_later(max(0.0, earliest - self.clock()), self._guarded, check))
 
     def _start_height_soon(self, height: int, delay: float) -> None:
         self._cancel_timers()

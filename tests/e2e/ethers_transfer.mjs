@@ -4,7 +4,9 @@
 import { JsonRpcProvider, Wallet } from "ethers";
 
 const [url, key, to, value] = process.argv.slice(2);
-const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 100 });
+// cacheTimeout -1: ethers otherwise answers a repeated call within 250 ms from its cache, and a block can
+// be final sooner than that here.
+const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
 const wallet = new Wallet(key, provider);
 const network = await provider.getNetwork();
 const before = await provider.getBalance(to);
