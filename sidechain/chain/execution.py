@@ -13,6 +13,7 @@ from ..errors import FeeCapTooLow, GasLimitExceeded, InsufficientFunds, InvalidT
 from .blocks import Header, Log, Receipt
 from .bloom import EMPTY_BLOOM, merge_blooms
 from .state import Account, StateOverlay, StateReader
+from .system import CHECKPOINT_SIGNATURES_ADDRESS, call_checkpoint_signatures
 from .transactions import Transaction, intrinsic_gas
 
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8
@@ -28,6 +29,9 @@ class BlockEnv:
     proposer: bytes
     base_fee: int
     gas_limit: int
+    validators: frozenset[bytes] = frozenset()
+    """Who may call validator-only system contracts."""
+    checkpoint_interval: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +66,9 @@ def next_base_fee(parent: Header, floor: int) -> int:
     return max(fee, floor)
 
 
-def apply_transaction(state: StateOverlay, tx: Transaction, env: BlockEnv, gas_left: int) -> tuple[int, tuple[Log, ...]]:
-    """Apply one transaction; returns (gas used, logs). Raises InvalidTransaction and changes nothing
-    if the transaction cannot be included in this block."""
+def apply_transaction(state: StateOverlay, tx: Transaction, env: BlockEnv, gas_left: int) -> tuple[int, tuple[Log, ...], int]:
+    """Apply one transaction; returns (gas used, logs, status). Raises InvalidTransaction and changes
+    nothing if the transaction cannot be included in this block."""
     if tx.gas > gas_left:
         raise GasLimitExceeded(f"gas limit reached: transaction gas {tx.gas}, block gas left {gas_left}")
     if tx.max_fee_per_gas < env.base_fee:
@@ -84,16 +88,24 @@ def apply_transaction(state: StateOverlay, tx: Transaction, env: BlockEnv, gas_l
             f"have {sender.balance} want {upfront}"
         )
     gas_used = intrinsic_gas(tx.data, tx.access_list)
+    logs: tuple[Log, ...] = ()
+    status = 1
+    if tx.to == CHECKPOINT_SIGNATURES_ADDRESS:
+        outcome = call_checkpoint_signatures(tx.sender, tx.data, block_number=env.number, validators=env.validators,
+                                             checkpoint_interval=env.checkpoint_interval)
+        gas_used = min(tx.gas, gas_used + outcome.gas)
+        logs, status = outcome.logs, int(outcome.success)
     tip = tx.effective_tip(env.base_fee)
     fee = gas_used * (env.base_fee + tip)
-    state.set_account(tx.sender, Account(sender.nonce + 1, sender.balance - fee - tx.value, sender.storage_root, sender.code_hash))
-    if tx.value:
+    spent = fee + (tx.value if status else 0)
+    state.set_account(tx.sender, Account(sender.nonce + 1, sender.balance - spent, sender.storage_root, sender.code_hash))
+    if tx.value and status:
         recipient = state.get_account(tx.to)
         state.set_account(tx.to, Account(recipient.nonce, recipient.balance + tx.value, recipient.storage_root, recipient.code_hash))
     if tip:
         proposer = state.get_account(env.proposer)
         state.set_account(env.proposer, Account(proposer.nonce, proposer.balance + gas_used * tip, proposer.storage_root, proposer.code_hash))
-    return gas_used, ()
+    return gas_used, logs, status
 
 
 def execute_transactions(
@@ -111,7 +123,7 @@ def execute_transactions(
     cumulative = 0
     for tx in transactions:
         try:
-            gas_used, logs = apply_transaction(state, tx, env, env.gas_limit - cumulative)
+            gas_used, logs, status = apply_transaction(state, tx, env, env.gas_limit - cumulative)
         except InvalidTransaction as exc:
             if not skip_invalid:
                 raise
@@ -119,6 +131,6 @@ def execute_transactions(
             continue
         cumulative += gas_used
         included.append(tx)
-        receipts.append(Receipt(tx.tx_type, 1, cumulative, logs, gas_used, tx.effective_gas_price(env.base_fee)))
+        receipts.append(Receipt(tx.tx_type, status, cumulative, logs, gas_used, tx.effective_gas_price(env.base_fee)))
     bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
     return ExecutionResult(tuple(included), tuple(receipts), cumulative, bloom, state.changes, tuple(rejected))

@@ -56,6 +56,7 @@ class Blockchain:
         self.genesis = genesis
         self.genesis_hash = genesis.hash()
         """Which chain this is; computed once (it serialises the whole allocation)."""
+        self._validators = frozenset(v.address for v in genesis.validators)
         self._headers: OrderedDict[bytes, Header] = OrderedDict()
         stored_genesis = store.genesis_hash()
         if stored_genesis is None:
@@ -149,7 +150,8 @@ class Blockchain:
     def build_block(self, proposer: bytes, timestamp: int, candidates: Iterable[Transaction], extra_data: bytes = b"") -> ExecutedBlock:
         """Execute `candidates` on the head state, leaving out invalid ones, and seal a block."""
         parent = self.head
-        env = BlockEnv(parent.number + 1, max(timestamp, parent.timestamp), proposer, self.next_base_fee(), self.genesis.gas_limit)
+        env = BlockEnv(parent.number + 1, max(timestamp, parent.timestamp), proposer, self.next_base_fee(), self.genesis.gas_limit,
+                       self._validators, self.genesis.checkpoint_interval)
         result = execute_transactions(self.store, env, candidates, skip_invalid=True)
         trie = self._post_state(result)
         header = Header(
@@ -166,7 +168,8 @@ class Blockchain:
         header = block.header
         validate_header_against_parent(header, self.head, gas_limit=self.genesis.gas_limit, base_fee_floor=self.genesis.base_fee)
         validate_body(block)
-        env = BlockEnv(header.number, header.timestamp, header.proposer, header.base_fee, header.gas_limit)
+        env = BlockEnv(header.number, header.timestamp, header.proposer, header.base_fee, header.gas_limit,
+                       self._validators, self.genesis.checkpoint_interval)
         result = execute_transactions(self.store, env, block.transactions, skip_invalid=False)
         trie = self._post_state(result)
         validate_result(header, result, trie.root_hash)

@@ -1,0 +1,60 @@
+"""submitCheckpointSignature at the checkpoint system address: a validator's signature of a final
+range becomes a CheckpointSigned log; anything else is included as a failed call that pays its gas."""
+
+import pytest
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from sidechain.chain.execution import BlockEnv, execute_transactions
+from sidechain.chain.state import Account as StateAccount
+from sidechain.chain.state import MemoryState
+from sidechain.chain.system import (
+    CHECKPOINT_SIGNATURES_ADDRESS, SYSTEM_CALL_GAS, decode_checkpoint_signed, encode_submit_signature,
+)
+from sidechain.chain.transactions import decode_transaction, intrinsic_gas
+
+CHAIN_ID = 7070
+VALIDATOR = Account.from_key("0x" + "61" * 32)
+OUTSIDER = Account.from_key("0x" + "62" * 32)
+SIGNATURE = b"\x01" * 65
+BASE_FEE = 10**9
+
+
+def call(account, data: bytes, nonce: int = 0):
+    raw = account.sign_transaction({"to": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS), "value": 0, "gas": 100_000, "data": data,
+                                    "maxFeePerGas": 2 * BASE_FEE, "maxPriorityFeePerGas": 0, "nonce": nonce,
+                                    "chainId": CHAIN_ID, "type": 2}).raw_transaction
+    return decode_transaction(bytes(raw), CHAIN_ID)
+
+
+def run(tx, block_number: int = 17):
+    state = MemoryState({bytes.fromhex(a.address[2:]): StateAccount(balance=10**18) for a in (VALIDATOR, OUTSIDER)})
+    env = BlockEnv(block_number, 1, b"\x00" * 20, BASE_FEE, 30_000_000, frozenset({bytes.fromhex(VALIDATOR.address[2:])}), 16)
+    result = execute_transactions(state, env, [tx], skip_invalid=False)
+    return result.receipts[0], result
+
+
+def test_a_validator_signature_of_a_final_range_becomes_a_log():
+    tx = call(VALIDATOR, encode_submit_signature(1, SIGNATURE))
+    receipt, result = run(tx, block_number=17)  # checkpoint 1 = blocks 1..16, final before block 17
+    assert receipt.status == 1
+    assert receipt.gas_used == intrinsic_gas(tx.data) + SYSTEM_CALL_GAS
+    assert [decode_checkpoint_signed(log) for log in receipt.logs] == [(1, bytes.fromhex(VALIDATOR.address[2:]), SIGNATURE)]
+    assert result.logs_bloom != b"\x00" * 256
+
+
+@pytest.mark.parametrize("who, data, block_number, why", [
+    (OUTSIDER, encode_submit_signature(1, SIGNATURE), 17, "not a validator"),
+    (VALIDATOR, encode_submit_signature(1, SIGNATURE), 16, "range not final yet"),
+    (VALIDATOR, encode_submit_signature(0, SIGNATURE), 17, "there is no checkpoint 0"),
+    (VALIDATOR, encode_submit_signature(1, b"\x01" * 64), 17, "not a 65-byte signature"),
+    (VALIDATOR, b"\xde\xad\xbe\xef" + b"\x00" * 64, 17, "unknown selector"),
+    (VALIDATOR, encode_submit_signature(1, SIGNATURE)[:40], 17, "truncated arguments"),
+])
+def test_a_call_that_breaks_a_rule_is_included_as_failed_and_pays_its_gas(who, data, block_number, why):
+    tx = call(who, data)
+    receipt, result = run(tx, block_number)
+    assert receipt.status == 0, why
+    assert receipt.logs == ()
+    sender = result.changes[bytes.fromhex(who.address[2:])]
+    assert sender.nonce == 1 and sender.balance == 10**18 - receipt.gas_used * BASE_FEE
