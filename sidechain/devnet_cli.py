@@ -12,7 +12,10 @@ from pathlib import Path
 
 from .chain.genesis import load_genesis
 from .devnet import REPO, NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, write_network_file
+from .crypto import keccak256
 from .errors import ConfigError
+
+LAST_CHECKPOINT = keccak256(b"lastCheckpoint()")[:4].hex()
 
 DEVNET_DIR = REPO / ".devnet"
 
@@ -52,7 +55,22 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
             "log": str(root / "l1.log")}
 
 
-def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | None = 8545) -> None:
+def start_relayer(root: Path, node: NodeProcess, index: int, l1: dict) -> int:
+    """The checkpoint relayer of validator `index`, paying L1 gas from the validator's own account."""
+    import subprocess
+
+    with open(root / f"relayer-{index}.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bridge.cli", "relayer", "--sidechain-rpc", node.rpc_url, "--l1-rpc", l1["rpc"],
+             "--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--keystore", str(node.data_dir / "keystore.json"),
+             "--password-file", str(root / "password.txt"), "--state", str(node.data_dir / "relayer.json"), "--index", str(index)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
+        )
+    return process.pid
+
+
+def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | None = 8545,
+              block_time_ms: int | None = None) -> None:
     network = _load_network(root)
     if network and (any(_running(n["pid"], b"sidechain") for n in network["nodes"])
                     or _running((network.get("l1") or {}).get("pid"), b"anvil")):
@@ -64,17 +82,21 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
             raise ConfigError(
                 f"{root} holds a {have}-validator devnet; `scripts/devnet down --wipe` first to start one with {validators}"
             )
-    nodes = init_network(root, validators, rpc_base_port=rpc_base_port)
+    nodes = init_network(root, validators, rpc_base_port=rpc_base_port, block_time_ms=block_time_ms)
     l1 = start_l1(root, l1_port, nodes) if l1_port else None
-    started = []
+    checkpointing = ["--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--l1-chain-id", str(l1["chainId"])] if l1 else []
+    started: list[int] = []
     try:
         for node in nodes:
-            started.append(start_node(node, root))
-        for node in started:
+            started.append(start_node(node, root, checkpointing).pid)
+        for node in nodes:
             wait_ready(node)
+        if l1:
+            l1["relayers"] = [start_relayer(root, node, i, l1) for i, node in enumerate(nodes)]
+            started += l1["relayers"]
     except Exception:
-        for node in started:
-            stop_pid(node.pid)
+        for pid in started:
+            stop_pid(pid)
         if l1:
             stop_pid(l1["pid"])
         raise
@@ -93,6 +115,10 @@ def devnet_down(root: Path, wipe: bool) -> None:
     for node in (network or {}).get("nodes", []):
         if _running(node.get("pid"), b"sidechain"):
             stop_pid(node["pid"])
+            stopped += 1
+    for pid in ((network or {}).get("l1") or {}).get("relayers", []):
+        if _running(pid, b"bridge.cli"):
+            stop_pid(pid)
             stopped += 1
     l1_pid = ((network or {}).get("l1") or {}).get("pid")
     if _running(l1_pid, b"anvil"):
@@ -115,8 +141,10 @@ def devnet_status(root: Path) -> int:
     if network.get("l1"):
         l1 = network["l1"]
         try:
+            last = rpc_call(l1["rpc"], "eth_call", [{"to": l1["contracts"]["CheckpointManager"], "data": "0x" + LAST_CHECKPOINT}, "latest"])
             print(f"L1 {l1['rpc']} chain id {l1['chainId']}: block {int(rpc_call(l1['rpc'], 'eth_blockNumber'), 16)}, "
-                  f"CheckpointManager {l1['contracts']['CheckpointManager']}")
+                  f"CheckpointManager {l1['contracts']['CheckpointManager']}: last checkpoint {int(last[2:66], 16)} "
+                  f"(to block {int(last[66:130], 16)})")
         except Exception as exc:
             print(f"L1 {l1['rpc']}: not answering ({type(exc).__name__})")
     print(f"{'node':<13} {'state':<8} {'height':>7} {'round':>5} {'peers':>5}  finalized block")
@@ -142,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--validators", type=int, default=4, help="number of validator processes (default 4)")
     up.add_argument("--rpc-base-port", type=int, default=9545, help="JSON-RPC port of validator-0; validator-i gets base+i")
     up.add_argument("--l1-port", type=int, default=8545, help="port of the L1 (anvil); 0 runs without an L1")
+    up.add_argument("--block-time-ms", type=int, help="override the genesis block time of a new devnet")
     down = sub.add_parser("down", help="stop every process the devnet started")
     down.add_argument("--wipe", action="store_true", help="also delete .devnet/ (chain data, keys, logs)")
     sub.add_parser("status", help="height, round, peers and last finalized block of each node")
@@ -150,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.dir)
     try:
         if args.command == "up":
-            devnet_up(root, args.validators, args.rpc_base_port, args.l1_port)
+            devnet_up(root, args.validators, args.rpc_base_port, args.l1_port, args.block_time_ms)
         elif args.command == "down":
             devnet_down(root, args.wipe)
         else:

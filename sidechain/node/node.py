@@ -19,11 +19,12 @@ from ..consensus.driver import ConsensusDriver, Timeouts
 from ..consensus.messages import ValidatorSet
 from ..consensus.signer import Signer
 from ..consensus.wal import WriteAheadLog
-from ..errors import ConfigError
+from ..errors import ConfigError, SidechainError
 from ..keystore import load_keystore
 from ..mempool.pool import Mempool
 from ..rpc.server import RpcServer
 from ..storage.blockchain import Blockchain, ExecutedBlock
+from .checkpoint_signer import CheckpointSigner
 from .metrics import NodeMetrics
 
 log = logging.getLogger("sidechain.node")
@@ -45,6 +46,10 @@ class NodeConfig:
     """libp2p TCP port on 127.0.0.1; None runs without peers (a one-validator network)."""
     bootstrap: tuple[str, ...] = ()
     """Multiaddrs of peers to dial: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID."""
+    l1_chain_id: int | None = None
+    """Chain id of the L1 holding CheckpointManager; with `checkpoint_manager`, the validator signs
+    every checkpoint (EIP-712 domain: this chain id and that address)."""
+    checkpoint_manager: bytes | None = None
 
     @property
     def genesis_path(self) -> Path:
@@ -96,11 +101,14 @@ class Node:
         self._eviction_task: asyncio.Task | None = None
 
     def _load_signer(self) -> Signer | None:
+        self._checkpoints = None
         if self.config.password is None:
             return None
         if not self.config.keystore_path.exists():
             raise ConfigError(f"no validator keystore at {self.config.keystore_path}")
         key = load_keystore(self.config.keystore_path, self.config.password)
+        self._checkpoints = CheckpointSigner(key, self.genesis, self.config.l1_chain_id, self.config.checkpoint_manager) \
+            if self.config.checkpoint_manager and self.config.l1_chain_id else None
         signer = Signer(key, self.genesis.chain_id, self.config.data_dir / "consensus" / "signer-state.json")
         if not self.validators.power_of(signer.address):
             log.warning("key 0x%s is not in the validator set: following without voting", signer.address.hex())
@@ -145,6 +153,13 @@ class Node:
 
     def _on_commit(self, executed: ExecutedBlock) -> None:
         self.rpc.publish_block(executed.block, executed.result.receipts)
+        if self._checkpoints is not None and self.validators.power_of(self._checkpoints.address):
+            raw = self._checkpoints.on_block(self.chain, self.mempool)
+            if raw is not None:
+                try:
+                    self.submit_transaction(raw)
+                except SidechainError as exc:
+                    log.warning("could not pool the checkpoint signature: %s", exc)
         m = self.metrics
         m.height.set(executed.block.number)
         m.transactions.inc(len(executed.block.transactions))

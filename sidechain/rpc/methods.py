@@ -16,13 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from .. import CLIENT_NAME
-from ..chain.checkpoints import block_proof, checkpoint_bounds, checkpoint_content, checkpoint_of_block
 from ..chain.state import StateReader
 from ..chain.trie import account_trie_key
 from ..crypto import keccak256
-from ..errors import UnknownBlock
 from . import codec
 from .calls import SystemContract, call, estimate_gas
+from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
 from .codec import BlockId, CallArgs, LogQuery
 from .errors import InvalidParams, MethodNotFound
 from .fees import FeeOracle
@@ -272,36 +271,6 @@ def eth_unsubscribe(ctx: Context, session: Session | None, subscription_id: str)
 
 def sidechain_consensusStatus(ctx: Context) -> dict:
     return ctx.backend.consensus_status()
-
-
-def _final_hashes(ctx: Context, number: int) -> tuple[int, list[bytes]]:
-    """(first block, hashes) of checkpoint `number`'s range; UnknownBlock until its last block is final."""
-    start, end = checkpoint_bounds(number, ctx.chain.genesis.checkpoint_interval)
-    if end > ctx.chain.height:
-        raise UnknownBlock(f"checkpoint {number} ends at block {end}; the last final block is {ctx.chain.height}")
-    return start, [ctx.chain.store.get_canonical_hash(n) for n in range(start, end + 1)]
-
-
-def sidechain_getCheckpoint(ctx: Context, number: int) -> dict:
-    """The content of checkpoint `number` (CheckpointManager's Checkpoint struct) once its range is final."""
-    _, hashes = _final_hashes(ctx, number)
-    content = checkpoint_content(ctx.chain.genesis.chain_id, number, ctx.chain.genesis.checkpoint_interval, hashes)
-    return {
-        "sidechainChainId": hex(content.sidechain_chain_id), "number": hex(content.number),
-        "startBlock": hex(content.start_block), "endBlock": hex(content.end_block),
-        "blockRoot": codec.hex_data(content.block_root), "withdrawalRoot": codec.hex_data(content.withdrawal_root),
-        "nextValidatorSetHash": codec.hex_data(content.next_validator_set_hash),
-    }
-
-
-def sidechain_getBlockProof(ctx: Context, block: int) -> dict:
-    """What CheckpointManager.verifyBlock needs for final block `block`."""
-    number = checkpoint_of_block(block, ctx.chain.genesis.checkpoint_interval)
-    start, hashes = _final_hashes(ctx, number)
-    return {
-        "checkpointNumber": hex(number), "blockNumber": hex(block), "blockHash": codec.hex_data(hashes[block - start]),
-        "proof": [codec.hex_data(p) for p in block_proof(start, hashes, block)],
-    }
 
 
 def txpool_status(ctx: Context) -> dict:

@@ -1,0 +1,106 @@
+"""The checkpoint relayer: one per validator, submitting each checkpoint to CheckpointManager on L1
+once validators holding more than 2/3 of the power have signed it on the sidechain.
+
+The contract's `lastCheckpoint()` is the cursor: the relayer always works on the checkpoint after
+it, so a restart neither skips nor repeats one, and a checkpoint another relayer landed first is
+simply seen as done (the gas estimate of a late submission reverts, so no gas is spent on it).
+Relayers are staggered by their index so they rarely race for the same checkpoint. Each signature
+is checked against the EIP-712 digest before it is packed: what a validator posted on the
+sidechain is a claim, not a fact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.request
+from pathlib import Path
+
+from web3 import Web3
+from web3.exceptions import ContractCustomError, ContractLogicError
+
+from .checkpoints import Checkpoint, eip712_digest, pack_signatures, recover_signer
+from .deploy import contract_at, send_transaction
+
+log = logging.getLogger("bridge.relayer")
+
+
+def sidechain_call(url: str, method: str, params: list):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def checkpoint_from_rpc(served: dict) -> Checkpoint:
+    return Checkpoint(
+        int(served["sidechainChainId"], 16), int(served["number"], 16), int(served["startBlock"], 16),
+        int(served["endBlock"], 16), bytes.fromhex(served["blockRoot"][2:]), bytes.fromhex(served["withdrawalRoot"][2:]),
+        bytes.fromhex(served["nextValidatorSetHash"][2:]),
+    )
+
+
+class Relayer:
+    def __init__(self, sidechain_rpc: str, l1: Web3, manager_address: str, private_key: bytes, state_path: Path,
+                 *, index: int = 0, stagger: float = 2.0) -> None:
+        self.sidechain_rpc, self.l1, self.key = sidechain_rpc, l1, private_key
+        self.manager = contract_at(l1, "CheckpointManager", manager_address)
+        self.l1_chain_id = l1.eth.chain_id
+        self.state_path = Path(state_path)
+        self.delay = index * stagger
+        self._ready_since: dict[int, float] = {}
+
+    def step(self) -> str:
+        """One pass: returns what happened (for logs and tests)."""
+        last, _ = self.manager.functions.lastCheckpoint().call()
+        number = last + 1
+        reply = sidechain_call(self.sidechain_rpc, "sidechain_getCheckpoint", [hex(number)])
+        if "error" in reply:
+            return f"checkpoint {number}: range not final yet"
+        checkpoint = checkpoint_from_rpc(reply["result"])
+        digest = eip712_digest(checkpoint, self.l1_chain_id, self.manager.address)
+        addresses, powers = self.manager.functions.validators().call()
+        power_of = {bytes.fromhex(a[2:]): p for a, p in zip(addresses, powers)}
+        signatures, power = [], 0
+        for item in reply["result"]["signatures"]:
+            validator, signature = bytes.fromhex(item["validator"][2:]), bytes.fromhex(item["signature"][2:])
+            try:
+                if recover_signer(digest, signature) != validator or validator not in power_of:
+                    continue
+            except ValueError:
+                continue
+            signatures.append(signature)
+            power += power_of[validator]
+        if 3 * power <= 2 * sum(powers):
+            return f"checkpoint {number}: waiting for signatures ({power} of {sum(powers)} power)"
+        ready = self._ready_since.setdefault(number, time.monotonic())
+        if time.monotonic() - ready < self.delay:
+            return f"checkpoint {number}: ready, leaving it to an earlier relayer for {self.delay:.0f} s"
+        call = self.manager.functions.submitCheckpoint(checkpoint.as_tuple(), pack_signatures(digest, signatures), [], [])
+        try:
+            receipt = send_transaction(self.l1, call, self.key)
+        except (ContractCustomError, ContractLogicError) as exc:
+            return f"checkpoint {number}: not submitted ({exc}); another relayer was first or the chain moved"
+        self._save(number, receipt)
+        log.info("submitted checkpoint %d (blocks %d-%d) in L1 block %d, gas %d", number, checkpoint.start_block,
+                 checkpoint.end_block, receipt["blockNumber"], receipt["gasUsed"])
+        return f"checkpoint {number}: submitted"
+
+    def _save(self, number: int, receipt) -> None:
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"lastSubmitted": number, "tx": "0x" + bytes(receipt["transactionHash"]).hex(),
+                                   "l1Block": receipt["blockNumber"]}))
+        tmp.replace(self.state_path)
+
+    def run_forever(self, interval: float = 1.0) -> None:
+        backoff = interval
+        while True:
+            try:
+                outcome = self.step()
+                log.debug("%s", outcome)
+                backoff = interval
+            except Exception as exc:  # L1 or sidechain unreachable: try again, more slowly
+                log.warning("relayer pass failed: %s: %s (retrying in %.0f s)", type(exc).__name__, exc, backoff)
+                backoff = min(backoff * 2, 30.0)
+            time.sleep(backoff)

@@ -1,0 +1,52 @@
+"""A validator's part in checkpoints: when the last block of a range is final, sign the range's
+checkpoint (EIP-712, CheckpointManager's domain) and post the signature to the sidechain's
+checkpoint system contract in an ordinary transaction from the validator's account."""
+
+from __future__ import annotations
+
+import logging
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from ..chain.checkpoints import checkpoint_content
+from ..chain.genesis import GenesisConfig
+from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SYSTEM_CALL_GAS, encode_submit_signature
+from ..chain.transactions import intrinsic_gas
+from ..crypto import private_key_to_address
+
+log = logging.getLogger("sidechain.checkpoints")
+
+TIP = 10**9
+
+
+class CheckpointSigner:
+    def __init__(self, private_key: bytes, genesis: GenesisConfig, l1_chain_id: int, manager: bytes) -> None:
+        self._key = private_key
+        self.address = private_key_to_address(private_key)
+        self.genesis, self.l1_chain_id, self.manager = genesis, l1_chain_id, manager
+
+    def on_block(self, chain, mempool) -> bytes | None:
+        """The raw signed transaction posting our signature, if the head block closes a range."""
+        from bridge.checkpoints import Checkpoint, eip712_digest, sign_checkpoint
+
+        interval = self.genesis.checkpoint_interval
+        head = chain.height
+        if head < interval or head % interval:
+            return None
+        number = head // interval
+        hashes = [chain.store.get_canonical_hash(n) for n in range(head - interval + 1, head + 1)]
+        content = checkpoint_content(self.genesis.chain_id, number, interval, hashes)
+        checkpoint = Checkpoint(content.sidechain_chain_id, content.number, content.start_block, content.end_block,
+                                content.block_root, content.withdrawal_root, content.next_validator_set_hash)
+        signature = sign_checkpoint(eip712_digest(checkpoint, self.l1_chain_id, self.manager), self._key)
+        data = encode_submit_signature(number, signature)
+        base_fee = chain.next_base_fee()
+        tx = {
+            "to": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS), "value": 0, "data": data,
+            "gas": intrinsic_gas(data) + SYSTEM_CALL_GAS, "maxFeePerGas": 2 * base_fee + TIP, "maxPriorityFeePerGas": TIP,
+            "nonce": mempool.pending_nonce(self.address, chain.store), "chainId": self.genesis.chain_id, "type": 2,
+        }
+        log.info("signed checkpoint %d (blocks %d-%d)", number, content.start_block, content.end_block,
+                 extra={"height": head, "round": "-"})
+        return bytes(Account.sign_transaction(tx, self._key).raw_transaction)

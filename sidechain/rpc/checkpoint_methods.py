@@ -1,0 +1,59 @@
+"""sidechain_getCheckpoint and sidechain_getBlockProof: what a relayer submits to CheckpointManager
+and what anyone needs to prove a sidechain block there."""
+
+from __future__ import annotations
+
+from ..chain.checkpoints import block_proof, checkpoint_bounds, checkpoint_content, checkpoint_of_block
+from ..chain.system import decode_checkpoint_signed
+from ..errors import UnknownBlock
+from . import codec
+
+SIGNATURE_WINDOW = 256
+"""Blocks after a range's end in which validators' signatures of it are looked for."""
+
+
+def _final_hashes(ctx, number: int) -> tuple[int, list[bytes]]:
+    """(first block, hashes) of checkpoint `number`'s range; UnknownBlock until its last block is final."""
+    start, end = checkpoint_bounds(number, ctx.chain.genesis.checkpoint_interval)
+    if end > ctx.chain.height:
+        raise UnknownBlock(f"checkpoint {number} ends at block {end}; the last final block is {ctx.chain.height}")
+    return start, [ctx.chain.store.get_canonical_hash(n) for n in range(start, end + 1)]
+
+
+def _signatures(ctx, number: int, end: int) -> dict[bytes, bytes]:
+    """validator -> its first CheckpointSigned signature of checkpoint `number`."""
+    found: dict[bytes, bytes] = {}
+    for n in range(end + 1, min(ctx.chain.height, end + SIGNATURE_WINDOW) + 1):
+        block_hash = ctx.chain.store.get_canonical_hash(n)
+        for receipt in ctx.chain.receipts(block_hash):
+            for log in receipt.logs:
+                signed = decode_checkpoint_signed(log)
+                if signed is not None and signed[0] == number:
+                    found.setdefault(signed[1], signed[2])
+    return found
+
+
+def sidechain_getCheckpoint(ctx, number: int) -> dict:
+    """The content of checkpoint `number` (CheckpointManager's Checkpoint struct) once its range is
+    final, with the validators' signatures posted on the sidechain so far (unchecked: verify them
+    against the EIP-712 digest before use)."""
+    _, hashes = _final_hashes(ctx, number)
+    content = checkpoint_content(ctx.chain.genesis.chain_id, number, ctx.chain.genesis.checkpoint_interval, hashes)
+    signatures = _signatures(ctx, number, content.end_block)
+    return {
+        "sidechainChainId": hex(content.sidechain_chain_id), "number": hex(content.number),
+        "startBlock": hex(content.start_block), "endBlock": hex(content.end_block),
+        "blockRoot": codec.hex_data(content.block_root), "withdrawalRoot": codec.hex_data(content.withdrawal_root),
+        "nextValidatorSetHash": codec.hex_data(content.next_validator_set_hash),
+        "signatures": [{"validator": codec.hex_data(v), "signature": codec.hex_data(s)} for v, s in sorted(signatures.items())],
+    }
+
+
+def sidechain_getBlockProof(ctx, block: int) -> dict:
+    """What CheckpointManager.verifyBlock needs for final block `block`."""
+    number = checkpoint_of_block(block, ctx.chain.genesis.checkpoint_interval)
+    start, hashes = _final_hashes(ctx, number)
+    return {
+        "checkpointNumber": hex(number), "blockNumber": hex(block), "blockHash": codec.hex_data(hashes[block - start]),
+        "proof": [codec.hex_data(p) for p in block_proof(start, hashes, block)],
+    }

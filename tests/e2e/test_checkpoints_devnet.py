@@ -1,0 +1,58 @@
+"""The whole checkpoint path on the devnet, as `scripts/devnet up` runs it: 4 validators sign each
+16-block range on the sidechain (system transactions), their relayers submit the checkpoints to
+CheckpointManager on anvil, and verifyBlock then proves real sidechain blocks and refuses forged
+ones. A relayer killed and restarted neither skips nor repeats a checkpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from web3 import Web3
+
+from bridge.deploy import contract_at
+from sidechain.devnet import free_port_base, rpc_call, wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
+                          capture_output=True, text=True, timeout=180, cwd=REPO)
+
+
+def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
+    root = tmp_path / "devnet"
+    base = free_port_base([*range(4), *range(100, 104), 199])
+    try:
+        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
+                    "--block-time-ms", "300")
+        assert up.returncode == 0, up.stderr + up.stdout
+        network = json.loads((root / "network.json").read_text())
+        w3 = Web3(Web3.HTTPProvider(network["l1"]["rpc"]))
+        manager = contract_at(w3, "CheckpointManager", network["l1"]["contracts"]["CheckpointManager"])
+        sidechain = network["nodes"][1]["rpc"]
+
+        wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 1, 120, "checkpoint 1 on L1")
+        os.kill(network["l1"]["relayers"][0], signal.SIGKILL)  # the relayer that submits first dies
+        wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 3, 180, "3 checkpoints on L1")
+        assert manager.functions.lastCheckpoint().call()[1] == 48
+
+        events = manager.events.CheckpointSubmitted.get_logs(from_block=0)
+        assert [e.args.number for e in events] == list(range(1, len(events) + 1)), "a checkpoint was skipped or repeated"
+        for number in (1, 20, 48):
+            proof = rpc_call(sidechain, "sidechain_getBlockProof", [hex(number)])
+            block_hash = bytes.fromhex(rpc_call(sidechain, "eth_getBlockByNumber", [hex(number), False])["hash"][2:])
+            siblings = [bytes.fromhex(p[2:]) for p in proof["proof"]]
+            checkpoint = int(proof["checkpointNumber"], 16)
+            assert manager.functions.verifyBlock(checkpoint, number, block_hash, siblings).call()
+            forged = block_hash[:-1] + bytes([block_hash[-1] ^ 0xFF])
+            assert not manager.functions.verifyBlock(checkpoint, number, forged, siblings).call()
+        served = rpc_call(sidechain, "sidechain_getCheckpoint", ["0x1"])
+        assert len(served["signatures"]) >= 3, "more than 2/3 of the validators signed on the sidechain"
+    finally:
+        devnet(root, "down")
