@@ -102,5 +102,5 @@ class Relayer:
                 backoff = interval
             except Exception as exc:  # L1 or sidechain unreachable: try again, more slowly
                 log.warning("relayer pass failed: %s: %s (retrying in %.0f s)", type(exc).__name__, exc, backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, 10.0)
             time.sleep(backoff)

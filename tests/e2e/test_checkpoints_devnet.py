@@ -56,3 +56,37 @@ def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
         assert len(served["signatures"]) >= 3, "more than 2/3 of the validators signed on the sidechain"
     finally:
         devnet(root, "down")
+
+
+def test_a_backlog_built_while_l1_was_down_lands_in_order_when_it_returns(tmp_path):
+    from bridge.l1devnet import start_anvil
+    from sidechain.devnet import stop_pid
+
+    root = tmp_path / "devnet"
+    base = free_port_base([*range(4), *range(100, 104), 199])
+    anvil_pid = None
+    try:
+        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
+                    "--block-time-ms", "300")
+        assert up.returncode == 0, up.stderr + up.stdout
+        network = json.loads((root / "network.json").read_text())
+        w3 = Web3(Web3.HTTPProvider(network["l1"]["rpc"]))
+        manager = contract_at(w3, "CheckpointManager", network["l1"]["contracts"]["CheckpointManager"])
+        sidechain = network["nodes"][0]["rpc"]
+        wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 1, 120, "checkpoint 1 on L1")
+
+        stop_pid(network["l1"]["pid"])  # SIGTERM: anvil writes its state file, as `devnet down` does
+        landed = 1
+        height = int(rpc_call(sidechain, "eth_blockNumber"), 16)
+        # The L1 stays away while the sidechain finalizes three more ranges.
+        wait_until(lambda: int(rpc_call(sidechain, "eth_blockNumber"), 16) >= height + 3 * 16, 120, "3 ranges without L1")
+        anvil_pid = start_anvil(root, base + 199).pid
+        backlog = int(rpc_call(sidechain, "eth_blockNumber"), 16) // 16
+        assert backlog >= landed + 2
+        wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= backlog, 120, f"checkpoints up to {backlog}")
+        events = manager.events.CheckpointSubmitted.get_logs(from_block=0)
+        assert [e.args.number for e in events] == list(range(1, len(events) + 1))
+    finally:
+        devnet(root, "down")
+        if anvil_pid is not None:
+            stop_pid(anvil_pid)
