@@ -1,7 +1,7 @@
 """The whole checkpoint path on the devnet, as `scripts/devnet up` runs it: 4 validators sign each
 16-block range on the sidechain (system transactions), their relayers submit the checkpoints to
 CheckpointManager on anvil, and verifyBlock then proves real sidechain blocks and refuses forged
-ones. A relayer killed and restarted neither skips nor repeats a checkpoint."""
+ones. A relayer killed (and later restarted) neither makes the network skip nor repeat a checkpoint."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 from web3 import Web3
 
 from bridge.deploy import contract_at
-from sidechain.devnet import free_port_base, rpc_call, wait_until
+from sidechain.devnet import NodeProcess, free_port_base, rpc_call, stop_pid, wait_until
+from sidechain.devnet_cli import start_relayer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,6 +29,7 @@ def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
 def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
     root = tmp_path / "devnet"
     base = free_port_base([*range(4), *range(100, 104), 199])
+    restarted = None
     try:
         up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
                     "--block-time-ms", "300")
@@ -39,6 +41,10 @@ def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
 
         wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 1, 120, "checkpoint 1 on L1")
         os.kill(network["l1"]["relayers"][0], signal.SIGKILL)  # the relayer that submits first dies
+        wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 2, 120, "checkpoint 2 by another relayer")
+        first = network["nodes"][0]
+        restarted = start_relayer(root, NodeProcess(first["name"], Path(first["dataDir"]), int(first["rpc"].rsplit(":", 1)[1]),
+                                                    first["validator"], Path(first["log"])), 0, network["l1"])
         wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 3, 180, "3 checkpoints on L1")
         assert manager.functions.lastCheckpoint().call()[1] == 48
 
@@ -56,11 +62,12 @@ def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
         assert len(served["signatures"]) >= 3, "more than 2/3 of the validators signed on the sidechain"
     finally:
         devnet(root, "down")
+        if restarted is not None:
+            stop_pid(restarted)
 
 
 def test_a_backlog_built_while_l1_was_down_lands_in_order_when_it_returns(tmp_path):
     from bridge.l1devnet import start_anvil
-    from sidechain.devnet import stop_pid
 
     root = tmp_path / "devnet"
     base = free_port_base([*range(4), *range(100, 104), 199])
