@@ -9,7 +9,8 @@ import pytest
 from web3 import Web3
 
 from bridge.anvil import run_anvil
-from bridge.checkpoints import Checkpoint, eip712_digest, sign_checkpoint
+from bridge.checkpoints import eip712_digest, sign_checkpoint
+from bridge.relayer import checkpoint_from_rpc
 from bridge.deploy import deploy_checkpoint_manager, send_transaction
 from sidechain.crypto import private_key_to_address
 from sidechain.devkeys import anvil_private_key
@@ -18,21 +19,13 @@ VALIDATOR_KEY = anvil_private_key(6)  # the one-validator devnet's validator (pu
 DEPLOYER_KEY = anvil_private_key(0)
 
 
-def as_checkpoint(served: dict) -> Checkpoint:
-    return Checkpoint(
-        int(served["sidechainChainId"], 16), int(served["number"], 16), int(served["startBlock"], 16),
-        int(served["endBlock"], 16), bytes.fromhex(served["blockRoot"][2:]), bytes.fromhex(served["withdrawalRoot"][2:]),
-        bytes.fromhex(served["nextValidatorSetHash"][2:]),
-    )
-
-
 def test_a_served_checkpoint_lands_on_l1_and_proves_sidechain_blocks(node):
     interval = 16
     node.wait_for_height(interval + 1)
     with pytest.raises(RuntimeError, match="-32001"):
         node.rpc("sidechain_getCheckpoint", ["0x64"])  # a range that is not final yet
     served = node.rpc("sidechain_getCheckpoint", ["0x1"])
-    checkpoint = as_checkpoint(served)
+    checkpoint = checkpoint_from_rpc(served)
     assert (checkpoint.start_block, checkpoint.end_block, checkpoint.sidechain_chain_id) == (1, interval, 7070)
     with run_anvil() as anvil:
         w3 = Web3(Web3.HTTPProvider(anvil.url))

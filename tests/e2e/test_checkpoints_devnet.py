@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from web3 import Web3
 
 from bridge.deploy import contract_at
@@ -26,18 +27,27 @@ def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=180, cwd=REPO)
 
 
-def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
+@pytest.fixture
+def checkpointing_devnet(tmp_path):
+    """`scripts/devnet up` with 4 validators, 300 ms blocks and the L1, on free ports; always `down`."""
     root = tmp_path / "devnet"
     base = free_port_base([*range(4), *range(100, 104), 199])
-    restarted = None
     try:
         up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
                     "--block-time-ms", "300")
         assert up.returncode == 0, up.stderr + up.stdout
         network = json.loads((root / "network.json").read_text())
         w3 = Web3(Web3.HTTPProvider(network["l1"]["rpc"]))
-        manager = contract_at(w3, "CheckpointManager", network["l1"]["contracts"]["CheckpointManager"])
-        sidechain = network["nodes"][1]["rpc"]
+        yield root, base, network, contract_at(w3, "CheckpointManager", network["l1"]["contracts"]["CheckpointManager"])
+    finally:
+        devnet(root, "down")
+
+
+def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(checkpointing_devnet):
+    root, _, network, manager = checkpointing_devnet
+    sidechain = network["nodes"][1]["rpc"]
+    restarted = None
+    try:
 
         wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 1, 120, "checkpoint 1 on L1")
         os.kill(network["l1"]["relayers"][0], signal.SIGKILL)  # the relayer that submits first dies
@@ -61,25 +71,17 @@ def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(tmp_path):
         served = rpc_call(sidechain, "sidechain_getCheckpoint", ["0x1"])
         assert len(served["signatures"]) >= 3, "more than 2/3 of the validators signed on the sidechain"
     finally:
-        devnet(root, "down")
         if restarted is not None:
             stop_pid(restarted)
 
 
-def test_a_backlog_built_while_l1_was_down_lands_in_order_when_it_returns(tmp_path):
+def test_a_backlog_built_while_l1_was_down_lands_in_order_when_it_returns(checkpointing_devnet):
     from bridge.l1devnet import start_anvil
 
-    root = tmp_path / "devnet"
-    base = free_port_base([*range(4), *range(100, 104), 199])
+    root, base, network, manager = checkpointing_devnet
+    sidechain = network["nodes"][0]["rpc"]
     anvil_pid = None
     try:
-        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
-                    "--block-time-ms", "300")
-        assert up.returncode == 0, up.stderr + up.stdout
-        network = json.loads((root / "network.json").read_text())
-        w3 = Web3(Web3.HTTPProvider(network["l1"]["rpc"]))
-        manager = contract_at(w3, "CheckpointManager", network["l1"]["contracts"]["CheckpointManager"])
-        sidechain = network["nodes"][0]["rpc"]
         wait_until(lambda: manager.functions.lastCheckpoint().call()[0] >= 1, 120, "checkpoint 1 on L1")
 
         stop_pid(network["l1"]["pid"])  # SIGTERM: anvil writes its state file, as `devnet down` does
@@ -94,6 +96,5 @@ def test_a_backlog_built_while_l1_was_down_lands_in_order_when_it_returns(tmp_pa
         events = manager.events.CheckpointSubmitted.get_logs(from_block=0)
         assert [e.args.number for e in events] == list(range(1, len(events) + 1))
     finally:
-        devnet(root, "down")
         if anvil_pid is not None:
             stop_pid(anvil_pid)
