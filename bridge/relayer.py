@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import urllib.request
 from pathlib import Path
 
+from eth_account import Account
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
 
 from .checkpoints import Checkpoint, eip712_digest, pack_signatures, recover_signer
-from .deploy import contract_at, send_transaction
+from .deploy import TransactionFailed, contract_at
 
 log = logging.getLogger("bridge.relayer")
 
@@ -39,6 +41,43 @@ def checkpoint_from_rpc(served: dict) -> Checkpoint:
         int(served["endBlock"], 16), bytes.fromhex(served["blockRoot"][2:]), bytes.fromhex(served["withdrawalRoot"][2:]),
         bytes.fromhex(served["nextValidatorSetHash"][2:]),
     )
+
+
+_UNDERPRICED = re.compile(r"underpriced|less than block base fee|fee cap|too low", re.IGNORECASE)
+"""Refusals that a higher fee cures (nodes word them differently)."""
+FEE_BUMP = 1.125
+"""Each replacement raises both fee fields by 12.5% (nodes require at least 10% to replace)."""
+
+
+def send_with_fee_bump(w3: Web3, call, private_key: bytes, *, wait: float = 30.0, bumps: int = 6):
+    """Send `call` as an EIP-1559 transaction and wait for it; if it is not mined within `wait`
+    seconds, or the node refuses it as underpriced (a base fee that rose past its cap), send it again
+    with the same nonce and fees raised by FEE_BUMP, or to twice the pending block's base fee plus
+    the tip if that is more. The gas estimate runs
+    first and raises on a revert, so nothing is sent for a call that would fail. Returns (receipt,
+    replacements sent)."""
+    account = Account.from_key(private_key)
+    nonce = w3.eth.get_transaction_count(account.address, "latest")  # replaces our own stuck submission, if any
+    gas = call.estimate_gas({"from": account.address})
+    tip = w3.eth.max_priority_fee
+    max_fee = 2 * w3.eth.get_block("latest")["baseFeePerGas"] + tip
+    for attempt in range(bumps + 1):
+        tx = call.build_transaction({"from": account.address, "nonce": nonce, "gas": gas, "maxFeePerGas": max_fee,
+                                     "maxPriorityFeePerGas": tip})
+        try:
+            tx_hash = w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=wait, poll_latency=0.2)
+        except (TimeExhausted, Web3RPCError) as exc:
+            if isinstance(exc, Web3RPCError) and not _UNDERPRICED.search(str(exc)):
+                raise
+            tip = int(tip * FEE_BUMP) + 1
+            max_fee = max(int(max_fee * FEE_BUMP) + 1, 2 * w3.eth.get_block("pending")["baseFeePerGas"] + tip)
+            log.info("submission not mined or refused (%s): sending it again with maxFeePerGas %d", type(exc).__name__, max_fee)
+            continue
+        if receipt["status"] != 1:
+            raise TransactionFailed(f"transaction 0x{bytes(tx_hash).hex()} reverted (gas used {receipt['gasUsed']})")
+        return receipt, attempt
+    raise TransactionFailed(f"not mined after {bumps} fee bumps")
 
 
 class Relayer:
@@ -79,7 +118,7 @@ class Relayer:
             return f"checkpoint {number}: ready, leaving it to an earlier relayer for {self.delay:.0f} s"
         call = self.manager.functions.submitCheckpoint(checkpoint.as_tuple(), pack_signatures(digest, signatures), [], [])
         try:
-            receipt = send_transaction(self.l1, call, self.key)
+            receipt, _ = send_with_fee_bump(self.l1, call, self.key)
         except (ContractCustomError, ContractLogicError) as exc:
             return f"checkpoint {number}: not submitted ({exc}); another relayer was first or the chain moved"
         self._save(number, receipt)

@@ -53,7 +53,9 @@ def test_checkpoints_reach_a_sepolia_like_l1_through_deploy_l1_and_the_relayer(t
             proof = rpc_call(node.rpc_url, "sidechain_getBlockProof", ["0x9"])
             block_hash = bytes.fromhex(rpc_call(node.rpc_url, "eth_getBlockByNumber", ["0x9", False])["hash"][2:])
             assert manager.functions.verifyBlock(1, 9, block_hash, [bytes.fromhex(p[2:]) for p in proof["proof"]]).call()
-            assert json.loads((tmp_path / "relayer.json").read_text())["lastSubmitted"] >= 1
+            state = tmp_path / "relayer.json"
+            wait_until(lambda: state.exists() and json.loads(state.read_text())["lastSubmitted"] >= 1, 30,
+                       "the relayer recording its submission")
         finally:
             for process in (relayer, node.process):
                 if process is not None and process.poll() is None:
