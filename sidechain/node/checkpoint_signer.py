@@ -1,6 +1,7 @@
 """A validator's part in checkpoints: when the last block of a range is final, sign the range's
 checkpoint (EIP-712, CheckpointManager's domain) and post the signature to the sidechain's
-checkpoint system contract in an ordinary transaction from the validator's account."""
+checkpoint system contract in an ordinary transaction from the validator's account. One signature
+per committed block at most, so a node catching up does not flood its own pool."""
 
 from __future__ import annotations
 
@@ -20,22 +21,36 @@ log = logging.getLogger("sidechain.checkpoints")
 TIP = 10**9
 
 
+CATCH_UP = 2
+"""After a restart, ranges closed while the node was away are signed, back to this many."""
+
+
 class CheckpointSigner:
     def __init__(self, private_key: bytes, genesis: GenesisConfig, l1_chain_id: int, manager: bytes) -> None:
         self._key = private_key
         self.address = private_key_to_address(private_key)
         self.genesis, self.l1_chain_id, self.manager = genesis, l1_chain_id, manager
+        self._signed_up_to: int | None = None
 
     def on_block(self, chain, mempool) -> bytes | None:
-        """The raw signed transaction posting our signature, if the head block closes a range."""
+        """The raw signed transaction posting our signature of the newest closed range we have not
+        signed since start (the newest CATCH_UP ranges at start, so a restart leaves no hole)."""
+        interval = self.genesis.checkpoint_interval
+        closed = chain.height // interval
+        if self._signed_up_to is None:
+            self._signed_up_to = max(0, closed - CATCH_UP)
+        if closed <= self._signed_up_to:
+            return None
+        number = self._signed_up_to + 1
+        self._signed_up_to = number
+        return self._sign(chain, mempool, number)
+
+    def _sign(self, chain, mempool, number: int) -> bytes:
         from bridge.checkpoints import Checkpoint, eip712_digest, sign_checkpoint
 
         interval = self.genesis.checkpoint_interval
-        head = chain.height
-        if head < interval or head % interval:
-            return None
-        number = head // interval
-        hashes = [chain.store.get_canonical_hash(n) for n in range(head - interval + 1, head + 1)]
+        end = number * interval
+        hashes = [chain.store.get_canonical_hash(n) for n in range(end - interval + 1, end + 1)]
         content = checkpoint_content(self.genesis.chain_id, number, interval, hashes)
         checkpoint = Checkpoint(content.sidechain_chain_id, content.number, content.start_block, content.end_block,
                                 content.block_root, content.withdrawal_root, content.next_validator_set_hash)
@@ -48,5 +63,5 @@ class CheckpointSigner:
             "nonce": mempool.pending_nonce(self.address, chain.store), "chainId": self.genesis.chain_id, "type": 2,
         }
         log.info("signed checkpoint %d (blocks %d-%d)", number, content.start_block, content.end_block,
-                 extra={"height": head, "round": "-"})
+                 extra={"height": chain.height, "round": "-"})
         return bytes(Account.sign_transaction(tx, self._key).raw_transaction)
