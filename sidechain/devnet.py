@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from eth_utils import to_checksum_address
+
 from .chain.genesis import genesis_to_json, load_genesis
 from .crypto import private_key_to_address
 from .errors import ConfigError
@@ -232,14 +234,15 @@ def write_network_file(root: Path, nodes: list[NodeProcess], l1: dict | None = N
     for i in FUNDED_DEV_ACCOUNTS:
         key = anvil_private_key(i)
         address = private_key_to_address(key)
-        accounts.append({"address": "0x" + address.hex(), "privateKey": "0x" + key.hex(), "balance": str(balances.get(address, 0))})
+        accounts.append({"address": to_checksum_address(address), "privateKey": "0x" + key.hex(),
+                         "balance": str(balances.get(address, 0))})
     network = {
         "chainId": genesis.chain_id,
         "genesis": str(root / "genesis.json"),
         "rpc": nodes[0].rpc_url,
         "ws": nodes[0].ws_url,
         "nodes": [
-            {"name": n.name, "validator": n.address, "rpc": n.rpc_url, "ws": n.ws_url, "p2p": n.multiaddr,
+            {"name": n.name, "validator": to_checksum_address(n.address), "rpc": n.rpc_url, "ws": n.ws_url, "p2p": n.multiaddr,
              "pid": n.pid, "dataDir": str(n.data_dir), "log": str(n.log_path)}
             for n in nodes
         ],
