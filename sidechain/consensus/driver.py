@@ -12,63 +12,20 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from ..chain.blocks import Block
-from ..chain.validation import MAX_BLOCK_TX_BYTES
 from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainError
 from ..mempool.pool import Mempool
 from ..storage.blockchain import Blockchain, ExecutedBlock
 from .machine import CommitAction, ConsensusMachine, ProposalEvent, ProposeAction, ScheduleTimeout, TimeoutEvent, VoteAction, VoteEvent
 from .messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
+from .network import ConsensusNetwork, NoNetwork, Timeouts, fit_size
 from .signer import DoubleSignRefused, Signer
 from .wal import PROPOSAL, TIMEOUT, VOTE, WriteAheadLog
 
 log = logging.getLogger("sidechain.consensus")
 
 MAX_FUTURE_MESSAGES = 10_000
-
-
-class ConsensusNetwork(Protocol):
-    def broadcast_proposal(self, proposal: Proposal, block: Block) -> None: ...
-    def broadcast_vote(self, vote: Vote) -> None: ...
-
-
-class NoNetwork:
-    """A one-validator network: nobody to tell."""
-
-    def broadcast_proposal(self, proposal: Proposal, block: Block) -> None:
-        pass
-
-    def broadcast_vote(self, vote: Vote) -> None:
-        pass
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Round timeouts grow linearly with the round and are capped (never Besu's doubling to hours)."""
-
-    propose: float = 1.0
-    vote: float = 0.5
-    delta: float = 0.5
-    cap: float = 30.0
-    rebroadcast: float = 2.0
-    """Seconds without a change of height, round or step before our own messages are sent again."""
-
-    def duration(self, step: Step, round_: int) -> float:
-        base = self.propose if step == Step.PROPOSE else self.vote
-        return min(base + self.delta * round_, self.cap)
-
-
-def _fit_size(candidates: list) -> list:
-    """The longest prefix whose raw bytes fit a block (MAX_BLOCK_TX_BYTES)."""
-    size = 0
-    for i, tx in enumerate(candidates):
-        size += len(tx.raw)
-        if size > MAX_BLOCK_TX_BYTES:
-            return candidates[:i]
-    return candidates
 
 
 class ConsensusDriver:
@@ -295,7 +252,7 @@ class ConsensusDriver:
             executed = self._blocks[action.block_hash]
         else:
             candidates = self.mempool.select(self.chain.store, self.chain.next_base_fee(), self.chain.genesis.gas_limit)
-            executed = self.chain.build_block(self.signer.address, int(self.clock()), _fit_size(candidates))
+            executed = self.chain.build_block(self.signer.address, int(self.clock()), fit_size(candidates))
             self._blocks[executed.block.hash] = executed
         try:
             proposal = self.signer.sign_proposal(action.height, action.round, executed.block.hash, action.pol_round)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ..chain.genesis import GenesisConfig, load_genesis
 from ..chain.transactions import decode_transaction
-from ..consensus.driver import ConsensusDriver, Timeouts
+from ..consensus.driver import ConsensusDriver
+from ..consensus.network import Timeouts
 from ..consensus.messages import ValidatorSet
 from ..consensus.signer import Signer
 from ..consensus.wal import WriteAheadLog

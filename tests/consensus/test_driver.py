@@ -8,7 +8,8 @@ import pytest
 from eth_account import Account
 
 from sidechain.chain.genesis import parse_genesis
-from sidechain.consensus.driver import ConsensusDriver, Timeouts
+from sidechain.consensus.driver import ConsensusDriver
+from sidechain.consensus.network import Timeouts
 from sidechain.consensus.messages import CommitCertificate, Step, ValidatorSet
 from sidechain.consensus.signer import DoubleSignRefused, Signer
 from sidechain.consensus.wal import WriteAheadLog
