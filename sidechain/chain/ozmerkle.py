@@ -34,6 +34,15 @@ def leaf(block_number: int, block_hash: bytes) -> bytes:
     return abi_leaf(("uint64", "bytes32"), (block_number, block_hash))
 
 
+WITHDRAWAL_LEAF_TYPES = ("uint64", "address", "address", "uint256")
+"""RootBridge.Withdrawal as abi.encode sees it: (id, L1 token, L1 recipient, amount); token 0 = ETH."""
+
+
+def withdrawal_leaf(withdrawal_id: int, l1_token: bytes, l1_recipient: bytes, amount: int) -> bytes:
+    """The leaf of a withdrawal in a checkpoint's withdrawalRoot; RootBridge.exit rebuilds it on L1."""
+    return abi_leaf(WITHDRAWAL_LEAF_TYPES, (withdrawal_id, l1_token, l1_recipient, amount))
+
+
 def hash_pair(a: bytes, b: bytes) -> bytes:
     """OpenZeppelin's commutative node hash: the keccak of the two children in ascending order."""
     return keccak256(a + b if a < b else b + a)
