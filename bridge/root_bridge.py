@@ -1,0 +1,157 @@
+"""RootBridge on L1 from Python: deployment, deposits, exits, and reading deposits back.
+
+The small functions here are what the user commands (`deposit`, `exit`) and the relayer call; each
+signs locally (bridge/deploy.py) and returns the mined receipt. A call the contract refuses raises
+web3's ContractCustomError; `bridge.contract_errors.decode_error(bridge.abi, exc.data)` names it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_utils import to_canonical_address
+from web3 import Web3
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from .deploy import deploy_contract, send_transaction
+from .merkle import withdrawal_leaf
+
+ETH = bytes(20)
+"""The token address RootBridge uses for ETH."""
+
+
+def _address(value: str | bytes) -> bytes:
+    return bytes(value) if isinstance(value, (bytes, bytearray)) else to_canonical_address(value)
+
+
+def _checksum(value: str | bytes) -> str:
+    return Web3.to_checksum_address(_address(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A sidechain withdrawal as RootBridge.exit takes it (struct Withdrawal)."""
+
+    id: int
+    """The sidechain's withdrawal id."""
+    token: bytes
+    """The L1 token to pay (20 bytes); ETH is the zero address. Hex strings are accepted too."""
+    recipient: bytes
+    """Who is paid on L1 (20 bytes). Hex strings are accepted too."""
+    amount: int
+    """Amount in the token's smallest unit."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "token", _address(self.token))
+        object.__setattr__(self, "recipient", _address(self.recipient))
+
+    def as_tuple(self) -> tuple[int, str, str, int]:
+        """The struct as web3.py encodes it: (id, token, recipient, amount), addresses checksummed."""
+        return (self.id, _checksum(self.token), _checksum(self.recipient), self.amount)
+
+    def leaf(self) -> bytes:
+        """Its leaf in a checkpoint's withdrawalRoot, the one RootBridge.exit rebuilds."""
+        return withdrawal_leaf(self.id, self.token, self.recipient, self.amount)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMetadata:
+    """What RootBridge read from a token on its first deposit (event TokenRegistered)."""
+
+    name: str
+    symbol: str
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """One Deposited event and where it sits on L1."""
+
+    deposit_id: int
+    token: bytes
+    """The L1 token (20 bytes); ETH is the zero address."""
+    sender: bytes
+    recipient: bytes
+    """The recipient on the sidechain."""
+    amount: int
+    """The amount credited (what the bridge received, for fee-on-transfer tokens)."""
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+    log_index: int
+    registered: TokenMetadata | None
+    """The token's metadata when this is its first deposit (TokenRegistered in the same transaction)."""
+
+
+def deploy_root_bridge(w3: Web3, private_key: bytes, checkpoint_manager: str | bytes) -> tuple[Contract, TxReceipt]:
+    """Deploy RootBridge trusting the checkpoints of `checkpoint_manager`."""
+    return deploy_contract(w3, "RootBridge", [_checksum(checkpoint_manager)], private_key)
+
+
+def deploy_test_token(w3: Web3, private_key: bytes, name: str, symbol: str, decimals: int,
+                      holder: str | bytes, supply: int) -> tuple[Contract, TxReceipt]:
+    """Deploy a TestToken (a faucet token anyone can mint: devnets and tests only) with `supply` to `holder`."""
+    return deploy_contract(w3, "TestToken", [name, symbol, decimals, _checksum(holder), supply], private_key)
+
+
+def deposit_eth(w3: Web3, bridge: Contract, private_key: bytes, to: str | bytes, amount: int) -> TxReceipt:
+    """Lock `amount` wei for `to` on the sidechain."""
+    return send_transaction(w3, _Paying(bridge.functions.depositETH(_checksum(to)), amount), private_key)
+
+
+def deposit_erc20(w3: Web3, bridge: Contract, private_key: bytes, token: str | bytes, to: str | bytes,
+                  amount: int) -> TxReceipt:
+    """Approve the bridge for `amount` of `token` (when the allowance is short), then lock it for `to`."""
+    erc20 = w3.eth.contract(address=_checksum(token), abi=_ERC20_ABI)
+    owner = Account.from_key(private_key).address
+    if erc20.functions.allowance(owner, bridge.address).call() < amount:
+        send_transaction(w3, erc20.functions.approve(bridge.address, amount), private_key)
+    return send_transaction(w3, bridge.functions.depositERC20(_checksum(token), amount, _checksum(to)), private_key)
+
+
+def exit_withdrawal(w3: Web3, bridge: Contract, private_key: bytes, withdrawal: Withdrawal, checkpoint_number: int,
+                    proof: list[bytes]) -> TxReceipt:
+    """Pay `withdrawal` to its recipient, proven against checkpoint `checkpoint_number` (anyone may send it)."""
+    call = bridge.functions.exit(withdrawal.as_tuple(), checkpoint_number, [bytes(p) for p in proof])
+    return send_transaction(w3, call, private_key)
+
+
+def deposits_in(w3: Web3, bridge: Contract, from_block: int, to_block: int) -> list[Deposit]:
+    """The deposits made in L1 blocks from_block..to_block (inclusive), in log order."""
+    span = {"from_block": from_block, "to_block": to_block}
+    registrations = {(bytes(e.transactionHash), _address(e.args.token)): e
+                     for e in bridge.events.TokenRegistered().get_logs(**span)}
+    deposits = []
+    for event in bridge.events.Deposited().get_logs(**span):
+        token = _address(event.args.token)
+        registered = registrations.get((bytes(event.transactionHash), token))
+        deposits.append(Deposit(
+            deposit_id=event.args.depositId, token=token, sender=_address(event.args.sender),
+            recipient=_address(event.args.recipient), amount=event.args.amount, block_number=event.blockNumber,
+            block_hash=bytes(event.blockHash), tx_hash=bytes(event.transactionHash), log_index=event.logIndex,
+            registered=None if registered is None else TokenMetadata(
+                registered.args.name, registered.args.symbol, registered.args.decimals),
+        ))
+    return sorted(deposits, key=lambda d: (d.block_number, d.log_index))
+
+
+class _Paying:
+    """A bound contract call that sends `value` wei: send_transaction only needs build_transaction."""
+
+    def __init__(self, call, value: int) -> None:
+        self.call, self.value = call, value
+
+    def build_transaction(self, params: dict) -> dict:
+        return self.call.build_transaction({**params, "value": self.value})
+
+
+_ERC20_ABI = [
+    {"type": "function", "name": "allowance", "stateMutability": "view",
+     "inputs": [{"name": "owner", "type": "address"}, {"name": "spender", "type": "address"}],
+     "outputs": [{"name": "", "type": "uint256"}]},
+    {"type": "function", "name": "approve", "stateMutability": "nonpayable",
+     "inputs": [{"name": "spender", "type": "address"}, {"name": "value", "type": "uint256"}],
+     "outputs": [{"name": "", "type": "bool"}]},
+]
