@@ -1,4 +1,5 @@
-"""`scripts/deploy-l1`: deploy the L1 contracts for a sidechain genesis to any Ethereum network.
+"""`scripts/deploy-l1`: deploy the L1 contracts (CheckpointManager, then RootBridge on top of it) for a
+sidechain genesis to any Ethereum network.
 
     scripts/deploy-l1 --rpc-url https://... --keystore ~/.keys/deployer.json [--genesis genesis/devnet.json]
 
@@ -22,6 +23,7 @@ from sidechain.errors import SidechainError
 from sidechain.keystore import load_keystore
 
 from .deploy import deploy_checkpoint_manager
+from .root_bridge import deploy_root_bridge
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,8 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"deploying CheckpointManager to chain {chain_id} for sidechain {genesis.chain_id} "
               f"({len(validators)} validators)", file=sys.stderr)
         contract, receipt = deploy_checkpoint_manager(w3, key, genesis.chain_id, validators, powers)
+        print(f"deploying RootBridge for CheckpointManager {contract.address}", file=sys.stderr)
+        bridge, bridge_receipt = deploy_root_bridge(w3, key, contract.address)
         deadline = time.monotonic() + 600
-        while w3.eth.block_number < receipt["blockNumber"] + args.confirmations - 1:
+        while w3.eth.block_number < bridge_receipt["blockNumber"] + args.confirmations - 1:
             if time.monotonic() > deadline:
                 raise SidechainError(f"deployment not confirmed {args.confirmations} times within 10 minutes")
             time.sleep(1)
@@ -54,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     result = {"chainId": chain_id, "sidechainChainId": genesis.chain_id, "CheckpointManager": contract.address,
               "deployBlock": receipt["blockNumber"], "deployTx": "0x" + bytes(receipt["transactionHash"]).hex(),
-              "gasUsed": receipt["gasUsed"]}
+              "gasUsed": receipt["gasUsed"], "RootBridge": bridge.address,
+              "rootBridgeDeployTx": "0x" + bytes(bridge_receipt["transactionHash"]).hex(),
+              "rootBridgeGasUsed": bridge_receipt["gasUsed"]}
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

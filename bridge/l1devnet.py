@@ -11,14 +11,20 @@ import json
 import subprocess
 from pathlib import Path
 
+from eth_account import Account
 from web3 import Web3
 
 from .anvil import ANVIL, _wait_ready
 from .deploy import deploy_checkpoint_manager
+from .root_bridge import deploy_root_bridge, deploy_test_token
 
 L1_CHAIN_ID = 31337
 STATE_INTERVAL = 5
 BLOCK_TIME = 1
+TEST_TOKEN = ("Devnet Token", "DEV", 18)
+"""The devnet's faucet ERC-20 (name, symbol, decimals): anyone may mint it."""
+TEST_TOKEN_SUPPLY = 10**9 * 10**18
+"""Minted to the deployer (anvil's account #0) at deployment."""
 
 
 def start_anvil(root: Path, port: int, *, chain_id: int = L1_CHAIN_ID, block_time: int = BLOCK_TIME) -> subprocess.Popen:
@@ -39,17 +45,29 @@ def start_anvil(root: Path, port: int, *, chain_id: int = L1_CHAIN_ID, block_tim
 
 def ensure_contracts(url: str, deployment_path: Path, *, deployer_key: bytes, sidechain_chain_id: int,
                      validators: list[bytes], powers: list[int]) -> dict:
-    """The devnet's contract addresses: reused when `deployment_path` names code that is still on
-    the chain, deployed afresh otherwise."""
+    """The devnet's contract addresses (CheckpointManager, RootBridge, TestToken): reused when
+    `deployment_path` names code that is still on the chain, deployed afresh otherwise. A deployment
+    from before RootBridge existed gets the bridge and the token added."""
     w3 = Web3(Web3.HTTPProvider(url, request_kwargs={"timeout": 10}))
-    if deployment_path.exists():
-        deployment = json.loads(deployment_path.read_text())
-        if w3.eth.get_code(Web3.to_checksum_address(deployment["CheckpointManager"])):
-            return deployment
-    order = sorted(range(len(validators)), key=lambda i: validators[i])  # the contract wants ascending addresses
-    contract, receipt = deploy_checkpoint_manager(
-        w3, deployer_key, sidechain_chain_id, [validators[i] for i in order], [powers[i] for i in order]
-    )
-    deployment = {"chainId": w3.eth.chain_id, "CheckpointManager": contract.address, "deployBlock": receipt["blockNumber"]}
+    deployment = json.loads(deployment_path.read_text()) if deployment_path.exists() else {}
+    if not _has_code(w3, deployment.get("CheckpointManager")):
+        order = sorted(range(len(validators)), key=lambda i: validators[i])  # the contract wants ascending addresses
+        contract, receipt = deploy_checkpoint_manager(
+            w3, deployer_key, sidechain_chain_id, [validators[i] for i in order], [powers[i] for i in order]
+        )
+        deployment = {"chainId": w3.eth.chain_id, "CheckpointManager": contract.address,
+                      "deployBlock": receipt["blockNumber"]}
+    elif _has_code(w3, deployment.get("RootBridge")) and _has_code(w3, deployment.get("TestToken")):
+        return deployment
+    if not _has_code(w3, deployment.get("RootBridge")):
+        deployment["RootBridge"] = deploy_root_bridge(w3, deployer_key, deployment["CheckpointManager"])[0].address
+    if not _has_code(w3, deployment.get("TestToken")):
+        deployer = Account.from_key(deployer_key).address
+        token, _ = deploy_test_token(w3, deployer_key, *TEST_TOKEN, deployer, TEST_TOKEN_SUPPLY)
+        deployment["TestToken"] = token.address
     deployment_path.write_text(json.dumps(deployment, indent=2) + "\n")
     return deployment
+
+
+def _has_code(w3: Web3, address: str | None) -> bool:
+    return bool(address) and bool(w3.eth.get_code(Web3.to_checksum_address(address)))

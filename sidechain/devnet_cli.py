@@ -51,7 +51,8 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
         stop_pid(process.pid)
         raise
     return {"rpc": f"http://127.0.0.1:{port}", "chainId": deployment["chainId"], "pid": process.pid,
-            "contracts": {"CheckpointManager": deployment["CheckpointManager"]}, "deployBlock": deployment["deployBlock"],
+            "contracts": {"CheckpointManager": deployment["CheckpointManager"], "rootBridge": deployment["RootBridge"],
+                          "testToken": deployment["TestToken"]}, "deployBlock": deployment["deployBlock"],
             "log": str(root / "l1.log")}
 
 

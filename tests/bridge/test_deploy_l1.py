@@ -17,10 +17,12 @@ from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import free_port_base
 from sidechain.keystore import encrypt_key, save_keystore
 
+from checkpoint_support import address_of
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_deploy_l1_deploys_the_checkpoint_manager_for_the_genesis(tmp_path):
+def test_deploy_l1_deploys_the_checkpoint_manager_for_the_genesis_and_the_root_bridge_on_it(tmp_path):
     keystore, password = tmp_path / "deployer.json", tmp_path / "password.txt"
     save_keystore(keystore, encrypt_key(anvil_private_key(0), "s3cret", scrypt_n=2**14))
     password.write_text("s3cret\n")
@@ -41,6 +43,9 @@ def test_deploy_l1_deploys_the_checkpoint_manager_for_the_genesis(tmp_path):
         assert [bytes.fromhex(a[2:]) for a in addresses] == sorted(v.address for v in genesis.validators)
         assert powers == [1, 1, 1, 1]
         assert manager.functions.sidechainChainId().call() == 7070
+        bridge = contract_at(w3, "RootBridge", result["RootBridge"])
+        assert bridge.functions.checkpointManager().call() == result["CheckpointManager"]
+        assert bridge.functions.nextDepositId().call() == 1
 
 
 def test_deploy_l1_refuses_a_wrong_password_clearly(tmp_path):
@@ -76,13 +81,18 @@ def test_devnet_up_starts_an_l1_with_the_contracts_and_keeps_them_across_down_an
         address = l1["contracts"]["CheckpointManager"]
         w3 = Web3(Web3.HTTPProvider(l1["rpc"]))
         assert contract_at(w3, "CheckpointManager", address).functions.sidechainChainId().call() == 7070
+        bridge = contract_at(w3, "RootBridge", l1["contracts"]["rootBridge"])
+        assert bridge.functions.checkpointManager().call() == address
+        token = contract_at(w3, "TestToken", l1["contracts"]["testToken"])
+        assert (token.functions.symbol().call(), token.functions.decimals().call()) == ("DEV", 18)
+        assert token.functions.balanceOf(address_of(anvil_private_key(0))).call() >= 10**6 * 10**18
         status = _devnet(root, "status")
         assert "CheckpointManager" in status.stdout and "validator-0" in status.stdout
         assert _devnet(root, "down").returncode == 0
         again = _devnet(root, *up)
         assert again.returncode == 0, again.stderr + again.stdout
         resumed = json.loads((root / "network.json").read_text())["l1"]
-        assert resumed["contracts"]["CheckpointManager"] == address, "the L1 state was not kept across down/up"
+        assert resumed["contracts"] == l1["contracts"], "the L1 state was not kept across down/up"
         assert Web3(Web3.HTTPProvider(resumed["rpc"])).eth.get_code(address) != b""
     finally:
         _devnet(root, "down")
