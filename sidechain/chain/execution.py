@@ -1,7 +1,9 @@
 """The state transition: a pure, deterministic function of (state, block environment, transactions).
 
-Value transfers only (no EVM): a transaction pays intrinsic gas at its effective gas price; the
-base fee is burned (EIP-1559) and the tip goes to the block's proposer.
+No EVM: a transaction is a value transfer or a call to a system contract (chain/system). It pays
+its gas at its effective gas price; the base fee is burned (EIP-1559) and the tip goes to the
+block's proposer. After the transactions, the system's end-of-block step runs (the validator set
+switches at a checkpoint boundary).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from ..errors import FeeCapTooLow, GasLimitExceeded, InsufficientFunds, InvalidT
 from .blocks import Header, Log, Receipt
 from .bloom import EMPTY_BLOOM, merge_blooms
 from .state import Account, StateOverlay, StateReader
-from .system import CHECKPOINT_SIGNATURES_ADDRESS, call_checkpoint_signatures
+from .system import CallContext, end_block, functions_at, run_call
 from .transactions import Transaction, intrinsic_gas
 
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8
@@ -29,8 +31,6 @@ class BlockEnv:
     proposer: bytes
     base_fee: int
     gas_limit: int
-    validators: frozenset[bytes] = frozenset()
-    """Who may call validator-only system contracts."""
     checkpoint_interval: int = 0
 
 
@@ -45,6 +45,8 @@ class ExecutionResult:
     logs_bloom: bytes
     changes: dict[bytes, Account]
     """Every account the block touched, with its value after the block."""
+    storage: dict[bytes, dict[bytes, bytes]]
+    """Every storage word the block wrote, per contract address (b"" = deleted)."""
     rejected: tuple[tuple[Transaction, InvalidTransaction], ...] = ()
     """Candidates left out while proposing, with the reason."""
 
@@ -90,16 +92,18 @@ def apply_transaction(state: StateOverlay, tx: Transaction, env: BlockEnv, gas_l
     gas_used = intrinsic_gas(tx.data, tx.access_list)
     logs: tuple[Log, ...] = ()
     status = 1
-    if tx.to == CHECKPOINT_SIGNATURES_ADDRESS:
-        outcome = call_checkpoint_signatures(tx.sender, tx.data, block_number=env.number, validators=env.validators,
-                                             checkpoint_interval=env.checkpoint_interval)
-        gas_used = min(tx.gas, gas_used + outcome.gas)
+    functions = functions_at(state, tx.to) if tx.to is not None else None
+    if functions is not None:
+        ctx = CallContext(tx.sender, tx.to, tx.value, tx.data, env.number, env.checkpoint_interval)
+        outcome = run_call(state, ctx, functions, tx.gas - gas_used)
+        gas_used += outcome.gas
         logs, status = outcome.logs, int(outcome.success)
+        sender = state.get_account(tx.sender)  # the call moved the value, if it succeeded
     tip = tx.effective_tip(env.base_fee)
     fee = gas_used * (env.base_fee + tip)
-    spent = fee + (tx.value if status else 0)
+    spent = fee + (tx.value if functions is None else 0)
     state.set_account(tx.sender, Account(sender.nonce + 1, sender.balance - spent, sender.storage_root, sender.code_hash))
-    if tx.value and status:
+    if tx.value and functions is None:
         recipient = state.get_account(tx.to)
         state.set_account(tx.to, Account(recipient.nonce, recipient.balance + tx.value, recipient.storage_root, recipient.code_hash))
     if tip:
@@ -132,5 +136,7 @@ def execute_transactions(
         cumulative += gas_used
         included.append(tx)
         receipts.append(Receipt(tx.tx_type, status, cumulative, logs, gas_used, tx.effective_gas_price(env.base_fee)))
+    end_block(state, env.number, env.checkpoint_interval)
     bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
-    return ExecutionResult(tuple(included), tuple(receipts), cumulative, bloom, state.changes, tuple(rejected))
+    return ExecutionResult(tuple(included), tuple(receipts), cumulative, bloom, state.changes, state.storage_by_address(),
+                           tuple(rejected))

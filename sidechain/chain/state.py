@@ -1,8 +1,13 @@
-"""Accounts and the state interface the chain rules run against.
+"""Accounts, contract storage and the state interface the chain rules run against.
 
-The rules see the state through `StateReader` (one method) and write into a `StateOverlay`, whose
-`changes` are what a block touched: the store commits them and the trie hashes only them. An
-in-memory reader serves unit tests; the LevelDB store serves the node.
+The rules see the state through `StateReader` (accounts and storage words) and write into a
+`StateOverlay`, whose `changes` and `storage` are what a block touched: the store commits them and
+the tries hash only them. An in-memory reader serves unit tests; the LevelDB store serves the node.
+
+Storage belongs to the system contracts (token ledgers, the bridge, the validator set): each
+address has its own key -> value map, hashed into a storage trie under the account's
+`storage_root` as Ethereum does. Keys are 32 bytes; a value is a byte string (a 32-byte word's
+minimal big-endian bytes, or an RLP record); the empty value means "unset".
 """
 
 from __future__ import annotations
@@ -51,32 +56,48 @@ class StateReader(Protocol):
         """The account at `address`; EMPTY_ACCOUNT if it does not exist."""
         ...
 
+    def get_storage(self, address: bytes, key: bytes) -> bytes:
+        """The value under the 32-byte `key` of `address`'s storage; b"" if unset."""
+        ...
+
 
 class MemoryState:
     """A plain dict of accounts: genesis building and unit tests."""
 
-    def __init__(self, accounts: dict[bytes, Account] | None = None) -> None:
+    def __init__(self, accounts: dict[bytes, Account] | None = None,
+                 storage: dict[tuple[bytes, bytes], bytes] | None = None) -> None:
         self.accounts = dict(accounts or {})
+        self.storage = dict(storage or {})
 
     def get_account(self, address: bytes) -> Account:
         return self.accounts.get(address, EMPTY_ACCOUNT)
 
-    def apply(self, changes: dict[bytes, Account]) -> None:
+    def get_storage(self, address: bytes, key: bytes) -> bytes:
+        return self.storage.get((address, key), b"")
+
+    def apply(self, changes: dict[bytes, Account], storage: dict[tuple[bytes, bytes], bytes] | None = None) -> None:
         for address, account in changes.items():
             if account.is_empty:
                 self.accounts.pop(address, None)
             else:
                 self.accounts[address] = account
+        for slot, value in (storage or {}).items():
+            if value:
+                self.storage[slot] = value
+            else:
+                self.storage.pop(slot, None)
 
 
 class StateOverlay:
-    """Writes on top of a reader; `changes` holds every account the block touched, last value wins."""
+    """Writes on top of a reader; `changes` holds every account the block touched and `storage`
+    every storage word, keyed (address, key); last value wins."""
 
-    __slots__ = ("base", "changes")
+    __slots__ = ("base", "changes", "storage")
 
     def __init__(self, base: StateReader) -> None:
         self.base = base
         self.changes: dict[bytes, Account] = {}
+        self.storage: dict[tuple[bytes, bytes], bytes] = {}
 
     def get_account(self, address: bytes) -> Account:
         account = self.changes.get(address)
@@ -85,8 +106,25 @@ class StateOverlay:
     def set_account(self, address: bytes, account: Account) -> None:
         self.changes[address] = account
 
-    def snapshot(self) -> dict[bytes, Account]:
-        return dict(self.changes)
+    def get_storage(self, address: bytes, key: bytes) -> bytes:
+        value = self.storage.get((address, key))
+        return value if value is not None else self.base.get_storage(address, key)
 
-    def revert(self, snapshot: dict[bytes, Account]) -> None:
-        self.changes = snapshot
+    def set_storage(self, address: bytes, key: bytes, value: bytes) -> None:
+        self.storage[(address, key)] = value
+
+    def child(self) -> "StateOverlay":
+        """An overlay on this one for a call that may revert: `absorb` it on success, drop it on failure."""
+        return StateOverlay(self)
+
+    def absorb(self, child: "StateOverlay") -> None:
+        """Take over the writes of `child` (made by `child()`)."""
+        self.changes.update(child.changes)
+        self.storage.update(child.storage)
+
+    def storage_by_address(self) -> dict[bytes, dict[bytes, bytes]]:
+        """The storage writes grouped per contract, for the storage tries and the store."""
+        grouped: dict[bytes, dict[bytes, bytes]] = {}
+        for (address, key), value in self.storage.items():
+            grouped.setdefault(address, {})[key] = value
+        return grouped

@@ -55,6 +55,17 @@ def account_trie_key(address: bytes) -> bytes:
     return keccak256(address)
 
 
+def storage_trie_key(key: bytes) -> bytes:
+    """Storage tries are secure tries too: a 32-byte storage key is keyed by its keccak256."""
+    return keccak256(key)
+
+
+def storage_trie_value(value: bytes) -> bytes | None:
+    """What a storage trie holds for `value`: its RLP (Ethereum stores RLP of the stripped word);
+    None deletes the key."""
+    return rlp.encode(value) if value else None
+
+
 class MerkleTrie:
     """An immutable view of one trie root; `update` derives new ones."""
 
@@ -69,6 +80,11 @@ class MerkleTrie:
         self._root_hash: bytes | None = root_hash
         self._fresh: list | None = None
         self._stale: list | None = None
+
+    @classmethod
+    @property
+    def load_node(self) -> NodeLoader | None:
+        return self._load_node
 
     @classmethod
     def _derived(cls, root: object, load_node: NodeLoader | None) -> "MerkleTrie":

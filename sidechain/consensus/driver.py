@@ -33,7 +33,6 @@ class ConsensusDriver:
         self,
         chain: Blockchain,
         mempool: Mempool,
-        validators: ValidatorSet,
         signer: Signer | None,
         wal: WriteAheadLog,
         *,
@@ -44,7 +43,7 @@ class ConsensusDriver:
         on_invalid_block: Callable[[Block, str], None] = lambda block, reason: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.chain, self.mempool, self.validators, self.signer, self.wal = chain, mempool, validators, signer, wal
+        self.chain, self.mempool, self.signer, self.wal = chain, mempool, signer, wal
         self.network = network or NoNetwork()
         self.timeouts, self.block_time, self.on_commit, self.clock = timeouts, block_time, on_commit, clock
         self.on_invalid_block = on_invalid_block
@@ -102,6 +101,11 @@ class ConsensusDriver:
     @property
     def height_started(self) -> float:
         return self._height_started
+
+    @property
+    def validators(self) -> ValidatorSet:
+        """The set voting on the height being decided (it changes after a checkpoint range's last block)."""
+        return self.chain.validators_at(self.chain.height + 1)
 
     def status(self) -> dict:
         m = self.machine

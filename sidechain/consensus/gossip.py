@@ -54,7 +54,11 @@ def encode_proposal(proposal: Proposal, block: Block) -> bytes:
     return rlp.encode([proposal.encode(), block.encode()])
 
 
-def check_vote(data: bytes, *, chain_id: int, validators: ValidatorSet, current_height: int) -> Checked:
+ValidatorsAt = Callable[[int], ValidatorSet | None]
+"""Height -> its validator set, or None if this node cannot know it yet."""
+
+
+def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int) -> Checked:
     # REJECT: not a well-formed vote.
     try:
         vote = Vote.decode(data)
@@ -63,6 +67,9 @@ def check_vote(data: bytes, *, chain_id: int, validators: ValidatorSet, current_
     # IGNORE: for a height we are past, or too far ahead to use.
     if (stale := _height_verdict(vote.height, current_height)) is not None:
         return stale
+    validators = validators_at(vote.height)
+    if validators is None:
+        return Checked(Verdict.IGNORE, "unknown-validator-set")
     # REJECT: the signer is not a validator of this chain.
     if validators.power_of(vote.validator) == 0:
         return Checked(Verdict.REJECT, "vote-from-non-validator")
@@ -75,7 +82,7 @@ def check_vote(data: bytes, *, chain_id: int, validators: ValidatorSet, current_
 
 
 def check_proposal(
-    data: bytes, *, chain_id: int, validators: ValidatorSet, current_height: int,
+    data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,
     sender_of: Callable[[bytes], bytes | None] = lambda tx_hash: None,
 ) -> Checked:
     """`sender_of` finds senders already recovered (the pool), sparing a signature recovery per tx."""
@@ -88,6 +95,9 @@ def check_proposal(
     # IGNORE: stale or too far ahead.
     if (stale := _height_verdict(proposal.height, current_height)) is not None:
         return stale
+    validators = validators_at(proposal.height)
+    if validators is None:
+        return Checked(Verdict.IGNORE, "unknown-validator-set")
     # REJECT: not the proposer of this height and round.
     if proposal.proposer != validators.proposer(proposal.height, proposal.round):
         return Checked(Verdict.REJECT, "wrong-proposer")

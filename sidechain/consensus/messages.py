@@ -12,6 +12,7 @@ from enum import IntEnum
 import rlp
 
 from ..crypto import keccak256, recover_address, sign
+from ..chain.validators import ValidatorSet  # noqa: F401  (consensus code imports it from here)
 from ..errors import InvalidCertificate, InvalidSignature, InvalidVote, mismatch
 
 PROPOSAL_DOMAIN = b"\x19sidechain/proposal/v1"
@@ -121,40 +122,6 @@ class Proposal:
             return cls(_int(height), _int(round_), block_hash, _int(pol) - 1, proposer, signature)
         except (ValueError, TypeError, rlp.DecodingError) as exc:
             raise InvalidVote(f"malformed proposal: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class ValidatorSet:
-    """Validators in a fixed order with their voting power."""
-
-    addresses: tuple[bytes, ...]
-    powers: tuple[int, ...]
-
-    @classmethod
-    def from_genesis(cls, validators) -> "ValidatorSet":
-        return cls(tuple(v.address for v in validators), tuple(v.power for v in validators))
-
-    @property
-    def total_power(self) -> int:
-        return sum(self.powers)
-
-    def power_of(self, address: bytes) -> int:
-        try:
-            return self.powers[self.addresses.index(address)]
-        except ValueError:
-            return 0
-
-    def has_quorum(self, power: int) -> bool:
-        """More than 2/3 of the total voting power."""
-        return 3 * power > 2 * self.total_power
-
-    def exceeds_one_third(self, power: int) -> bool:
-        """More than 1/3: at least one honest validator is among them (f + 1)."""
-        return 3 * power > self.total_power
-
-    def proposer(self, height: int, round_: int) -> bytes:
-        """Round-robin over the set by height and round."""
-        return self.addresses[(height + round_) % len(self.addresses)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from ..consensus.network import Timeouts
 from ..consensus.messages import ValidatorSet
 from ..consensus.signer import Signer
 from ..consensus.wal import WriteAheadLog
-from ..errors import ConfigError, SidechainError
+from ..errors import ConfigError, SidechainError, UnknownBlock
 from ..keystore import load_keystore
 from ..mempool.pool import Mempool
 from ..rpc.server import RpcServer
@@ -67,7 +67,6 @@ class Node:
         if not config.genesis_path.exists():
             raise ConfigError(f"{config.data_dir} is not initialised: no genesis.json (run `sidechain init` first)")
         self.genesis: GenesisConfig = load_genesis(config.genesis_path)
-        self.validators = ValidatorSet.from_genesis(self.genesis.validators)
         self.chain = Blockchain.open(config.data_dir, self.genesis)
         self.mempool = Mempool()
         self.signer = self._load_signer()
@@ -84,7 +83,7 @@ class Node:
             ))
             self.network = GossipNetwork(self, self.p2p)
         self.driver = ConsensusDriver(
-            self.chain, self.mempool, self.validators, self.signer,
+            self.chain, self.mempool, self.signer,
             WriteAheadLog(config.data_dir / "consensus" / "wal"),
             network=self.network,
             timeouts=Timeouts(propose=max(1.0, 2 * self.genesis.block_time_ms / 1000)),
@@ -94,12 +93,24 @@ class Node:
         )
         if self.p2p is not None:
             self.syncer = BlockSyncer(
-                self.chain, self.validators, self.p2p, self.driver.import_synced,
+                self.chain, self.p2p, self.driver.import_synced,
                 on_reject=lambda reason: self.metrics.rejected.labels("sync", reason, "reject").inc(),
             )
         self.rpc = RpcServer(self, cors_origins=config.cors_origins)
         self.rpc.add_route("GET", "/metrics", self._serve_metrics)
         self._eviction_task: asyncio.Task | None = None
+
+    @property
+    def validators(self) -> ValidatorSet:
+        """The set voting on the next block."""
+        return self.chain.validators_at(self.chain.height + 1)
+
+    def validators_for(self, height: int) -> ValidatorSet | None:
+        """The set voting on block `height`, or None when it is not known yet (a later range)."""
+        try:
+            return self.chain.validators_at(height)
+        except UnknownBlock:
+            return None
 
     def _load_signer(self) -> Signer | None:
         self._checkpoints = None
@@ -111,7 +122,7 @@ class Node:
         self._checkpoints = CheckpointSigner(key, self.genesis, self.config.l1_chain_id, self.config.checkpoint_manager) \
             if self.config.checkpoint_manager and self.config.l1_chain_id else None
         signer = Signer(key, self.genesis.chain_id, self.config.data_dir / "consensus" / "signer-state.json")
-        if not self.validators.power_of(signer.address):
+        if not self.chain.validators_at(self.chain.height + 1).power_of(signer.address):
             log.warning("key 0x%s is not in the validator set: following without voting", signer.address.hex())
         return signer
 

@@ -6,7 +6,7 @@ a key or a value encoding changes; a node refuses a database of another version.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_VERSION_KEY = b"m:schema"
 GENESIS_HASH_KEY = b"m:genesis"
@@ -48,6 +48,11 @@ def account_key(address: bytes) -> bytes:
     return b"a" + address
 
 
+def storage_key(address: bytes, key: bytes) -> bytes:
+    """Latest state, flat: (contract address, 32-byte storage key) -> value. Reads at the head skip the tries."""
+    return b"s" + address + key
+
+
 def trie_node_key(node_hash: bytes) -> bytes:
-    """keccak(node) -> RLP node of the account trie; historical roots stay readable."""
+    """keccak(node) -> RLP node of the account trie or a storage trie; historical roots stay readable."""
     return b"N" + node_hash

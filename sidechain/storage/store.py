@@ -95,6 +95,9 @@ class ChainStore:
         data = self.db.get(schema.account_key(address))
         return EMPTY_ACCOUNT if data is None else Account.decode(data)
 
+    def get_storage(self, address: bytes, key: bytes) -> bytes:
+        return self.db.get(schema.storage_key(address, key), b"")
+
     def get_trie_node(self, node_hash: bytes) -> bytes:
         data = self.db.get(schema.trie_node_key(node_hash))
         if data is None:
@@ -111,10 +114,11 @@ class ChainStore:
         trie_nodes: dict[bytes, bytes],
         certificate: bytes,
         *,
+        storage: dict[bytes, dict[bytes, bytes]] | None = None,
         genesis_hash: bytes | None = None,
     ) -> None:
-        """Write the block, its receipts, certificate, lookups, state changes and trie nodes, and
-        move the head to it, in one synced batch."""
+        """Write the block, its receipts, certificate, lookups, state changes (accounts and
+        contract storage) and trie nodes, and move the head to it, in one synced batch."""
         h = block.hash
         with self.db.write_batch(transaction=True, sync=True) as batch:
             if genesis_hash is not None:
@@ -132,6 +136,12 @@ class ChainStore:
                     batch.delete(schema.account_key(address))
                 else:
                     batch.put(schema.account_key(address), account.encode())
+            for address, words in (storage or {}).items():
+                for key, value in words.items():
+                    if value:
+                        batch.put(schema.storage_key(address, key), value)
+                    else:
+                        batch.delete(schema.storage_key(address, key))
             for node_hash, node in trie_nodes.items():
                 batch.put(schema.trie_node_key(node_hash), node)
             batch.put(schema.HEAD_KEY, h)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 
 from ..chain.blocks import Block
-from ..consensus.messages import CommitCertificate, ValidatorSet
+from ..consensus.messages import CommitCertificate
 from ..errors import SidechainError
 from ..storage.blockchain import Blockchain, ExecutedBlock
 from .protocol import (
@@ -25,10 +25,10 @@ log = logging.getLogger("sidechain.sync")
 
 class BlockSyncer:
     def __init__(
-        self, chain: Blockchain, validators: ValidatorSet, p2p, import_block: Callable[[ExecutedBlock, bytes], None],
+        self, chain: Blockchain, p2p, import_block: Callable[[ExecutedBlock, bytes], None],
         *, poll_interval: float = 1.0, on_reject: Callable[[str], None] = lambda reason: None,
     ) -> None:
-        self.chain, self.validators, self.p2p = chain, validators, p2p
+        self.chain, self.p2p = chain, p2p
         self.import_block = import_block
         self.poll_interval = poll_interval
         self.on_reject = on_reject
@@ -143,7 +143,7 @@ class BlockSyncer:
                 if block.number <= self.chain.height:
                     continue  # consensus committed it meanwhile
                 certificate = CommitCertificate.decode(certificate_bytes)
-                certificate.verify(self.chain.genesis.chain_id, self.validators, block.number, block.hash)
+                certificate.verify(self.chain.genesis.chain_id, self.chain.validators_at(block.number), block.number, block.hash)
                 executed = self.chain.execute_block(block)
             except SidechainError as exc:
                 self.on_reject("bad-synced-block")

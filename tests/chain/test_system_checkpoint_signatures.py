@@ -7,10 +7,12 @@ from eth_utils import to_checksum_address
 
 from sidechain.chain.execution import BlockEnv, execute_transactions
 from sidechain.chain.state import Account as StateAccount
-from sidechain.chain.state import MemoryState
+from sidechain.chain.state import MemoryState, StateOverlay
 from sidechain.chain.system import (
-    CHECKPOINT_SIGNATURES_ADDRESS, SYSTEM_CALL_GAS, decode_checkpoint_signed, encode_submit_signature,
+    CHECKPOINT_SIGNATURES_ADDRESS, SYSTEM_CALL_GAS, decode_checkpoint_signed, encode_submit_signature, end_block,
+    genesis_state,
 )
+from sidechain.chain.validators import ValidatorSet
 from sidechain.chain.transactions import decode_transaction, intrinsic_gas
 
 CHAIN_ID = 7070
@@ -28,8 +30,13 @@ def call(account, data: bytes, nonce: int = 0):
 
 
 def run(tx, block_number: int = 17):
-    state = MemoryState({bytes.fromhex(a.address[2:]): StateAccount(balance=10**18) for a in (VALIDATOR, OUTSIDER)})
-    env = BlockEnv(block_number, 1, b"\x00" * 20, BASE_FEE, 30_000_000, frozenset({bytes.fromhex(VALIDATOR.address[2:])}), 16)
+    accounts, storage = genesis_state(ValidatorSet((bytes.fromhex(VALIDATOR.address[2:]),), (1,)))
+    accounts.update({bytes.fromhex(a.address[2:]): StateAccount(balance=10**18) for a in (VALIDATOR, OUTSIDER)})
+    state = MemoryState(accounts, storage)
+    boundary = StateOverlay(state)
+    end_block(boundary, 16, 16)  # the last block of checkpoint 1 records the set that signs it
+    state.apply(boundary.changes, boundary.storage)
+    env = BlockEnv(block_number, 1, b"\x00" * 20, BASE_FEE, 30_000_000, 16)
     result = execute_transactions(state, env, [tx], skip_invalid=False)
     return result.receipts[0], result
 

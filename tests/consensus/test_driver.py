@@ -32,10 +32,9 @@ def genesis():
 
 
 def make_driver(tmp_path, chain):
-    validators = ValidatorSet.from_genesis(chain.genesis.validators)
     signer = Signer(VALIDATOR_KEY, CHAIN_ID, tmp_path / "signer.json")
     mempool = Mempool()
-    driver = ConsensusDriver(chain, mempool, validators, signer, WriteAheadLog(tmp_path / "wal"),
+    driver = ConsensusDriver(chain, mempool, signer, WriteAheadLog(tmp_path / "wal"),
                              timeouts=Timeouts(propose=0.2, vote=0.1, delta=0.1), block_time=0.05)
     return driver, mempool
 
