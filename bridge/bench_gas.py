@@ -1,10 +1,15 @@
-"""`scripts/bench-gas`: the L1 gas of CheckpointManager, measured on a fresh anvil.
+"""`scripts/bench-gas`: the L1 gas of CheckpointManager and RootBridge, measured on a fresh anvil.
 
 For each validator-set size it deploys the contract (equal powers), lands one warm-up checkpoint,
 then measures `submitCheckpoint` signed by the minimum more-than-2/3 and by every validator, each
 on a new contiguous checkpoint so every measurement pays the same storage writes. A least-squares
 line over (signers, gas) gives the fixed base and the per-signer slope. Also measured: deployment,
 a checkpoint that rotates the validator set, and `verifyBlock` over a 16-block range.
+
+RootBridge: deployment, `depositETH` and `depositERC20` (a token's first deposit, which registers it,
+and a later one), and `exit` of ETH and of an ERC-20 with a proof of depth 10 (a checkpoint of 1,024
+withdrawals), paid to a recipient that already holds the asset and to a new one. Exits are measured
+after a first one, so the spent-id bitmap's slot already exists; the first exit is reported apart.
 
 Gas figures are receipts' gasUsed (or eth_estimateGas for the view), so they include the 21,000
 intrinsic gas and the calldata. Prints one JSON object on stdout; progress goes to stderr.
@@ -13,6 +18,7 @@ intrinsic gas and the calldata. Prints one JSON object on stdout; progress goes 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -25,11 +31,15 @@ from sidechain.devkeys import anvil_private_key
 from .anvil import run_anvil
 from .checkpoints import Checkpoint, eip712_digest, pack_signatures, sign_checkpoint, validator_set_hash
 from .deploy import deploy_checkpoint_manager, send_transaction
-from .merkle import EMPTY_ROOT, leaf, merkle_proof, merkle_root
+from .merkle import EMPTY_ROOT, leaf, merkle_levels, merkle_proof, merkle_root, proof_from_levels
+from .root_bridge import (
+    ETH, Withdrawal, deploy_root_bridge, deploy_test_token, deposit_erc20, deposit_eth, exit_withdrawal,
+)
 
 L1_CHAIN_ID = 31337
 SIDECHAIN_CHAIN_ID = 7070
 RANGE = 16
+EXIT_TREE_LEAVES = 1024
 TARGET_PER_SIGNER_GAS = 8_000
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
@@ -122,6 +132,39 @@ def measure_verify_block(w3: Web3, deployer: bytes) -> dict:
             "execution_gas": gas - 21_000 - calldata_gas(data)}
 
 
+def measure_root_bridge(w3: Web3, deployer: bytes) -> dict:
+    chain = Chain(w3, deployer, bench_keys(4, "validator"))
+    bridge, receipt = deploy_root_bridge(w3, deployer, chain.contract.address)
+    result: dict = {"deploy_gas": receipt["gasUsed"]}
+    depositor, holder = anvil_private_key(1), private_key_to_address(anvil_private_key(2))
+    token, _ = deploy_test_token(w3, deployer, "Bench Token", "BENCH", 18, private_key_to_address(depositor), 10**30)
+    send_transaction(w3, token.functions.approve(bridge.address, 2**256 - 1), depositor)
+    to = private_key_to_address(anvil_private_key(3))
+    result["deposit_eth"] = {"first": deposit_eth(w3, bridge, depositor, to, 10**18)["gasUsed"],
+                             "later": deposit_eth(w3, bridge, depositor, to, 10**18)["gasUsed"]}
+    result["deposit_erc20"] = {
+        "first_of_token": deposit_erc20(w3, bridge, depositor, token.address, to, 10**20)["gasUsed"],
+        "later": deposit_erc20(w3, bridge, depositor, token.address, to, 10**20)["gasUsed"]}
+    send_transaction(w3, token.functions.mint(Web3.to_checksum_address(holder), 1), deployer)
+    fresh = [keccak256(f"bench-gas new recipient {i}".encode())[:20] for i in range(2)]
+    withdrawals = [Withdrawal(1, ETH, holder, 10**15), Withdrawal(2, ETH, holder, 10**15),
+                   Withdrawal(3, ETH, fresh[0], 10**15), Withdrawal(4, token.address, holder, 10**18),
+                   Withdrawal(5, token.address, fresh[1], 10**18)]
+    padding = [Withdrawal(1000 + i, ETH, holder, 1) for i in range(EXIT_TREE_LEAVES - len(withdrawals))]
+    levels = merkle_levels([w.leaf() for w in withdrawals + padding])
+    checkpoint = dataclasses.replace(chain.next_checkpoint()[0], withdrawal_root=levels[-1][0])
+    chain.submit(checkpoint, chain.keys)
+    gas = []
+    for index, withdrawal in enumerate(withdrawals):
+        proof = proof_from_levels(levels, index)
+        gas.append(exit_withdrawal(w3, bridge, deployer, withdrawal, checkpoint.number, proof)["gasUsed"])
+    result["exit"] = {"proof_length": len(proof_from_levels(levels, 0)), "first_exit_eth": gas[0],
+                      "eth_to_holder": gas[1], "eth_to_new_account": gas[2],
+                      "erc20_to_holder": gas[3], "erc20_to_new_account": gas[4]}
+    log(f"RootBridge: {result}")
+    return result
+
+
 def run(sizes: list[int]) -> dict:
     deployer = anvil_private_key(0)
     started = time.monotonic()
@@ -134,6 +177,7 @@ def run(sizes: list[int]) -> dict:
             sets.append(summary)
             rows.extend(measured)
         verify = measure_verify_block(w3, deployer)
+        root_bridge = measure_root_bridge(w3, deployer)
         client = w3.client_version
     base, slope = linear_fit([(r["signers"], r["gas"]) for r in rows])
     residual = max(abs(r["gas"] - (base + slope * r["signers"])) for r in rows)
@@ -147,6 +191,7 @@ def run(sizes: list[int]) -> dict:
         "meets_target": slope <= TARGET_PER_SIGNER_GAS,
         "validator_sets": sets,
         "verify_block": verify,
+        "root_bridge": root_bridge,
         "seconds": round(time.monotonic() - started, 1),
     }
 
