@@ -3,6 +3,9 @@ Solidity ABI, so standard tools can call them. No EVM: each function is Python (
 
 - CHECKPOINT_SIGNATURES_ADDRESS: validators post their checkpoint signatures (checkpoint_signatures.py).
 - VALIDATOR_SET_ADDRESS: validators vote validators in and out (validator_set.py).
+- BRIDGE_ADDRESS: deposits affirmed by the validators are minted, withdrawals burn (bridge.py).
+- token_address(l1_token): the ERC-20 ledger of each bridged L1 token (tokens.py); any account
+  carrying SYSTEM_CODE that is not a fixed contract is such a ledger.
 
 A call runs in a child overlay of the block's state: a revert drops its writes (the value
 transfer included), keeps the gas it cost and yields status 0 and Error(string) revert data, as a
@@ -16,23 +19,26 @@ from dataclasses import dataclass
 from ..blocks import Log
 from ..state import Account, StateOverlay, StateReader
 from ..validators import ValidatorSet
-from . import checkpoint_signatures, validator_set
+from . import bridge, checkpoint_signatures, tokens, validator_set
 from .base import SYSTEM_ACCOUNT, SYSTEM_CODE, SYSTEM_CODE_HASH, Call, CallContext, Function, Revert
 from .checkpoint_signatures import (
     CHECKPOINT_SIGNATURES_ADDRESS, CHECKPOINT_SIGNED_TOPIC, SYSTEM_CALL_GAS, checkpoint_signed_log,
     decode_checkpoint_signed, encode_submit_signature,
 )
+from .bridge import BRIDGE_ADDRESS
+from .tokens import token_address
 from .validator_set import VALIDATOR_SET_ADDRESS
 
 __all__ = [
-    "CHECKPOINT_SIGNATURES_ADDRESS", "CHECKPOINT_SIGNED_TOPIC", "SYSTEM_CALL_GAS", "SYSTEM_CODE", "SYSTEM_CODE_HASH",
+    "BRIDGE_ADDRESS", "CHECKPOINT_SIGNATURES_ADDRESS", "CHECKPOINT_SIGNED_TOPIC", "SYSTEM_CALL_GAS", "SYSTEM_CODE", "SYSTEM_CODE_HASH",
     "VALIDATOR_SET_ADDRESS", "CallContext", "Outcome", "Revert", "checkpoint_signed_log", "decode_checkpoint_signed",
-    "encode_submit_signature", "end_block", "functions_at", "genesis_state", "run_call",
+    "encode_submit_signature", "end_block", "functions_at", "genesis_state", "run_call", "token_address",
 ]
 
 FIXED_CONTRACTS: dict[bytes, dict[bytes, Function]] = {
     CHECKPOINT_SIGNATURES_ADDRESS: checkpoint_signatures.FUNCTIONS,
     VALIDATOR_SET_ADDRESS: validator_set.FUNCTIONS,
+    BRIDGE_ADDRESS: bridge.FUNCTIONS,
 }
 UNKNOWN_FUNCTION_GAS = 2_000
 
@@ -54,11 +60,13 @@ class Outcome:
         return decode(["string"], self.output[4:])[0]
 
 
-def functions_at(state: StateReader, address: bytes, account: Account | None = None) -> dict[bytes, Function] | None:
+def functions_at(state: StateReader, address: bytes) -> dict[bytes, Function] | None:
     """The function table of the system contract at `address`, or None for an ordinary account."""
     table = FIXED_CONTRACTS.get(address)
     if table is not None:
         return table
+    if state.get_account(address).code_hash == SYSTEM_CODE_HASH:
+        return tokens.FUNCTIONS
     return None
 
 
