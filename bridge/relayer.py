@@ -116,14 +116,19 @@ class Relayer:
         ready = self._ready_since.setdefault(number, time.monotonic())
         if time.monotonic() - ready < self.delay:
             return f"checkpoint {number}: ready, leaving it to an earlier relayer for {self.delay:.0f} s"
-        call = self.manager.functions.submitCheckpoint(checkpoint.as_tuple(), pack_signatures(digest, signatures), [], [])
+        next_set = reply["result"].get("nextValidatorSet")
+        next_validators = [Web3.to_checksum_address(a) for a in next_set["validators"]] if next_set else []
+        next_powers = [int(p, 16) for p in next_set["powers"]] if next_set else []
+        call = self.manager.functions.submitCheckpoint(checkpoint.as_tuple(), pack_signatures(digest, signatures),
+                                                       next_validators, next_powers)
         try:
             receipt, _ = send_with_fee_bump(self.l1, call, self.key)
         except (ContractCustomError, ContractLogicError) as exc:
             return f"checkpoint {number}: not submitted ({exc}); another relayer was first or the chain moved"
         self._save(number, receipt)
-        log.info("submitted checkpoint %d (blocks %d-%d) in L1 block %d, gas %d", number, checkpoint.start_block,
-                 checkpoint.end_block, receipt["blockNumber"], receipt["gasUsed"])
+        log.info("submitted checkpoint %d (blocks %d-%d) in L1 block %d, gas %d%s", number, checkpoint.start_block,
+                 checkpoint.end_block, receipt["blockNumber"], receipt["gasUsed"],
+                 f", handing over validator set {next_set['hash']}" if next_set else "")
         return f"checkpoint {number}: submitted"
 
     def _save(self, number: int, receipt) -> None:

@@ -78,6 +78,16 @@ class InsufficientFunds(InvalidTransaction):
     """The sender's balance does not cover gas * maxFeePerGas + value."""
 
 
+class ExecutionReverted(SidechainError):
+    """eth_call or eth_estimateGas of a system-contract call that reverts; `data` is the revert data."""
+
+    rpc_code = 3
+
+    def __init__(self, reason: str, data: bytes) -> None:
+        super().__init__(f"execution reverted: {reason}" if reason else "execution reverted")
+        self.data = data
+
+
 # --- mempool ------------------------------------------------------------------------------------
 
 

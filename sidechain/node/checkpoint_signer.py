@@ -1,7 +1,8 @@
 """A validator's part in checkpoints: when the last block of a range is final, sign the range's
 checkpoint (EIP-712, CheckpointManager's domain) and post the signature to the sidechain's
-checkpoint system contract in an ordinary transaction from the validator's account. One signature
-per committed block at most, so a node catching up does not flood its own pool."""
+checkpoint system contract in an ordinary transaction from the validator's account. Only members
+of the set that signs a checkpoint (the set in force during its range) sign it. One signature per
+committed block at most, so a node catching up does not flood its own pool."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ import logging
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from ..chain.checkpoints import checkpoint_content
 from ..chain.genesis import GenesisConfig
 from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SYSTEM_CALL_GAS, encode_submit_signature
 from ..chain.transactions import intrinsic_gas
 from ..crypto import private_key_to_address
+from ..storage.checkpoints import final_checkpoint
 
 log = logging.getLogger("sidechain.checkpoints")
 
@@ -34,7 +35,8 @@ class CheckpointSigner:
 
     def on_block(self, chain, mempool) -> bytes | None:
         """The raw signed transaction posting our signature of the newest closed range we have not
-        signed since start (the newest CATCH_UP ranges at start, so a restart leaves no hole)."""
+        signed since start (the newest CATCH_UP ranges at start, so a restart leaves no hole);
+        None when there is none, or we are not in the set that signs it."""
         interval = self.genesis.checkpoint_interval
         closed = chain.height // interval
         if self._signed_up_to is None:
@@ -45,13 +47,13 @@ class CheckpointSigner:
         self._signed_up_to = number
         return self._sign(chain, mempool, number)
 
-    def _sign(self, chain, mempool, number: int) -> bytes:
+    def _sign(self, chain, mempool, number: int) -> bytes | None:
         from bridge.checkpoints import Checkpoint, eip712_digest, sign_checkpoint
 
-        interval = self.genesis.checkpoint_interval
-        end = number * interval
-        hashes = [chain.store.get_canonical_hash(n) for n in range(end - interval + 1, end + 1)]
-        content = checkpoint_content(self.genesis.chain_id, number, interval, hashes)
+        final = final_checkpoint(chain, number)
+        if not final.signers.power_of(self.address):
+            return None
+        content = final.content
         checkpoint = Checkpoint(content.sidechain_chain_id, content.number, content.start_block, content.end_block,
                                 content.block_root, content.withdrawal_root, content.next_validator_set_hash)
         signature = sign_checkpoint(eip712_digest(checkpoint, self.l1_chain_id, self.manager), self._key)

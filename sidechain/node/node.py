@@ -165,7 +165,7 @@ class Node:
 
     def _on_commit(self, executed: ExecutedBlock) -> None:
         self.rpc.publish_block(executed.block, executed.result.receipts)
-        if self._checkpoints is not None and self.validators.power_of(self._checkpoints.address):
+        if self._checkpoints is not None:
             raw = self._checkpoints.on_block(self.chain, self.mempool)
             if raw is not None:
                 try:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 
-from ..errors import SidechainError
+from ..errors import ExecutionReverted, SidechainError
 from .codec import BadParam
 from .errors import InvalidParams, InvalidRequest, MethodNotFound, ParseError
 from .methods import Context, Route
@@ -29,8 +29,11 @@ _encode = json.JSONEncoder(separators=(",", ":")).encode
 _ID_TYPES = (str, int, float, type(None))
 
 
-def error_object(request_id: object, code: int, message: str) -> dict:
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+def error_object(request_id: object, code: int, message: str, data: bytes | None = None) -> dict:
+    error: dict = {"code": code, "message": message}
+    if data is not None:
+        error["data"] = "0x" + data.hex()
+    return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
 
 def error_body(code: int, message: str) -> str:
@@ -84,7 +87,7 @@ class Dispatcher:
         try:
             result = self._run(request, session)
         except SidechainError as exc:
-            return None if is_notification else error_object(request_id, exc.rpc_code, str(exc))
+            return None if is_notification else error_object(request_id, exc.rpc_code, str(exc), exc.data if isinstance(exc, ExecutionReverted) else None)
         except Exception:
             log.exception("internal error in %r", request.get("method"))
             return None if is_notification else error_object(request_id, -32603, "internal error")

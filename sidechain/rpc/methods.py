@@ -12,15 +12,20 @@ then counts the sender's pooled transactions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import CLIENT_NAME
 from ..chain.state import StateReader
-from ..chain.trie import account_trie_key
+from ..chain.system import SYSTEM_CODE, SYSTEM_CODE_HASH
+from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
 from ..crypto import keccak256
 from . import codec
-from .calls import SystemContract, call, estimate_gas
+from .calls import call, estimate_gas
+from .bridge_methods import (
+    sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getValidators, sidechain_getWithdrawal,
+    sidechain_getWithdrawalProof,
+)
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
 from .codec import BlockId, CallArgs, LogQuery
 from .errors import InvalidParams, MethodNotFound
@@ -30,7 +35,6 @@ from .reader import ChainView
 from .subscriptions import KINDS, LOGS, Session, SubscriptionHub
 from .views import block_receipts_view, block_view, receipt_view, transaction_view
 
-ZERO_WORD = "0x" + "00" * 32
 
 
 class Context:
@@ -40,7 +44,6 @@ class Context:
         self,
         backend,
         *,
-        system_contracts: Mapping[bytes, SystemContract] | None = None,
         hub: SubscriptionHub | None = None,
         max_log_range: int = MAX_BLOCK_RANGE,
         max_log_results: int = MAX_RESULTS,
@@ -50,7 +53,6 @@ class Context:
         self.view = ChainView(backend.chain)
         self.fees = FeeOracle(self.view, min_tip=getattr(backend.mempool, "min_tip", 0))
         self.hub = hub if hub is not None else SubscriptionHub()
-        self.system_contracts: dict[bytes, SystemContract] = dict(system_contracts or {})
         self.max_log_range = max_log_range
         self.max_log_results = max_log_results
 
@@ -112,29 +114,41 @@ def eth_getTransactionCount(ctx: Context, address: bytes, block: BlockId) -> str
 
 
 def eth_getCode(ctx: Context, address: bytes, block: BlockId) -> str:
-    ctx.view.state_number(block)  # an unknown block is an error, as in go-ethereum
-    return "0x"
+    """System contracts show SYSTEM_CODE (one INVALID opcode): tools see a contract; every other
+    account has no code."""
+    account = ctx.state(block).get_account(address)
+    return codec.hex_data(SYSTEM_CODE) if account.code_hash == SYSTEM_CODE_HASH else "0x"
 
 
 def eth_getStorageAt(ctx: Context, address: bytes, slot: bytes, block: BlockId) -> str:
-    ctx.view.state_number(block)
-    return ZERO_WORD
+    value = ctx.state(block).get_storage(address, slot.rjust(32, b"\x00")[-32:])
+    return "0x" + value.rjust(32, b"\x00").hex() if len(value) <= 32 else codec.hex_data(keccak256(value))
 
 
 def eth_getProof(ctx: Context, address: bytes, keys: tuple[bytes, ...], block: BlockId) -> dict:
-    """Account proof from the state trie; storage is always empty (no EVM), so each storage key
-    proves the zero value with an empty proof against the empty storage root."""
+    """Account proof from the state trie and storage proofs from the account's storage trie
+    (EIP-1186); both verify against the block's state root."""
     number = ctx.view.state_number(block)
-    account = ctx.chain.state(number).get_account(address)
-    proof = ctx.chain.state_trie(number).proof(account_trie_key(address))
+    state = ctx.chain.state(number)
+    account = state.get_account(address)
+    trie = ctx.chain.state_trie(number)
+    storage_trie = MerkleTrie(account.storage_root, trie.load_node)
+    storage_proofs = []
+    for key in keys:
+        word = key.rjust(32, b"\x00")[-32:]
+        value = state.get_storage(address, word)
+        storage_proofs.append({
+            "key": codec.hex_data(word), "value": hex(int.from_bytes(value, "big")) if len(value) <= 32 else codec.hex_data(value),
+            "proof": [codec.hex_data(node) for node in storage_trie.proof(storage_trie_key(word))],
+        })
     return {
         "address": codec.hex_data(address),
-        "accountProof": [codec.hex_data(node) for node in proof],
+        "accountProof": [codec.hex_data(node) for node in trie.proof(account_trie_key(address))],
         "balance": hex(account.balance),
         "nonce": hex(account.nonce),
         "codeHash": codec.hex_data(account.code_hash),
         "storageHash": codec.hex_data(account.storage_root),
-        "storageProof": [{"key": codec.hex_data(key), "value": "0x0", "proof": []} for key in keys],
+        "storageProof": storage_proofs,
     }
 
 
@@ -166,12 +180,16 @@ def eth_getTransactionReceipt(ctx: Context, tx_hash: bytes) -> dict | None:
 
 def eth_call(ctx: Context, args: CallArgs, block: BlockId, overrides: object) -> str:
     _refuse_overrides(overrides)
-    return codec.hex_data(call(args, ctx.state(block), ctx.system_contracts))
+    number = ctx.view.state_number(block)
+    return codec.hex_data(call(args, ctx.chain.state(number), block_number=number + 1,
+                               checkpoint_interval=ctx.chain.genesis.checkpoint_interval))
 
 
 def eth_estimateGas(ctx: Context, args: CallArgs, block: BlockId, overrides: object) -> str:
     _refuse_overrides(overrides)
-    return hex(estimate_gas(args, ctx.state(block), ctx.system_contracts))
+    number = ctx.view.state_number(block)
+    return hex(estimate_gas(args, ctx.chain.state(number), block_number=number + 1,
+                            checkpoint_interval=ctx.chain.genesis.checkpoint_interval))
 
 
 def _refuse_overrides(overrides: object) -> None:
@@ -364,6 +382,11 @@ ROUTES: dict[str, Route] = {
     "sidechain_consensusStatus": Route(sidechain_consensusStatus),
     "sidechain_getCheckpoint": Route(sidechain_getCheckpoint, (Param("number", codec.uint64),)),
     "sidechain_getBlockProof": Route(sidechain_getBlockProof, (Param("block", codec.uint64),)),
+    "sidechain_getDepositStatus": Route(sidechain_getDepositStatus, (Param("depositId", codec.uint64),)),
+    "sidechain_getWithdrawal": Route(sidechain_getWithdrawal, (Param("withdrawalId", codec.uint64),)),
+    "sidechain_getWithdrawalProof": Route(sidechain_getWithdrawalProof, (Param("withdrawalId", codec.uint64),)),
+    "sidechain_getValidators": Route(sidechain_getValidators, (_opt("block", codec.block_id, "latest"),)),
+    "sidechain_getBridgeTotals": Route(sidechain_getBridgeTotals, (Param("l1Token", codec.address),)),
     "txpool_status": Route(txpool_status),
     "txpool_content": Route(txpool_content),
 }

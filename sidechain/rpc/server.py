@@ -16,13 +16,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..chain.blocks import Block, Receipt
-from .calls import SystemContract
 from .dispatch import MAX_BATCH, Dispatcher, error_body
 from .errors import RequestTooLarge
 from .filters import MAX_BLOCK_RANGE, MAX_RESULTS
@@ -57,7 +56,6 @@ class RpcServer:
         config: RpcConfig | None = None,
         *,
         cors_origins: tuple[str, ...] | None = None,
-        system_contracts: Mapping[bytes, SystemContract] | None = None,
     ) -> None:
         config = config or RpcConfig()
         if cors_origins is not None:
@@ -65,7 +63,7 @@ class RpcServer:
         self.config = config
         self.backend = backend
         self.context = Context(
-            backend, system_contracts=system_contracts,
+            backend,
             max_log_range=config.max_log_range, max_log_results=config.max_log_results,
         )
         self.dispatcher = Dispatcher(self.context, ROUTES, config.max_batch)

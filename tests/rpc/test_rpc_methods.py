@@ -12,7 +12,10 @@ from rpc_support import BASE_FEE, CHAIN_ID, GWEI, PROPOSER, addr, hexaddr, log_e
 from trie import HexaryTrie
 
 from sidechain import CLIENT_NAME
+from eth_abi import decode, encode
+
 from sidechain.chain.state import EMPTY_CODE_HASH, EMPTY_TRIE_ROOT
+from sidechain.chain.system import VALIDATOR_SET_ADDRESS
 from sidechain.crypto import keccak256
 from sidechain.rpc.dispatch import Dispatcher
 from sidechain.rpc.methods import ROUTES, Context
@@ -132,18 +135,19 @@ def test_code_storage_and_call_without_evm(devnet, client):
     assert client.error("eth_getCode", a, "0x5")["code"] == -32001
 
 
-def test_call_reaches_a_registered_system_contract(devnet):
-    class Echo:
-        def call(self, args, state):
-            return args.data + state.get_account(args.sender).nonce.to_bytes(1, "big")
-
-        def execution_gas(self, args, state):
-            return 5_000
-
-    client = Client(devnet, system_contracts={EMITTER: Echo()})
-    call = {"from": hexaddr("A"), "to": h(EMITTER), "input": "0xabcd"}
-    assert client("eth_call", call) == "0xabcd00"
-    assert client("eth_estimateGas", call) == hex(21_000 + 2 * 16 + 5_000)
+def test_calls_run_the_system_contracts_and_reverts_carry_the_reason(devnet, client):
+    validator_set = h(VALIDATOR_SET_ADDRESS)
+    assert client("eth_getCode", validator_set, "latest") == "0xfe"
+    output = client("eth_call", {"to": validator_set, "input": h(keccak256(b"validators()")[:4])})
+    assert decode(["address[]", "uint256[]"], bytes.fromhex(output[2:])) == (("0x" + PROPOSER.hex(),), (1,))
+    vote = keccak256(b"voteRemoveValidator(address)")[:4] + encode(["address"], [PROPOSER])
+    error = client.error("eth_estimateGas", {"from": hexaddr("A"), "to": validator_set, "input": h(vote)})
+    assert error["code"] == 3
+    assert error["message"].startswith("execution reverted: only a validator may vote")
+    assert decode(["string"], bytes.fromhex(error["data"][10:]))[0] in error["message"]
+    # A call that succeeds costs intrinsic gas plus the function's declared gas.
+    ok = keccak256(b"validatorSetId()")[:4]
+    assert client("eth_estimateGas", {"to": validator_set, "input": h(ok)}) == hex(21_000 + 4 * 16 + 2_000)
 
 
 def test_state_overrides_are_refused(client):

@@ -160,6 +160,11 @@ def affirmed_content(state: StateReader, deposit_id: int, content_hash: bytes) -
     return DepositContent.from_record(deposit_id, content), list(voters)
 
 
+def accepted(state: StateReader, deposit_id: int) -> bytes | None:
+    """The content hash more than 2/3 affirmed for `deposit_id`, or None."""
+    return state.get_storage(BRIDGE_ADDRESS, _accepted_key(deposit_id)) or None
+
+
 def minted(state: StateReader, deposit_id: int) -> tuple[bytes, int] | None:
     """(content hash, block number) of a minted deposit, or None."""
     record = read_record(state, BRIDGE_ADDRESS, _minted_key(deposit_id))
