@@ -12,6 +12,8 @@ Only the bridge mints (a deposit affirmed by the validators) and burns (a withdr
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...crypto import keccak256
 from ..state import StateOverlay, StateReader
 from .base import (
@@ -65,7 +67,8 @@ def metadata(state: StateReader, token: bytes) -> tuple[bytes, str, str, int] | 
 def create(state: StateOverlay, l1_token: bytes, name: str, symbol: str, decimals: int) -> bytes:
     """Open the ledger of `l1_token` (its first deposit) and return its address."""
     token = token_address(l1_token)
-    state.set_account(token, SYSTEM_ACCOUNT)
+    # The address is public before the ledger exists; ether already sent there must not vanish.
+    state.set_account(token, replace(SYSTEM_ACCOUNT, balance=state.get_account(token).balance))
     write_record(state, token, _METADATA, [l1_token, name.encode(), symbol.encode(), decimals.to_bytes(1, "big")])
     return token
 
