@@ -1,0 +1,370 @@
+"""The bridge system contract: a deposit is minted once, in id order, when validators holding more
+than 2/3 of the power affirmed the same content; a withdrawal burns and is recorded for its checkpoint."""
+
+import pytest
+from eth_abi import decode, encode
+from eth_account import Account
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from sidechain.chain.execution import BlockEnv, execute_transactions
+from sidechain.chain.state import Account as StateAccount
+from sidechain.chain.state import MemoryState, StateOverlay
+from sidechain.chain.system import BRIDGE_ADDRESS, CallContext, functions_at, genesis_state, run_call, token_address
+from sidechain.chain.system.bridge import Withdrawal, checkpoint_withdrawals, totals, withdrawal
+from sidechain.chain.system.tokens import balance_of, metadata, total_supply
+from sidechain.chain.transactions import decode_transaction
+from sidechain.chain.validators import ValidatorSet
+from sidechain.errors import InsufficientFunds
+
+CHAIN_ID = 7070
+BASE_FEE = 10**9
+FUNDS = 10**20
+INTERVAL = 4
+VALIDATORS = [Account.from_key(bytes([0x20 + i]) * 32) for i in range(4)]
+ALICE = Account.from_key(b"\x41" * 32)
+BOB = Account.from_key(b"\x42" * 32)
+ETH = bytes(20)
+L1_TOKEN = bytes.fromhex("77" * 20)
+L1_RECIPIENT = bytes.fromhex("99" * 20)
+TRANSFER = keccak(text="Transfer(address,address,uint256)")
+DEPOSIT_MINTED = keccak(text="DepositMinted(uint64,address,address,uint256)")
+WITHDRAWAL_RECORDED = keccak(text="WithdrawalRecorded(uint64,address,address,address,uint256)")
+ZERO_TOPIC = bytes(32)
+
+
+def addr(account) -> bytes:
+    return bytes.fromhex(account.address[2:])
+
+
+def calldata(signature: str, *args) -> bytes:
+    types = signature[signature.index("(") + 1:-1]
+    return function_signature_to_4byte_selector(signature) + encode([t for t in types.split(",") if t], list(args))
+
+
+def affirmation(deposit_id: int, l1_token: bytes = ETH, recipient: bytes | None = None, amount: int = 1000,
+                name: str = "", symbol: str = "", decimals: int = 18) -> bytes:
+    recipient = addr(ALICE) if recipient is None else recipient
+    return calldata("affirmDeposit(uint64,address,address,uint256,string,string,uint8)",
+                    deposit_id, l1_token, recipient, amount, name, symbol, decimals)
+
+
+def token_affirmation(deposit_id: int, amount: int = 1000, recipient: bytes | None = None) -> bytes:
+    return affirmation(deposit_id, L1_TOKEN, recipient, amount, "Devnet Token", "DEV", 6)
+
+
+def withdraw(l1_token: bytes, amount: int, l1_recipient: bytes = L1_RECIPIENT) -> bytes:
+    return calldata("withdraw(address,uint256,address)", l1_token, amount, l1_recipient)
+
+
+class Chain:
+    """A chain of MemoryState blocks: each `block` executes and commits at the next height."""
+
+    def __init__(self):
+        accounts, storage = genesis_state(ValidatorSet(tuple(addr(v) for v in VALIDATORS), (1,) * 4))
+        accounts.update({addr(a): StateAccount(balance=FUNDS) for a in [*VALIDATORS, ALICE, BOB]})
+        self.state = MemoryState(accounts, storage)
+        self.number = 1
+        self.nonces: dict[bytes, int] = {}
+        self.fees = 0
+
+    def tx(self, account, data: bytes, value: int = 0, to: bytes = BRIDGE_ADDRESS):
+        nonce = self.nonces.get(addr(account), 0)
+        self.nonces[addr(account)] = nonce + 1
+        raw = account.sign_transaction({
+            "to": to_checksum_address(to), "value": value, "gas": 300_000, "data": data, "maxFeePerGas": 2 * BASE_FEE,
+            "maxPriorityFeePerGas": 0, "nonce": nonce, "chainId": CHAIN_ID, "type": 2,
+        }).raw_transaction
+        return decode_transaction(bytes(raw), CHAIN_ID)
+
+    def block(self, *txs):
+        env = BlockEnv(self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, INTERVAL)
+        result = execute_transactions(self.state, env, txs, skip_invalid=False)
+        self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
+        self.number += 1
+        self.fees += result.gas_used * BASE_FEE
+        return result
+
+    def send(self, account, data: bytes, value: int = 0, to: bytes = BRIDGE_ADDRESS):
+        """One transaction in a block of its own; returns (receipt, result)."""
+        result = self.block(self.tx(account, data, value, to))
+        return result.receipts[0], result
+
+    def affirm(self, validators, data: bytes) -> list[int]:
+        """One block with an affirmation of `data` from each of `validators`; returns the statuses."""
+        return [r.status for r in self.block(*(self.tx(v, data) for v in validators)).receipts]
+
+    def outcome(self, account, data: bytes, value: int = 0):
+        ctx = CallContext(addr(account), BRIDGE_ADDRESS, value, data, self.number, INTERVAL)
+        return run_call(StateOverlay(self.state), ctx, functions_at(self.state, BRIDGE_ADDRESS), 300_000)
+
+    def view(self, signature: str, args: tuple, outputs: list[str]):
+        ctx = CallContext(addr(ALICE), BRIDGE_ADDRESS, 0, calldata(signature, *args), self.number, INTERVAL,
+                          read_only=True)
+        outcome = run_call(StateOverlay(self.state), ctx, functions_at(self.state, BRIDGE_ADDRESS), 100_000)
+        assert outcome.success, outcome.revert_reason
+        return decode(outputs, outcome.output)
+
+    def balance(self, account) -> int:
+        return self.state.get_account(addr(account)).balance
+
+    def next_deposit_id(self) -> int:
+        return self.view("nextDepositId()", (), ["uint64"])[0]
+
+
+TOKEN = token_address(L1_TOKEN)
+
+
+def minted_logs(receipts_or_result) -> list:
+    return [log for r in receipts_or_result.receipts for log in r.logs if log.topics[0] == DEPOSIT_MINTED]
+
+
+# --- deposits ---------------------------------------------------------------------------------------
+
+
+def test_two_of_four_affirmations_mint_nothing():
+    chain = Chain()
+    assert chain.affirm(VALIDATORS[:2], affirmation(1)) == [1, 1]
+    assert chain.balance(ALICE) == FUNDS
+    assert chain.next_deposit_id() == 1
+    assert totals(chain.state, ETH) == (0, 0)
+    assert chain.view("hasAffirmed(uint64,address)", (1, addr(VALIDATORS[1])), ["bool"]) == (True,)
+    assert chain.view("hasAffirmed(uint64,address)", (1, addr(VALIDATORS[2])), ["bool"]) == (False,)
+
+
+def test_the_third_affirmation_mints_ether_as_the_native_coin():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:2], affirmation(1, amount=5 * 10**18))
+    receipt, _ = chain.send(VALIDATORS[2], affirmation(1, amount=5 * 10**18))
+    assert receipt.status == 1
+    assert chain.balance(ALICE) == FUNDS + 5 * 10**18
+    assert chain.next_deposit_id() == 2
+    (log,) = [log for log in receipt.logs if log.topics[0] == DEPOSIT_MINTED]
+    assert log.topics[1:] == ((1).to_bytes(32, "big"), ZERO_TOPIC, addr(ALICE).rjust(32, b"\x00"))
+    assert decode(["uint256"], log.data) == (5 * 10**18,)
+    assert totals(chain.state, ETH) == (5 * 10**18, 0)
+
+
+def test_the_first_token_deposit_opens_its_ledger_and_mints_into_it():
+    chain = Chain()
+    assert metadata(chain.state, TOKEN) is None
+    chain.affirm(VALIDATORS[:2], token_affirmation(1, 1000))
+    receipt, _ = chain.send(VALIDATORS[2], token_affirmation(1, 1000))
+    assert receipt.status == 1
+    assert metadata(chain.state, TOKEN) == (L1_TOKEN, "Devnet Token", "DEV", 6)
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 1000
+    assert total_supply(chain.state, TOKEN) == 1000
+    assert chain.view("tokenFor(address)", (L1_TOKEN,), ["address"]) == ("0x" + TOKEN.hex(),)
+    transfers = [log for log in receipt.logs if log.topics[0] == TRANSFER]
+    assert [(log.address, log.topics[1:], log.data) for log in transfers] == [
+        (TOKEN, (ZERO_TOPIC, addr(ALICE).rjust(32, b"\x00")), (1000).to_bytes(32, "big"))]
+    assert totals(chain.state, L1_TOKEN) == (1000, 0)
+    assert chain.balance(ALICE) == FUNDS  # no ether
+
+
+def test_a_later_token_deposit_reuses_the_ledger_and_its_metadata():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], token_affirmation(1, 1000))
+    chain.affirm(VALIDATORS[:3], affirmation(2, L1_TOKEN, addr(BOB), 50, "Renamed", "NEW", 18))
+    assert metadata(chain.state, TOKEN) == (L1_TOKEN, "Devnet Token", "DEV", 6)
+    assert balance_of(chain.state, TOKEN, addr(BOB)) == 50
+    assert total_supply(chain.state, TOKEN) == 1050
+
+
+def test_a_late_affirmation_of_a_minted_deposit_reverts_and_changes_nothing():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], token_affirmation(1))
+    assert "already minted" in chain.outcome(VALIDATORS[3], token_affirmation(1)).revert_reason
+    receipt, result = chain.send(VALIDATORS[3], token_affirmation(1))
+    assert receipt.status == 0 and receipt.logs == ()
+    assert BRIDGE_ADDRESS not in result.storage and TOKEN not in result.storage
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 1000
+
+
+def test_an_affirmation_from_outside_the_set_reverts_and_does_not_count():
+    chain = Chain()
+    assert "only a validator" in chain.outcome(BOB, affirmation(1)).revert_reason
+    statuses = [r.status for r in chain.block(*(chain.tx(a, affirmation(1)) for a in [*VALIDATORS[:2], BOB])).receipts]
+    assert statuses == [1, 1, 0]
+    assert chain.balance(ALICE) == FUNDS
+    assert chain.view("hasAffirmed(uint64,address)", (1, addr(BOB)), ["bool"]) == (False,)
+    chain.affirm(VALIDATORS[2:3], affirmation(1))
+    assert chain.balance(ALICE) == FUNDS + 1000
+
+
+def test_a_validator_affirming_twice_reverts_and_counts_once():
+    chain = Chain()
+    assert chain.affirm([VALIDATORS[0], VALIDATORS[0]], affirmation(1)) == [1, 0]
+    assert "already affirmed" in chain.outcome(VALIDATORS[0], affirmation(1)).revert_reason
+    assert "other content" in chain.outcome(VALIDATORS[0], affirmation(1, amount=7)).revert_reason
+    chain.affirm(VALIDATORS[1:2], affirmation(1))
+    assert chain.balance(ALICE) == FUNDS
+    chain.affirm(VALIDATORS[2:3], affirmation(1))
+    assert chain.balance(ALICE) == FUNDS + 1000
+
+
+def test_disagreeing_affirmations_mint_nothing():
+    chain = Chain()
+    assert chain.affirm(VALIDATORS[:2], affirmation(1, amount=5)) == [1, 1]
+    assert chain.affirm(VALIDATORS[2:], affirmation(1, amount=6)) == [1, 1]
+    assert chain.balance(ALICE) == FUNDS
+    assert chain.next_deposit_id() == 1
+    assert totals(chain.state, ETH) == (0, 0)
+
+
+def test_an_affirmation_disagreeing_with_accepted_content_reverts():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], affirmation(2, amount=5))  # accepted, waiting for deposit 1
+    assert "disagrees" in chain.outcome(VALIDATORS[3], affirmation(2, amount=6)).revert_reason
+    receipt, result = chain.send(VALIDATORS[3], affirmation(2, amount=6))
+    assert receipt.status == 0
+    assert BRIDGE_ADDRESS not in result.storage
+    chain.affirm(VALIDATORS[:3], affirmation(1, amount=1))
+    assert chain.balance(ALICE) == FUNDS + 1 + 5
+
+
+def test_deposits_mint_in_id_order():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], affirmation(2, recipient=addr(BOB), amount=20))
+    assert chain.balance(BOB) == FUNDS and chain.next_deposit_id() == 1
+    chain.affirm(VALIDATORS[:2], token_affirmation(1, 10))
+    result = chain.block(chain.tx(VALIDATORS[2], token_affirmation(1, 10)))
+    logs = minted_logs(result)
+    assert [int.from_bytes(log.topics[1], "big") for log in logs] == [1, 2]
+    assert [log.topics[2] for log in logs] == [L1_TOKEN.rjust(32, b"\x00"), ZERO_TOPIC]
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 10
+    assert chain.balance(BOB) == FUNDS + 20
+    assert chain.next_deposit_id() == 3
+
+
+@pytest.mark.parametrize("data, reason", [
+    (affirmation(1, amount=0), "deposit of zero"),
+    (affirmation(1, recipient=bytes(20)), "no recipient"),
+    (affirmation(0), "start at 1"),
+])
+def test_a_malformed_deposit_reverts(data, reason):
+    chain = Chain()
+    assert reason in chain.outcome(VALIDATORS[0], data).revert_reason
+    assert chain.affirm(VALIDATORS, data) == [0, 0, 0, 0]
+    assert chain.state.storage.keys() == Chain().state.storage.keys()
+
+
+# --- withdrawals ------------------------------------------------------------------------------------
+
+
+def funded_chain() -> Chain:
+    """Alice holds 1000 of the bridged token (deposit 1) and Bob 500 (deposit 2)."""
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], token_affirmation(1, 1000))
+    chain.affirm(VALIDATORS[:3], token_affirmation(2, 500, addr(BOB)))
+    return chain
+
+
+def test_a_token_withdrawal_burns_and_is_recorded_for_its_checkpoint():
+    chain = funded_chain()  # blocks 1, 2
+    first = chain.block(chain.tx(ALICE, withdraw(L1_TOKEN, 700)), chain.tx(BOB, withdraw(L1_TOKEN, 100)))  # block 3
+    assert [r.status for r in first.receipts] == [1, 1]
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 300
+    assert total_supply(chain.state, TOKEN) == 1500 - 800
+    burn, recorded = first.receipts[0].logs
+    assert (burn.address, burn.topics) == (TOKEN, (TRANSFER, addr(ALICE).rjust(32, b"\x00"), ZERO_TOPIC))
+    assert decode(["uint256"], burn.data) == (700,)
+    assert (recorded.address, recorded.topics) == (BRIDGE_ADDRESS, (
+        WITHDRAWAL_RECORDED, (1).to_bytes(32, "big"), L1_TOKEN.rjust(32, b"\x00"), addr(ALICE).rjust(32, b"\x00")))
+    assert decode(["address", "uint256"], recorded.data) == ("0x" + L1_RECIPIENT.hex(), 700)
+
+    while chain.number <= INTERVAL:
+        chain.block()
+    chain.send(ALICE, withdraw(L1_TOKEN, 1, addr(BOB)))  # block 5: checkpoint 2
+    assert checkpoint_withdrawals(chain.state, 1) == [
+        Withdrawal(1, L1_TOKEN, L1_RECIPIENT, 700, 3, addr(ALICE)), Withdrawal(2, L1_TOKEN, L1_RECIPIENT, 100, 3, addr(BOB))]
+    assert checkpoint_withdrawals(chain.state, 2) == [Withdrawal(3, L1_TOKEN, addr(BOB), 1, 5, addr(ALICE))]
+    assert checkpoint_withdrawals(chain.state, 3) == []
+    assert withdrawal(chain.state, 2).amount == 100
+    assert chain.view("withdrawal(uint64)", (1,), ["address", "address", "uint256", "uint64"]) == (
+        "0x" + L1_TOKEN.hex(), "0x" + L1_RECIPIENT.hex(), 700, 3)
+    assert chain.view("nextWithdrawalId()", (), ["uint64"]) == (4,)
+    assert totals(chain.state, L1_TOKEN) == (1500, 801)
+
+
+def test_an_ether_withdrawal_sends_its_amount_as_value_and_burns_it():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], affirmation(1, amount=3 * 10**18))
+    before = chain.balance(ALICE)
+    receipt, _ = chain.send(ALICE, withdraw(ETH, 10**18), value=10**18)
+    assert receipt.status == 1
+    assert chain.balance(ALICE) == before - 10**18 - receipt.gas_used * BASE_FEE
+    assert chain.state.get_account(BRIDGE_ADDRESS).balance == 0
+    assert withdrawal(chain.state, 1) == Withdrawal(1, ETH, L1_RECIPIENT, 10**18, 2, addr(ALICE))
+    assert totals(chain.state, ETH) == (3 * 10**18, 10**18)
+
+
+@pytest.mark.parametrize("value, amount", [(0, 10**18), (10**18 - 1, 10**18), (10**18, 10**18 - 1)])
+def test_an_ether_withdrawal_whose_value_is_not_its_amount_reverts(value, amount):
+    chain = Chain()
+    assert "value" in chain.outcome(ALICE, withdraw(ETH, amount), value).revert_reason
+    receipt, result = chain.send(ALICE, withdraw(ETH, amount), value=value)
+    assert receipt.status == 0
+    assert chain.balance(ALICE) == FUNDS - receipt.gas_used * BASE_FEE
+    assert BRIDGE_ADDRESS not in result.storage and BRIDGE_ADDRESS not in result.changes
+
+
+def test_an_ether_withdrawal_above_the_balance_cannot_be_included():
+    chain = Chain()
+    with pytest.raises(InsufficientFunds):
+        chain.block(chain.tx(ALICE, withdraw(ETH, FUNDS), value=FUNDS))
+    assert chain.balance(ALICE) == FUNDS
+
+
+def test_a_token_withdrawal_above_the_balance_reverts():
+    chain = funded_chain()
+    assert "above the balance" in chain.outcome(ALICE, withdraw(L1_TOKEN, 1001)).revert_reason
+    receipt, result = chain.send(ALICE, withdraw(L1_TOKEN, 1001))
+    assert receipt.status == 0 and receipt.logs == ()
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 1000
+    assert total_supply(chain.state, TOKEN) == 1500
+    assert withdrawal(chain.state, 1) is None and checkpoint_withdrawals(chain.state, 1) == []
+
+
+def test_a_token_withdrawal_with_value_reverts_and_keeps_the_ether():
+    chain = funded_chain()
+    assert "sends no ETH" in chain.outcome(ALICE, withdraw(L1_TOKEN, 10), 5).revert_reason
+    receipt, _ = chain.send(ALICE, withdraw(L1_TOKEN, 10), value=5)
+    assert receipt.status == 0
+    assert chain.balance(ALICE) == FUNDS - receipt.gas_used * BASE_FEE
+    assert chain.state.get_account(BRIDGE_ADDRESS).balance == 0
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 1000
+
+
+@pytest.mark.parametrize("data, reason", [
+    (withdraw(L1_TOKEN, 0), "withdrawal of zero"),
+    (withdraw(L1_TOKEN, 1, bytes(20)), "needs an L1 recipient"),
+    (withdraw(bytes.fromhex("66" * 20), 1), "no token bridged"),
+])
+def test_a_malformed_withdrawal_reverts(data, reason):
+    chain = funded_chain()
+    assert reason in chain.outcome(ALICE, data).revert_reason
+    receipt, result = chain.send(ALICE, data)
+    assert receipt.status == 0
+    assert BRIDGE_ADDRESS not in result.storage
+
+
+def test_minted_less_burned_is_what_accounts_hold():
+    chain = funded_chain()
+    chain.affirm(VALIDATORS[:3], affirmation(3, amount=4 * 10**18))
+    chain.affirm(VALIDATORS[:3], affirmation(4, recipient=addr(BOB), amount=10**18))
+    chain.block(
+        chain.tx(ALICE, calldata("transfer(address,uint256)", addr(BOB), 250), to=TOKEN),
+        chain.tx(BOB, withdraw(L1_TOKEN, 600)),
+        chain.tx(ALICE, withdraw(L1_TOKEN, 2000)),  # reverts
+        chain.tx(ALICE, withdraw(ETH, 3 * 10**18), value=3 * 10**18),
+        chain.tx(BOB, withdraw(ETH, 10**17), value=10**17),
+    )
+    holders = [addr(a) for a in [*VALIDATORS, ALICE, BOB]]
+    minted, burned = totals(chain.state, L1_TOKEN)
+    assert (minted, burned) == (1500, 600)
+    assert minted - burned == sum(balance_of(chain.state, TOKEN, h) for h in holders) == total_supply(chain.state, TOKEN)
+
+    minted, burned = totals(chain.state, ETH)
+    assert (minted, burned) == (5 * 10**18, 3 * 10**18 + 10**17)
+    native = sum(account.balance for account in chain.state.accounts.values())
+    assert native == 6 * FUNDS + minted - burned - chain.fees
