@@ -81,9 +81,9 @@ class MerkleTrie:
         self._fresh: list | None = None
         self._stale: list | None = None
 
-    @classmethod
     @property
     def load_node(self) -> NodeLoader | None:
+        """How this trie reads nodes from the database (storage tries share the account trie's)."""
         return self._load_node
 
     @classmethod
