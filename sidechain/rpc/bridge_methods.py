@@ -3,7 +3,7 @@ validator sets. Reads only; users act through ordinary transactions to the syste
 
 from __future__ import annotations
 
-from ..chain.system import bridge, validator_set
+from ..chain.system import bridge, system_contracts, validator_set
 from ..chain.system.tokens import token_address
 from ..storage.checkpoints import withdrawal_proof
 from . import codec
@@ -82,3 +82,9 @@ def sidechain_getBridgeTotals(ctx, l1_token: bytes) -> dict:
     return {"l1Token": codec.hex_data(l1_token), "minted": hex(minted), "burned": hex(burned),
             "sidechainToken": codec.hex_data(token) if token else None}
 
+
+
+def sidechain_getSystemContracts(ctx) -> dict:
+    """The built-in contracts' addresses and JSON ABIs (bridge, validator set, checkpoint signatures,
+    and the ABI every bridged ERC-20 ledger answers to)."""
+    return system_contracts()

@@ -23,7 +23,7 @@ from ..crypto import keccak256
 from . import codec
 from .calls import call, estimate_gas
 from .bridge_methods import (
-    sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getValidators, sidechain_getWithdrawal,
+    sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getSystemContracts, sidechain_getValidators, sidechain_getWithdrawal,
     sidechain_getWithdrawalProof,
 )
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
@@ -387,6 +387,7 @@ ROUTES: dict[str, Route] = {
     "sidechain_getWithdrawalProof": Route(sidechain_getWithdrawalProof, (Param("withdrawalId", codec.uint64),)),
     "sidechain_getValidators": Route(sidechain_getValidators, (_opt("block", codec.block_id, "latest"),)),
     "sidechain_getBridgeTotals": Route(sidechain_getBridgeTotals, (Param("l1Token", codec.address),)),
+    "sidechain_getSystemContracts": Route(sidechain_getSystemContracts),
     "txpool_status": Route(txpool_status),
     "txpool_content": Route(txpool_content),
 }

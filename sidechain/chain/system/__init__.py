@@ -20,7 +20,7 @@ from ..blocks import Log
 from ..state import Account, StateOverlay, StateReader
 from ..validators import ValidatorSet
 from . import bridge, checkpoint_signatures, tokens, validator_set
-from .base import SYSTEM_ACCOUNT, SYSTEM_CODE, SYSTEM_CODE_HASH, Call, CallContext, Function, Revert
+from .base import SYSTEM_ACCOUNT, SYSTEM_CODE, SYSTEM_CODE_HASH, Call, CallContext, Function, Revert, contract_abi
 from .checkpoint_signatures import (
     CHECKPOINT_SIGNATURES_ADDRESS, CHECKPOINT_SIGNED_TOPIC, SYSTEM_CALL_GAS, checkpoint_signed_log,
     decode_checkpoint_signed, encode_submit_signature,
@@ -32,7 +32,7 @@ from .validator_set import VALIDATOR_SET_ADDRESS
 __all__ = [
     "BRIDGE_ADDRESS", "CHECKPOINT_SIGNATURES_ADDRESS", "CHECKPOINT_SIGNED_TOPIC", "SYSTEM_CALL_GAS", "SYSTEM_CODE", "SYSTEM_CODE_HASH",
     "VALIDATOR_SET_ADDRESS", "CallContext", "Outcome", "Revert", "checkpoint_signed_log", "decode_checkpoint_signed",
-    "encode_submit_signature", "end_block", "functions_at", "genesis_state", "run_call", "token_address",
+    "encode_submit_signature", "end_block", "functions_at", "genesis_state", "run_call", "system_contracts", "token_address",
 ]
 
 FIXED_CONTRACTS: dict[bytes, dict[bytes, Function]] = {
@@ -104,6 +104,21 @@ def _move_value(state: StateOverlay, sender: bytes, to: bytes, value: int) -> No
 def end_block(state: StateOverlay, block_number: int, checkpoint_interval: int) -> None:
     """What every block does after its transactions (the validator-set switch at a checkpoint boundary)."""
     validator_set.end_block(state, block_number, checkpoint_interval)
+
+
+def system_contracts() -> dict[str, dict]:
+    """Every system contract's address (or, for bridged tokens, how to find it) and JSON ABI."""
+    from eth_utils import to_checksum_address
+
+    return {
+        "bridge": {"address": to_checksum_address(BRIDGE_ADDRESS), "abi": contract_abi(bridge.FUNCTIONS, bridge.EVENTS)},
+        "validatorSet": {"address": to_checksum_address(VALIDATOR_SET_ADDRESS),
+                         "abi": contract_abi(validator_set.FUNCTIONS, validator_set.EVENTS)},
+        "checkpointSignatures": {"address": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS),
+                                 "abi": contract_abi(checkpoint_signatures.FUNCTIONS, checkpoint_signatures.EVENTS)},
+        "bridgedToken": {"address": None, "addressOf": "bridge.tokenFor(l1Token)",
+                         "abi": contract_abi(tokens.FUNCTIONS, tokens.EVENTS)},
+    }
 
 
 def genesis_state(validators: ValidatorSet) -> tuple[dict[bytes, Account], dict[tuple[bytes, bytes], bytes]]:

@@ -68,9 +68,18 @@ class Call:
         self.logs.append(Log(address, topics, data))
 
 
+def _split(params: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+    """("uint64 indexed depositId", "address to", "bool") -> [(type, name, indexed), ...]."""
+    split = []
+    for param in params:
+        words = param.split()
+        split.append((words[0], words[-1] if len(words) > 1 else "", "indexed" in words[1:-1]))
+    return split
+
+
 @dataclass(frozen=True, slots=True)
 class Function:
-    """One ABI function of a system contract."""
+    """One ABI function of a system contract; parameters are written "type name" as in Solidity."""
 
     name: str
     inputs: tuple[str, ...]
@@ -79,30 +88,66 @@ class Function:
     """Execution gas on top of the intrinsic gas, charged whether the call succeeds or reverts."""
     handler: Callable[..., tuple]
     payable: bool = False
+    view: bool = False
+
+    @property
+    def input_types(self) -> list[str]:
+        return [t for t, _, _ in _split(self.inputs)]
+
+    @property
+    def output_types(self) -> list[str]:
+        return [t for t, _, _ in _split(self.outputs)]
 
     @property
     def signature(self) -> str:
-        return f"{self.name}({','.join(self.inputs)})"
+        return f"{self.name}({','.join(self.input_types)})"
 
     @property
     def selector(self) -> bytes:
         return keccak256(self.signature.encode())[:4]
 
+    def abi(self) -> dict:
+        mutability = "view" if self.view else "payable" if self.payable else "nonpayable"
+        return {"type": "function", "name": self.name, "stateMutability": mutability,
+                "inputs": [{"name": n, "type": t} for t, n, _ in _split(self.inputs)],
+                "outputs": [{"name": n, "type": t} for t, n, _ in _split(self.outputs)]}
+
     def decode_inputs(self, data: bytes) -> tuple:
         try:
-            return tuple(decode(list(self.inputs), data))
+            return tuple(decode(self.input_types, data))
         except (DecodingError, ValueError, TypeError, OverflowError) as exc:
             raise Revert(f"malformed arguments for {self.signature}: {exc}") from None
 
     def encode_outputs(self, values: tuple) -> bytes:
         try:
-            return encode(list(self.outputs), list(values))
+            return encode(self.output_types, list(values))
         except (EncodingError, ValueError, TypeError) as exc:  # a bug, not an input error
             raise AssertionError(f"{self.signature} returned {values!r}: {exc}") from exc
 
 
 def function_table(*functions: Function) -> dict[bytes, Function]:
     return {f.selector: f for f in functions}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One ABI event; parameters are written "type [indexed] name" as in Solidity."""
+
+    name: str
+    inputs: tuple[str, ...]
+
+    @property
+    def topic(self) -> bytes:
+        return keccak256(f"{self.name}({','.join(t for t, _, _ in _split(self.inputs))})".encode())
+
+    def abi(self) -> dict:
+        return {"type": "event", "name": self.name, "anonymous": False,
+                "inputs": [{"name": n, "type": t, "indexed": i} for t, n, i in _split(self.inputs)]}
+
+
+def contract_abi(functions: dict[bytes, Function], events: tuple[Event, ...] = ()) -> list[dict]:
+    """The JSON ABI of a system contract, for web3.py, ethers or any other tool."""
+    return [f.abi() for f in functions.values()] + [e.abi() for e in events]
 
 
 def topic_address(address: bytes) -> bytes:

@@ -32,7 +32,7 @@ from ..checkpoints import checkpoint_of_block
 from ..state import Account, StateReader
 from . import tokens
 from .base import (
-    Call, Function, Revert, as_int, function_table, read_record, read_uint, record_key, topic_address, topic_uint,
+    Call, Event, Function, Revert, as_int, function_table, read_record, read_uint, record_key, topic_address, topic_uint,
     write_record, write_uint,
 )
 from .validator_set import current_set, current_set_id
@@ -45,13 +45,14 @@ AFFIRM_GAS = 30_000
 WITHDRAW_GAS = 40_000
 VIEW_GAS = 2_600
 
-DEPOSIT_AFFIRMED_TOPIC = keccak256(b"DepositAffirmed(uint64,address,bytes32)")
-"""DepositAffirmed(uint64 indexed depositId, address indexed validator, bytes32 contentHash)."""
-DEPOSIT_MINTED_TOPIC = keccak256(b"DepositMinted(uint64,address,address,uint256)")
-"""DepositMinted(uint64 indexed depositId, address indexed l1Token, address indexed recipient, uint256 amount)."""
-WITHDRAWAL_RECORDED_TOPIC = keccak256(b"WithdrawalRecorded(uint64,address,address,address,uint256)")
-"""WithdrawalRecorded(uint64 indexed withdrawalId, address indexed l1Token, address indexed from,
-address l1Recipient, uint256 amount)."""
+EVENTS = (
+    Event("DepositAffirmed", ("uint64 indexed depositId", "address indexed validator", "bytes32 contentHash")),
+    Event("DepositMinted", ("uint64 indexed depositId", "address indexed l1Token", "address indexed recipient",
+                            "uint256 amount")),
+    Event("WithdrawalRecorded", ("uint64 indexed withdrawalId", "address indexed l1Token", "address indexed from",
+                                 "address l1Recipient", "uint256 amount")),
+)
+DEPOSIT_AFFIRMED_TOPIC, DEPOSIT_MINTED_TOPIC, WITHDRAWAL_RECORDED_TOPIC = (e.topic for e in EVENTS)
 
 _NEXT_MINT = record_key("bridge.next-deposit")
 _NEXT_WITHDRAWAL = record_key("bridge.next-withdrawal")
@@ -312,15 +313,19 @@ def _withdrawal_view(call: Call, withdrawal_id: int) -> tuple:
 
 
 FUNCTIONS = function_table(
-    Function("affirmDeposit", ("uint64", "address", "address", "uint256", "string", "string", "uint8"), (), AFFIRM_GAS,
-             _affirm),
-    Function("withdraw", ("address", "uint256", "address"), ("uint64",), WITHDRAW_GAS, _withdraw, payable=True),
-    Function("nextDepositId", (), ("uint64",), VIEW_GAS, lambda call: (next_deposit_id(call.state),)),
-    Function("hasAffirmed", ("uint64", "address"), ("bool",), VIEW_GAS,
+    Function("affirmDeposit", ("uint64 depositId", "address l1Token", "address recipient", "uint256 amount",
+                               "string name", "string symbol", "uint8 decimals"), (), AFFIRM_GAS, _affirm),
+    Function("withdraw", ("address l1Token", "uint256 amount", "address l1Recipient"), ("uint64 withdrawalId",),
+             WITHDRAW_GAS, _withdraw, payable=True),
+    Function("nextDepositId", (), ("uint64",), VIEW_GAS, lambda call: (next_deposit_id(call.state),), view=True),
+    Function("hasAffirmed", ("uint64 depositId", "address validator"), ("bool",), VIEW_GAS,
              lambda call, deposit_id, validator: (bool(call.state.get_storage(
-                 BRIDGE_ADDRESS, _affirmation_key(deposit_id, bytes.fromhex(validator[2:])))),)),
-    Function("tokenFor", ("address",), ("address",), VIEW_GAS,
-             lambda call, l1_token: ("0x" + (sidechain_token(call.state, bytes.fromhex(l1_token[2:])) or bytes(20)).hex(),)),
-    Function("nextWithdrawalId", (), ("uint64",), VIEW_GAS, lambda call: (next_withdrawal_id(call.state),)),
-    Function("withdrawal", ("uint64",), ("address", "address", "uint256", "uint64"), VIEW_GAS, _withdrawal_view),
+                 BRIDGE_ADDRESS, _affirmation_key(deposit_id, bytes.fromhex(validator[2:])))),), view=True),
+    Function("tokenFor", ("address l1Token",), ("address",), VIEW_GAS,
+             lambda call, l1_token: ("0x" + (sidechain_token(call.state, bytes.fromhex(l1_token[2:])) or bytes(20)).hex(),),
+             view=True),
+    Function("nextWithdrawalId", (), ("uint64",), VIEW_GAS, lambda call: (next_withdrawal_id(call.state),), view=True),
+    Function("withdrawal", ("uint64 withdrawalId",),
+             ("address l1Token", "address l1Recipient", "uint256 amount", "uint64 blockNumber"), VIEW_GAS, _withdrawal_view,
+             view=True),
 )

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from eth_abi import decode, encode
 
-from ...crypto import keccak256
 from ..blocks import Log
-from .base import Call, Function, Revert, function_table, topic_address, topic_uint
+from .base import Call, Event, Function, Revert, function_table, topic_address, topic_uint
 from .validator_set import checkpoint_set
 
 CHECKPOINT_SIGNATURES_ADDRESS = bytes.fromhex("00000000000000000000000000000000000c4ec1")
-CHECKPOINT_SIGNED_TOPIC = keccak256(b"CheckpointSigned(uint64,address,bytes)")
+EVENTS = (Event("CheckpointSigned", ("uint64 indexed number", "address indexed validator", "bytes signature")),)
+CHECKPOINT_SIGNED_TOPIC = EVENTS[0].topic
 SYSTEM_CALL_GAS = 5_000
 """Execution gas of submitCheckpointSignature on top of the intrinsic gas."""
 
@@ -37,7 +37,7 @@ def _submit(call: Call, number: int, signature: bytes) -> tuple:
 
 
 FUNCTIONS = function_table(
-    Function("submitCheckpointSignature", ("uint64", "bytes"), (), SYSTEM_CALL_GAS, _submit),
+    Function("submitCheckpointSignature", ("uint64 number", "bytes signature"), (), SYSTEM_CALL_GAS, _submit),
 )
 SUBMIT_SIGNATURE_SELECTOR = next(iter(FUNCTIONS))
 

@@ -17,13 +17,16 @@ from dataclasses import replace
 from ...crypto import keccak256
 from ..state import StateOverlay, StateReader
 from .base import (
-    SYSTEM_ACCOUNT, Call, Function, Revert, as_int, function_table, mapping_key, read_record, read_uint, record_key,
+    SYSTEM_ACCOUNT, Call, Event, Function, Revert, as_int, function_table, mapping_key, read_record, read_uint, record_key,
     topic_address, write_record, write_uint,
 )
 
 TOKEN_ADDRESS_DOMAIN = b"sidechain/bridged-token/v1"
-TRANSFER_TOPIC = keccak256(b"Transfer(address,address,uint256)")
-APPROVAL_TOPIC = keccak256(b"Approval(address,address,uint256)")
+EVENTS = (
+    Event("Transfer", ("address indexed from", "address indexed to", "uint256 value")),
+    Event("Approval", ("address indexed owner", "address indexed spender", "uint256 value")),
+)
+TRANSFER_TOPIC, APPROVAL_TOPIC = (e.topic for e in EVENTS)
 MAX_UINT256 = 2**256 - 1
 _TOTAL_SUPPLY = (2).to_bytes(32, "big")
 _METADATA = record_key("token.metadata")
@@ -140,16 +143,17 @@ def _meta(call: Call) -> tuple[bytes, str, str, int]:
 
 
 FUNCTIONS = function_table(
-    Function("name", (), ("string",), VIEW_GAS, lambda call: (_meta(call)[1],)),
-    Function("symbol", (), ("string",), VIEW_GAS, lambda call: (_meta(call)[2],)),
-    Function("decimals", (), ("uint8",), VIEW_GAS, lambda call: (_meta(call)[3],)),
-    Function("l1Token", (), ("address",), VIEW_GAS, lambda call: ("0x" + _meta(call)[0].hex(),)),
-    Function("totalSupply", (), ("uint256",), VIEW_GAS, lambda call: (total_supply(call.state, call.ctx.to),)),
-    Function("balanceOf", ("address",), ("uint256",), VIEW_GAS,
-             lambda call, owner: (balance_of(call.state, call.ctx.to, _addr(owner)),)),
-    Function("allowance", ("address", "address"), ("uint256",), VIEW_GAS,
-             lambda call, owner, spender: (read_uint(call.state, call.ctx.to, _allowance_key(_addr(owner), _addr(spender))),)),
-    Function("transfer", ("address", "uint256"), ("bool",), TRANSFER_GAS, _transfer),
-    Function("approve", ("address", "uint256"), ("bool",), APPROVE_GAS, _approve),
-    Function("transferFrom", ("address", "address", "uint256"), ("bool",), TRANSFER_FROM_GAS, _transfer_from),
+    Function("name", (), ("string",), VIEW_GAS, lambda call: (_meta(call)[1],), view=True),
+    Function("symbol", (), ("string",), VIEW_GAS, lambda call: (_meta(call)[2],), view=True),
+    Function("decimals", (), ("uint8",), VIEW_GAS, lambda call: (_meta(call)[3],), view=True),
+    Function("l1Token", (), ("address",), VIEW_GAS, lambda call: ("0x" + _meta(call)[0].hex(),), view=True),
+    Function("totalSupply", (), ("uint256",), VIEW_GAS, lambda call: (total_supply(call.state, call.ctx.to),), view=True),
+    Function("balanceOf", ("address account",), ("uint256",), VIEW_GAS,
+             lambda call, owner: (balance_of(call.state, call.ctx.to, _addr(owner)),), view=True),
+    Function("allowance", ("address owner", "address spender"), ("uint256",), VIEW_GAS,
+             lambda call, owner, spender: (read_uint(call.state, call.ctx.to, _allowance_key(_addr(owner), _addr(spender))),),
+             view=True),
+    Function("transfer", ("address to", "uint256 value"), ("bool",), TRANSFER_GAS, _transfer),
+    Function("approve", ("address spender", "uint256 value"), ("bool",), APPROVE_GAS, _approve),
+    Function("transferFrom", ("address from", "address to", "uint256 value"), ("bool",), TRANSFER_FROM_GAS, _transfer_from),
 )

@@ -19,12 +19,11 @@ for the set id they were cast under, so a change of set discards stale ones.
 
 from __future__ import annotations
 
-from ...crypto import keccak256
 from ...errors import mismatch
 from ..state import StateOverlay, StateReader
 from ..validators import ValidatorSet
 from .base import (
-    Call, Function, Revert, function_table, read_record, read_uint, record_key, topic_address, write_record,
+    Call, Event, Function, Revert, function_table, read_record, read_uint, record_key, topic_address, write_record,
     write_uint,
 )
 
@@ -36,11 +35,12 @@ MAX_POWER = 2**32
 _SET_ID = record_key("validators.set-id")
 _PENDING = record_key("validators.pending")
 
-VOTE_CAST_TOPIC = keccak256(b"ValidatorVoteCast(address,address,bool,uint64)")
-"""ValidatorVoteCast(address indexed voter, address indexed validator, bool add, uint64 power)."""
-CHANGE_SCHEDULED_TOPIC = keccak256(b"ValidatorChangeScheduled(address,bool,uint64)")
-"""ValidatorChangeScheduled(address indexed validator, bool add, uint64 power): the change passed and
-takes effect after the current checkpoint range."""
+EVENTS = (
+    Event("ValidatorVoteCast", ("address indexed voter", "address indexed validator", "bool add", "uint64 power")),
+    Event("ValidatorChangeScheduled", ("address indexed validator", "bool add", "uint64 power")),
+)
+"""ValidatorChangeScheduled: the change passed and takes effect after the current checkpoint range."""
+VOTE_CAST_TOPIC, CHANGE_SCHEDULED_TOPIC = (e.topic for e in EVENTS)
 
 
 def _set_key(set_id: int) -> bytes:
@@ -176,10 +176,12 @@ def _as_abi(vs: ValidatorSet) -> tuple:
 
 
 FUNCTIONS = function_table(
-    Function("voteAddValidator", ("address", "uint64"), (), VOTE_GAS, _vote_add),
-    Function("voteRemoveValidator", ("address",), (), VOTE_GAS, _vote_remove),
-    Function("validators", (), ("address[]", "uint256[]"), VIEW_GAS, lambda call: _as_abi(current_set(call.state))),
-    Function("pendingValidators", (), ("address[]", "uint256[]"), VIEW_GAS, lambda call: _as_abi(pending_set(call.state))),
-    Function("validatorSetId", (), ("uint64",), VIEW_GAS, lambda call: (current_set_id(call.state),)),
+    Function("voteAddValidator", ("address validator", "uint64 power"), (), VOTE_GAS, _vote_add),
+    Function("voteRemoveValidator", ("address validator",), (), VOTE_GAS, _vote_remove),
+    Function("validators", (), ("address[] addresses", "uint256[] powers"), VIEW_GAS,
+             lambda call: _as_abi(current_set(call.state)), view=True),
+    Function("pendingValidators", (), ("address[] addresses", "uint256[] powers"), VIEW_GAS,
+             lambda call: _as_abi(pending_set(call.state)), view=True),
+    Function("validatorSetId", (), ("uint64",), VIEW_GAS, lambda call: (current_set_id(call.state),), view=True),
 )
 
