@@ -7,6 +7,10 @@ simply seen as done (the gas estimate of a late submission reverts, so no gas is
 Relayers are staggered by their index so they rarely race for the same checkpoint. Each signature
 is checked against the EIP-712 digest before it is packed: what a validator posted on the
 sidechain is a claim, not a fact.
+
+A mined submission counts as done only once it has N L1 confirmations (the block holding it plus
+N - 1 on top) and is still in the canonical chain; if a reorg removed it, the contract's cursor
+falls back and the checkpoint is submitted again.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 from eth_account import Account
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
 from .checkpoints import Checkpoint, eip712_digest, pack_signatures, recover_signer
 from .deploy import TransactionFailed, contract_at
@@ -80,18 +85,70 @@ def send_with_fee_bump(w3: Web3, call, private_key: bytes, *, wait: float = 30.0
     raise TransactionFailed(f"not mined after {bumps} fee bumps")
 
 
+class StateFile:
+    """The relayer's JSON state file, shared by its checkpoint and deposit parts (one thread each):
+    every update merges its keys into the file and replaces it atomically."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def read(self) -> dict:
+        with self._lock:
+            return self._load()
+
+    def update(self, **fields) -> None:
+        with self._lock:
+            state = self._load()
+            state.update(fields)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state, indent=1))
+            tmp.replace(self.path)
+
+    def _load(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+
+
+def confirmations_of(l1: Web3, tx_hash: bytes) -> tuple[int, dict] | None:
+    """(confirmations, receipt) of a mined transaction still in the canonical chain; None if no
+    canonical block holds it (never mined, or removed by a reorg). The block holding it counts as 1."""
+    try:
+        receipt = l1.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return None
+    if receipt is None:
+        return None
+    try:
+        canonical = l1.eth.get_block(receipt["blockNumber"])["hash"]
+    except Exception:  # the chain got shorter than the receipt's block: it is not canonical
+        return None
+    if bytes(canonical) != bytes(receipt["blockHash"]):
+        return None
+    return l1.eth.block_number - receipt["blockNumber"] + 1, receipt
+
+
 class Relayer:
-    def __init__(self, sidechain_rpc: str, l1: Web3, manager_address: str, private_key: bytes, state_path: Path,
-                 *, index: int = 0, stagger: float = 2.0) -> None:
+    def __init__(self, sidechain_rpc: str, l1: Web3, manager_address: str, private_key: bytes, state: Path | StateFile,
+                 *, index: int = 0, stagger: float = 2.0, confirmations: int = 1) -> None:
         self.sidechain_rpc, self.l1, self.key = sidechain_rpc, l1, private_key
         self.manager = contract_at(l1, "CheckpointManager", manager_address)
         self.l1_chain_id = l1.eth.chain_id
-        self.state_path = Path(state_path)
+        self.state = state if isinstance(state, StateFile) else StateFile(state)
         self.delay = index * stagger
+        self.confirmations = max(1, confirmations)
         self._ready_since: dict[int, float] = {}
+        self._awaiting: tuple[int, bytes] | None = None
+        """(checkpoint number, tx hash) of our mined submission still short of its confirmations."""
 
     def step(self) -> str:
         """One pass: returns what happened (for logs and tests)."""
+        if self._awaiting is not None:
+            outcome = self._follow_submission()
+            if outcome is not None:
+                return outcome
         last, _ = self.manager.functions.lastCheckpoint().call()
         number = last + 1
         reply = sidechain_call(self.sidechain_rpc, "sidechain_getCheckpoint", [hex(number)])
@@ -125,17 +182,31 @@ class Relayer:
             receipt, _ = send_with_fee_bump(self.l1, call, self.key)
         except (ContractCustomError, ContractLogicError) as exc:
             return f"checkpoint {number}: not submitted ({exc}); another relayer was first or the chain moved"
-        self._save(number, receipt)
+        self.state.update(lastSubmitted=number, tx="0x" + bytes(receipt["transactionHash"]).hex(),
+                          l1Block=receipt["blockNumber"])
         log.info("submitted checkpoint %d (blocks %d-%d) in L1 block %d, gas %d%s", number, checkpoint.start_block,
                  checkpoint.end_block, receipt["blockNumber"], receipt["gasUsed"],
                  f", handing over validator set {next_set['hash']}" if next_set else "")
-        return f"checkpoint {number}: submitted"
+        self._awaiting = (number, bytes(receipt["transactionHash"]))
+        return self._follow_submission() or f"checkpoint {number}: submitted"
 
-    def _save(self, number: int, receipt) -> None:
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"lastSubmitted": number, "tx": "0x" + bytes(receipt["transactionHash"]).hex(),
-                                   "l1Block": receipt["blockNumber"]}))
-        tmp.replace(self.state_path)
+    def _follow_submission(self) -> str | None:
+        """Where our last submission stands: a message while it gathers confirmations, None once
+        it is confirmed or gone (the caller then goes on with the contract's cursor)."""
+        number, tx_hash = self._awaiting
+        found = confirmations_of(self.l1, tx_hash)
+        if found is None:
+            log.warning("checkpoint %d: submission 0x%s is no longer in the L1 chain (reorg); submitting it again",
+                        number, tx_hash.hex())
+            self._awaiting = None
+            return None
+        depth, receipt = found
+        if depth < self.confirmations:
+            return f"checkpoint {number}: submitted, {depth}/{self.confirmations} confirmations"
+        self._awaiting = None
+        self.state.update(lastConfirmed=number)
+        log.info("checkpoint %d confirmed on L1: %d confirmations on block %d", number, depth, receipt["blockNumber"])
+        return f"checkpoint {number}: confirmed"
 
     def run_forever(self, interval: float = 1.0) -> None:
         backoff = interval

@@ -57,14 +57,16 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
 
 
 def start_relayer(root: Path, node: NodeProcess, index: int, l1: dict) -> int:
-    """The checkpoint relayer of validator `index`, paying L1 gas from the validator's own account."""
+    """The relayer of validator `index`: checkpoints to L1 (paying L1 gas from the validator's own
+    account) and L1 deposits affirmed on the sidechain."""
     import subprocess
 
     with open(root / f"relayer-{index}.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "bridge.cli", "relayer", "--sidechain-rpc", node.rpc_url, "--l1-rpc", l1["rpc"],
              "--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--keystore", str(node.data_dir / "keystore.json"),
-             "--password-file", str(root / "password.txt"), "--state", str(node.data_dir / "relayer.json"), "--index", str(index)],
+             "--password-file", str(root / "password.txt"), "--state", str(node.data_dir / "relayer.json"), "--index", str(index),
+             "--root-bridge", l1["contracts"]["rootBridge"], "--from-block", str(l1.get("deployBlock", 0))],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
         )
     return process.pid
