@@ -2,7 +2,8 @@
 sidechain node: deposits are affirmed only once they have N confirmations, a reorg before then
 replaces a deposit without the removed one ever being affirmed, a reorg below the relayer's cursor
 is noticed and rescanned, and a relayer process killed and restarted (even without its state file)
-neither loses nor double-affirms a deposit."""
+neither loses nor double-affirms a deposit. The checkpoint relayer, too, counts a submission as done
+only after N confirmations, and submits again when a reorg removes it."""
 
 from __future__ import annotations
 
@@ -205,3 +206,30 @@ def test_a_relayer_killed_and_restarted_neither_loses_nor_double_affirms_a_depos
     assert sidechain.affirmations() == [(i, VALIDATOR) for i in range(1, 11)]
     assert sidechain.w3.eth.get_balance(recipient) == 10 * 10**17
     assert all(p.returncode == -signal.SIGKILL for p in processes)
+
+
+def test_a_checkpoint_counts_as_done_after_n_confirmations_and_is_submitted_again_if_a_reorg_removes_it(tmp_path, caplog):
+    from bridge.deploy import deploy_checkpoint_manager
+    from bridge.relayer import Relayer
+
+    with run_anvil(log_dir=tmp_path) as anvil:
+        w3 = Web3(Web3.HTTPProvider(anvil.url))
+        manager, _ = deploy_checkpoint_manager(w3, VALIDATOR_KEY, 7070, [VALIDATOR], [1])
+        args = ["--checkpoint-manager", manager.address, "--l1-chain-id", str(anvil.chain_id)]
+        with sidechain_node(tmp_path / "sidechain", checkpoint_interval=4, extra_args=args) as sidechain:
+            state = tmp_path / "relayer.json"
+            relayer = Relayer(sidechain.url, w3, manager.address, VALIDATOR_KEY, StateFile(state), confirmations=2)
+            outcome = wait_until(lambda: "submitted" in (o := relayer.step()) and o, 30, "checkpoint 1 submitted")
+            assert outcome == "checkpoint 1: submitted, 1/2 confirmations"
+            assert "lastConfirmed" not in json.loads(state.read_text())
+
+            w3.provider.make_request("anvil_reorg", [1, []])  # the block holding the submission is replaced
+            assert manager.functions.lastCheckpoint().call()[0] == 0
+            with caplog.at_level(logging.WARNING, logger="bridge.relayer"):
+                assert relayer.step() == "checkpoint 1: submitted, 1/2 confirmations"
+            assert "no longer in the L1 chain" in caplog.text
+
+            w3.provider.make_request("evm_mine", [])
+            assert relayer.step() == "checkpoint 1: confirmed"
+            assert json.loads(state.read_text())["lastConfirmed"] == 1
+            assert [e.args.number for e in manager.events.CheckpointSubmitted.get_logs(from_block=0)] == [1]
