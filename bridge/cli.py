@@ -64,7 +64,8 @@ def _user(args: argparse.Namespace):
 
     network = Network.from_file(args.network)
     if args.keystore:
-        password = Path(args.password_file).read_text().rstrip("\n") if args.password_file else getpass.getpass("keystore password: ")
+        password = (Path(args.password_file).read_text().rstrip("\n") if args.password_file
+                    else getpass.getpass("keystore password: "))
         key = load_keystore(args.keystore, password)
     else:
         key = dev_key(args.network)

@@ -492,7 +492,8 @@ class BridgeUser:
         except ContractLogicError as exc:
             raise BridgeUserError(f"the sidechain refuses the transaction: {exc}") from None
         tip = self.sidechain.eth.max_priority_fee
-        tx = call.build_transaction({**params, "gas": gas, "nonce": self.sidechain.eth.get_transaction_count(self.address, "pending"),
+        nonce = self.sidechain.eth.get_transaction_count(self.address, "pending")
+        tx = call.build_transaction({**params, "gas": gas, "nonce": nonce,
                                      "maxPriorityFeePerGas": tip,
                                      "maxFeePerGas": 2 * self.sidechain.eth.get_block("latest")["baseFeePerGas"] + tip})
         tx_hash = self.sidechain.eth.send_raw_transaction(Account.sign_transaction(tx, self.key).raw_transaction)
