@@ -25,6 +25,7 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import to_checksum_address
 from web3 import Web3
+from web3.logs import DISCARD
 
 from sidechain.chain.genesis import load_genesis
 from sidechain.chain.system import BRIDGE_ADDRESS
@@ -33,7 +34,7 @@ from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import free_port_base, rpc_call, wait_until
 from sidechain.devnet_cli import devnet_down, devnet_up
 
-from .deploy import contract_at
+from .deploy import contract_at, send_transaction
 from .root_bridge import ETH, Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
 
 POLL = 0.02
@@ -67,7 +68,7 @@ class Bench:
 
     def deposit_latency(self, make_deposit) -> float:
         receipt = make_deposit()
-        deposit_id = self.bridge.events.Deposited().process_receipt(receipt)[0].args.depositId
+        deposit_id = self.bridge.events.Deposited().process_receipt(receipt, errors=DISCARD)[0].args.depositId
         confirmed_at = receipt["blockNumber"] + self.confirmations - 1
         wait_until(lambda: self.l1.eth.block_number >= confirmed_at, 60, "the N-th confirmation", POLL)
         seen_confirmed = time.monotonic()
@@ -75,7 +76,12 @@ class Bench:
                    f"deposit {deposit_id} minted", POLL)
         return time.monotonic() - seen_confirmed
 
+    def fund_user_with_test_tokens(self, amount: int) -> None:
+        faucet = contract_at(self.l1, "TestToken", self.token)
+        send_transaction(self.l1, faucet.functions.mint(self.user.address, amount), self.key)
+
     def deposits(self, count: int) -> list[float]:
+        self.fund_user_with_test_tokens(count * 10**18)
         latencies = []
         for i in range(count):
             if i % 2 == 0:
