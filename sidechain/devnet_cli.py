@@ -108,7 +108,9 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
     for node in nodes:
         print(f"  {node.name}  {node.rpc_url}  (ws {node.ws_url})  validator {node.address}  log {node.log_path}")
     if l1:
-        print(f"  L1 (anvil)   {l1['rpc']}  chain id {l1['chainId']}  CheckpointManager {l1['contracts']['CheckpointManager']}")
+        contracts = l1["contracts"]
+        print(f"  L1 (anvil)   {l1['rpc']}  chain id {l1['chainId']}  CheckpointManager {contracts['CheckpointManager']}")
+        print(f"               RootBridge {contracts['rootBridge']}  test token (DEV) {contracts['testToken']}")
     print(f"endpoints and funded dev accounts: {path}")
 
 
