@@ -3,7 +3,7 @@ L1), exit (claim a withdrawal on L1) and status. `bridge deposit | withdraw | ex
 thin wrappers; a test or a script calls the same methods.
 
 Each command goes through the stages the user waits for and reports each one (and progress while
-waiting) to a `report` callback as a `Progress`:
+waiting, only as often as `Waiting` lets it through) to a `report` callback as a `Progress`:
 
     deposit:  l1-mined -> confirmations k/N -> affirmations (power x of y) -> minted
     withdraw: burned -> checkpoint n final on the sidechain -> checkpoint n on L1 (exit possible)
@@ -13,39 +13,34 @@ With `wait=False` a command returns after its first stage. Anything that cannot 
 balance, unknown id, already exited, checkpoint not on L1 yet, a node unreachable) raises
 `BridgeUserError` with a message saying what to do. Amounts are integers in the token's smallest
 unit; `to_units` and `format_units` convert from and to whole units ("1.5").
+
+The read-only half (network, units, status, balances, token info) is `bridge.user_view`; its public
+names are re-exported here (`from bridge.user import Network, to_units`).
 """
 
 from __future__ import annotations
 
-import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, localcontext
-from pathlib import Path
 
 import requests
 from eth_account import Account
-from web3 import Web3
 from web3.logs import DISCARD
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
-from sidechain.errors import SidechainError
-
 from .contract_errors import decode_error
-from .deploy import TransactionFailed, contract_at, send_transaction
+from .deploy import TransactionFailed, send_transaction
 from .deposits import DEVNET_CONFIRMATIONS
 from .relayer import confirmations_of
 from .root_bridge import Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
-from .sidechain_bridge import ETH, bridge_contract, l1_erc20, ledger
+from .sidechain_bridge import ETH, l1_erc20
+from .user_view import (BridgeUserError, BridgeView, Network, Unreachable, checksum, dev_key, format_units, to_address,
+                        to_units)
 
-
-class BridgeUserError(SidechainError):
-    """A bridge command that cannot proceed; the message says why and what to do next."""
-
-
-class Unreachable(BridgeUserError):
-    """The sidechain node or the L1 does not answer."""
+__all__ = ["BridgeUser", "BridgeUserError", "BridgeView", "DepositResult", "ExitResult", "Network", "Progress",
+           "Reporter", "Unreachable", "Waiting", "WithdrawResult", "dev_key", "format_units", "round_step", "to_units"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,59 +58,36 @@ class Progress:
 
 Reporter = Callable[[Progress], None]
 
-
-@dataclass(frozen=True, slots=True)
-class Network:
-    """Where the bridge lives: endpoints and contract addresses."""
-
-    sidechain_rpc: str
-    l1_rpc: str
-    root_bridge: str
-    checkpoint_manager: str
-    deploy_block: int = 0
-    """The L1 block RootBridge was deployed in (where event searches start)."""
-    test_token: str | None = None
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> "Network":
-        """Read `.devnet/network.json` as `scripts/devnet up` writes it."""
-        try:
-            network = json.loads(Path(path).read_text())
-        except FileNotFoundError:
-            raise BridgeUserError(f"no network file at {path}: start a devnet (`scripts/devnet up`) or pass --network") from None
-        l1 = network.get("l1")
-        if not l1:
-            raise BridgeUserError(f"{path} describes a devnet without an L1: there is no bridge to use")
-        contracts = l1["contracts"]
-        return cls(network["rpc"], l1["rpc"], contracts["rootBridge"], contracts["CheckpointManager"],
-                   l1.get("deployBlock", 0), contracts.get("testToken"))
+_NOTHING = object()
+REPORT_EVERY = 5.0
+"""Seconds between two progress lines of a wait when only a count (blocks, confirmations) moved."""
 
 
-def dev_key(path: str | Path, index: int = 0) -> bytes:
-    """The private key of funded dev account `index` in a devnet's network.json (public dev keys)."""
-    accounts = json.loads(Path(path).read_text())["accounts"]
-    return bytes.fromhex(accounts[index]["privateKey"].removeprefix("0x"))
+def round_step(total: int) -> int:
+    """The round numbers a count toward `total` is reported at: every 1 up to 10, every 10 up to 100, ..."""
+    step = 1
+    while total > 10 * step:
+        step *= 10
+    return step
 
 
-def to_units(text: str, decimals: int) -> int:
-    """'1.5' whole units -> the integer amount in the smallest unit, refusing excess precision."""
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise BridgeUserError(f"amount: expected a number such as 1.5, got {text!r}") from None
-    with localcontext() as context:
-        context.prec = 200  # exact: no rounding of long amounts
-        scaled = value.scaleb(decimals)
-    if not value.is_finite() or value <= 0 or scaled != scaled.to_integral_value():
-        raise BridgeUserError(f"amount: expected a positive number with at most {decimals} decimals, got {text!r}")
-    return int(scaled)
+class Waiting:
+    """Progress within one stage, passed on only when a person cares: at once when its `milestone`
+    changes (a reorg, more affirming power, a count crossing a round number), otherwise at most every
+    `every` seconds, so a wait of hundreds of blocks prints a few lines rather than one per block."""
 
+    def __init__(self, report: Reporter, stage: str, every: float = REPORT_EVERY,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.report, self.stage, self.every, self.clock = report, stage, every, clock
+        self.milestone: object = _NOTHING  # so the first report always goes out
+        self.message: str | None = None
+        self.at = -math.inf
 
-def format_units(amount: int, decimals: int) -> str:
-    """The integer `amount` in whole units, without trailing zeros."""
-    whole, fraction = divmod(amount, 10**decimals)
-    digits = str(fraction).rjust(decimals, "0").rstrip("0") if decimals else ""
-    return f"{whole}.{digits}" if digits else str(whole)
+    def __call__(self, message: str, milestone: object) -> None:
+        now = self.clock()
+        if milestone != self.milestone or (message != self.message and now - self.at >= self.every):
+            self.report(Progress(self.stage, message))
+            self.milestone, self.message, self.at = milestone, message, now
 
 
 @dataclass(slots=True)
@@ -146,36 +118,20 @@ class ExitResult:
     """The recipient's L1 balance of the token after the payment."""
 
 
-def _address(value: str | bytes | None) -> bytes:
-    if value is None or (isinstance(value, str) and value.upper() == "ETH"):
-        return ETH
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value)
-    if not Web3.is_address(value):
-        raise BridgeUserError(f"expected an address (0x followed by 40 hex digits) or ETH, got {value!r}")
-    return bytes.fromhex(value[2:])
-
-
-def _hex(value: bytes) -> str:
-    return Web3.to_checksum_address(value)
-
-
-class BridgeUser:
-    """One user's key and the two chains."""
+class BridgeUser(BridgeView):
+    """One user's key and the two chains: the commands that send transactions and wait for them."""
 
     def __init__(self, network: Network, private_key: bytes, *, confirmations: int = DEVNET_CONFIRMATIONS,
-                 report: Reporter | None = None, poll: float = 0.2, timeout: float = 300.0) -> None:
-        self.network = network
+                 report: Reporter | None = None, poll: float = 0.2, timeout: float = 300.0,
+                 report_every: float = REPORT_EVERY) -> None:
+        super().__init__(network, Account.from_key(private_key).address)
         self.key = private_key
-        self.address = Account.from_key(private_key).address
         self.confirmations = confirmations
         self.report = report or (lambda progress: None)
-        self.poll, self.timeout = poll, timeout
-        self.l1 = Web3(Web3.HTTPProvider(network.l1_rpc, request_kwargs={"timeout": 15}))
-        self.sidechain = Web3(Web3.HTTPProvider(network.sidechain_rpc, request_kwargs={"timeout": 15}))
-        self.root_bridge = contract_at(self.l1, "RootBridge", network.root_bridge)
-        self.manager = contract_at(self.l1, "CheckpointManager", network.checkpoint_manager)
-        self.bridge = bridge_contract(self.sidechain)
+        self.poll, self.timeout, self.report_every = poll, timeout, report_every
+
+    def _waiting(self, stage: str) -> Waiting:
+        return Waiting(self.report, stage, self.report_every)
 
     # --- deposit -------------------------------------------------------------------------------------
 
@@ -183,7 +139,7 @@ class BridgeUser:
                 wait: bool = True) -> DepositResult:
         """Lock `amount` of `token` (None or "ETH" for ether, else an L1 ERC-20) on L1 for `to` on the
         sidechain (default: ourselves), then follow it until it is minted (unless `wait` is False)."""
-        token, recipient = _address(token), _address(to or self.address)
+        token, recipient = to_address(token), to_address(to or self.address)
         self._check_reachable()
         if amount <= 0:
             raise BridgeUserError(f"a deposit must be positive, got {amount}")
@@ -196,7 +152,7 @@ class BridgeUser:
         result = DepositResult(0, token, amount)
         try:
             if token == ETH:
-                receipt = deposit_eth(self.l1, self.root_bridge, self.key, _hex(recipient), amount)
+                receipt = deposit_eth(self.l1, self.root_bridge, self.key, checksum(recipient), amount)
             else:
                 erc20 = l1_erc20(self.l1, token)
                 if erc20.functions.allowance(self.address, self.root_bridge.address).call() < amount:
@@ -205,21 +161,21 @@ class BridgeUser:
                     result.l1_receipts.append(approval)
                     self.report(Progress("approved", f"approved RootBridge to take {format_units(amount, decimals)} "
                                                      f"{symbol} (L1 tx {approval['transactionHash'].to_0x_hex()})", True))
-                receipt = deposit_erc20(self.l1, self.root_bridge, self.key, token, _hex(recipient), amount)
+                receipt = deposit_erc20(self.l1, self.root_bridge, self.key, token, checksum(recipient), amount)
         except (ContractCustomError, ContractLogicError) as exc:
             raise BridgeUserError(f"RootBridge refused the deposit: {self._l1_reason(exc)}") from None
         result.l1_receipts.append(receipt)
         result.deposit_id = self._deposit_id(receipt)
         self.report(Progress("l1-mined", f"L1 tx {receipt['transactionHash'].to_0x_hex()} mined in block "
                                          f"{receipt['blockNumber']}: deposit {result.deposit_id}, "
-                                         f"{format_units(amount, decimals)} {symbol} for {_hex(recipient)}", True))
+                                         f"{format_units(amount, decimals)} {symbol} for {checksum(recipient)}", True))
         if not wait:
             return result
         result.deposit_id = self._wait_deposit_confirmed(receipt["transactionHash"], result.deposit_id)
         status = self._wait_minted(result.deposit_id)
         result.minted_in_block = int(status["mintedInBlock"], 16)
         result.sidechain_balance = self.sidechain_balance(token, recipient)
-        self.report(Progress("minted", f"minted in sidechain block {result.minted_in_block}: {_hex(recipient)} now "
+        self.report(Progress("minted", f"minted in sidechain block {result.minted_in_block}: {checksum(recipient)} now "
                                        f"holds {format_units(result.sidechain_balance, decimals)} {symbol} "
                                        "on the sidechain", True))
         return result
@@ -230,33 +186,31 @@ class BridgeUser:
 
     def _wait_deposit_confirmed(self, tx_hash: bytes, deposit_id: int) -> int:
         """Until the deposit's block has N confirmations; returns its id (which a reorg may change)."""
-        last = None
+        waiting, step = self._waiting("confirmations"), round_step(self.confirmations)
 
         def confirmed():
-            nonlocal last, deposit_id
+            nonlocal deposit_id
             found = confirmations_of(self.l1, tx_hash)
             if found is None:
-                message = "the deposit transaction is not in the L1 chain any more (reorg): waiting for it to be mined again"
-            else:
-                depth, receipt = found
-                deposit_id = self._deposit_id(receipt)
-                message = f"L1 confirmations {min(depth, self.confirmations)}/{self.confirmations}"
-                if depth >= self.confirmations:
-                    self.report(Progress("confirmations", message, True))
-                    return True
-            if message != last:
-                self.report(Progress("confirmations", message))
-                last = message
+                waiting("the deposit transaction is not in the L1 chain any more (reorg): waiting for it to be mined "
+                        "again", "reorg")
+                return False
+            depth, receipt = found
+            deposit_id = self._deposit_id(receipt)
+            message = f"L1 confirmations {min(depth, self.confirmations)}/{self.confirmations}"
+            if depth >= self.confirmations:
+                self.report(Progress("confirmations", message, True))
+                return True
+            waiting(message, depth // step)
             return False
 
         self._wait(confirmed, f"{self.confirmations} L1 confirmations of deposit {deposit_id}")
         return deposit_id
 
     def _wait_minted(self, deposit_id: int) -> dict:
-        last = None
+        waiting = self._waiting("affirmations")
 
         def minted():
-            nonlocal last
             status = self._sidechain_rpc("sidechain_getDepositStatus", [hex(deposit_id)])
             if status["status"] == "minted":
                 return status
@@ -267,9 +221,7 @@ class BridgeUser:
                 message += f" (accepted; deposit {int(status['nextDepositToMint'], 16)} mints first)"
             elif len(status["contents"]) > 1:
                 message += f" (validators disagree: {len(status['contents'])} different contents)"
-            if message != last:
-                self.report(Progress("affirmations", message))
-                last = message
+            waiting(message, message)  # each change of power or state matters
             return None
 
         status = self._wait(minted, f"deposit {deposit_id} to be minted on the sidechain")
@@ -284,7 +236,7 @@ class BridgeUser:
                  wait: bool = True) -> WithdrawResult:
         """Burn `amount` of the sidechain token bridged from L1 `token` (None/"ETH" for ether) for `to` on
         L1 (default: ourselves), then follow it until its checkpoint is on L1 (unless `wait` is False)."""
-        l1_token, recipient = _address(token), _address(to or self.address)
+        l1_token, recipient = to_address(token), to_address(to or self.address)
         self._check_reachable()
         if amount <= 0:
             raise BridgeUserError(f"a withdrawal must be positive, got {amount}")
@@ -293,13 +245,13 @@ class BridgeUser:
         if held < amount:
             raise BridgeUserError(f"not enough {symbol} on the sidechain: {self.address} holds "
                                   f"{format_units(held, decimals)}, the withdrawal needs {format_units(amount, decimals)}")
-        call = self.bridge.functions.withdraw(_hex(l1_token), amount, _hex(recipient))
+        call = self.bridge.functions.withdraw(checksum(l1_token), amount, checksum(recipient))
         receipt = self._send_sidechain(call, amount if l1_token == ETH else 0)
         events = self.bridge.events.WithdrawalRecorded().process_receipt(receipt, errors=DISCARD)
         result = WithdrawResult(events[0].args.withdrawalId, receipt)
         self.report(Progress("burned", f"burned {format_units(amount, decimals)} {symbol} in sidechain tx "
                                        f"{receipt['transactionHash'].to_0x_hex()} (block {receipt['blockNumber']}): "
-                                       f"withdrawal {result.withdrawal_id} to {_hex(recipient)} on L1", True))
+                                       f"withdrawal {result.withdrawal_id} to {checksum(recipient)} on L1", True))
         if not wait:
             return result
         proof = self._wait_withdrawal_final(result.withdrawal_id, receipt["blockNumber"])
@@ -311,18 +263,24 @@ class BridgeUser:
         return result
 
     def _wait_withdrawal_final(self, withdrawal_id: int, block: int) -> dict:
-        last = None
+        waiting = self._waiting("checkpoint-final")
 
         def final():
-            nonlocal last
             reply = self.sidechain.provider.make_request("sidechain_getWithdrawalProof", [hex(withdrawal_id)])
             if "result" in reply:
                 return reply["result"]
-            height = self.sidechain.eth.block_number
-            message = f"waiting for the checkpoint range holding block {block} to close (sidechain at block {height})"
-            if message != last:
-                self.report(Progress("checkpoint-final", message))
-                last = message
+            height, interval = self.sidechain.eth.block_number, self.checkpoint_interval()
+            if interval is None:
+                waiting(f"waiting for the checkpoint range holding block {block} to close (sidechain at block "
+                        f"{height})", None)
+                return None
+            end = -(-block // interval) * interval
+            if height < end:
+                left, step = end - height, round_step(interval)
+                waiting(f"waiting for the checkpoint range holding block {block} to close at block {end}: "
+                        f"{left} block(s) to go", -(-left // step))
+            else:
+                waiting(f"the checkpoint range closed at block {end}: waiting for its checkpoint", "closed")
             return None
 
         proof = self._wait(final, f"the checkpoint of withdrawal {withdrawal_id} to be final on the sidechain")
@@ -334,12 +292,10 @@ class BridgeUser:
 
     def _wait_checkpoint_on_l1(self, number: int) -> int:
         """Until checkpoint `number` is on L1 with N confirmations; returns the L1 block holding it."""
-        last = None
+        waiting, step = self._waiting("checkpoint-l1"), round_step(self.confirmations)
 
         def landed():
-            nonlocal last
             on_l1, _ = self.manager.functions.lastCheckpoint().call()
-            message = f"checkpoint on L1: L1 has checkpoints up to {on_l1}, waiting for {number}"
             if on_l1 >= number:
                 events = self.manager.events.CheckpointSubmitted().get_logs(
                     from_block=self.network.deploy_block, argument_filters={"number": number})
@@ -348,11 +304,10 @@ class BridgeUser:
                     depth, receipt = found
                     if depth >= self.confirmations:
                         return receipt["blockNumber"]
-                    message = f"checkpoint {number} on L1 in block {receipt['blockNumber']}: confirmations " \
-                              f"{depth}/{self.confirmations}"
-            if message != last:
-                self.report(Progress("checkpoint-l1", message))
-                last = message
+                    waiting(f"checkpoint {number} on L1 in block {receipt['blockNumber']}: confirmations "
+                            f"{depth}/{self.confirmations}", (receipt["blockNumber"], depth // step))
+                    return None
+            waiting(f"checkpoint on L1: L1 has checkpoints up to {on_l1}, waiting for {number}", on_l1)
             return None
 
         return self._wait(landed, f"checkpoint {number} on L1")
@@ -389,98 +344,12 @@ class BridgeUser:
         except (ContractCustomError, ContractLogicError) as exc:
             raise BridgeUserError(f"RootBridge refused the exit: {self._l1_reason(exc)}") from None
         symbol, decimals = self._l1_token_info(withdrawal.token)
-        recipient = _hex(withdrawal.recipient)
+        recipient = checksum(withdrawal.recipient)
         balance = self.l1_balance(withdrawal.token, recipient)
         self.report(Progress("paid", f"paid {format_units(withdrawal.amount, decimals)} {symbol} to {recipient} in L1 "
                                      f"tx {receipt['transactionHash'].to_0x_hex()} (block {receipt['blockNumber']}): "
                                      f"L1 balance now {format_units(balance, decimals)} {symbol}", True))
         return ExitResult(withdrawal_id, receipt, balance)
-
-    # --- status --------------------------------------------------------------------------------------
-
-    def deposit_status(self, deposit_id: int) -> list[str]:
-        """Where deposit `deposit_id` stands, on L1 and on the sidechain, as lines to show."""
-        self._check_reachable()
-        events = self.root_bridge.events.Deposited().get_logs(from_block=self.network.deploy_block,
-                                                              argument_filters={"depositId": deposit_id})
-        if not events:
-            raise BridgeUserError(f"no deposit {deposit_id} on L1 (next id is "
-                                  f"{self.root_bridge.functions.nextDepositId().call()})")
-        event = events[-1]
-        symbol, decimals = self._l1_token_info(_address(event.args.token))
-        found = confirmations_of(self.l1, event.transactionHash)
-        depth = found[0] if found else 0
-        lines = [f"deposit {deposit_id}: {format_units(event.args.amount, decimals)} {symbol} from {event.args.sender} "
-                 f"to {event.args.recipient}",
-                 f"  L1: tx {event.transactionHash.to_0x_hex()} in block {event.blockNumber}, {depth} confirmation(s)"]
-        status = self._sidechain_rpc("sidechain_getDepositStatus", [hex(deposit_id)])
-        power = max([int(c["power"], 16) for c in status["contents"]] or [0])
-        line = f"  sidechain: {status['status']}, affirmations power {power} of {int(status['totalPower'], 16)}"
-        if status["status"] == "minted":
-            line += f", minted in block {int(status['mintedInBlock'], 16)}"
-        return lines + [line]
-
-    def withdrawal_status(self, withdrawal_id: int) -> list[str]:
-        """Where withdrawal `withdrawal_id` stands, as lines to show."""
-        self._check_reachable()
-        served = self.sidechain.provider.make_request("sidechain_getWithdrawal", [hex(withdrawal_id)]).get("result")
-        if served is None:
-            raise BridgeUserError(f"no withdrawal {withdrawal_id} on the sidechain")
-        l1_token = _address(served["l1Token"])
-        symbol, decimals = self._l1_token_info(l1_token)
-        lines = [f"withdrawal {withdrawal_id}: {format_units(int(served['amount'], 16), decimals)} {symbol} from "
-                 f"{_hex(_address(served['from']))} to {_hex(_address(served['l1Recipient']))} on L1",
-                 f"  sidechain: burned in block {int(served['blockNumber'], 16)}"]
-        reply = self.sidechain.provider.make_request("sidechain_getWithdrawalProof", [hex(withdrawal_id)])
-        if "error" in reply:
-            return lines + ["  checkpoint: its range is not final yet"]
-        number = int(reply["result"]["checkpointNumber"], 16)
-        on_l1, _ = self.manager.functions.lastCheckpoint().call()
-        if on_l1 < number:
-            return lines + [f"  checkpoint {number}: final on the sidechain, not on L1 yet (L1 has up to {on_l1})"]
-        if self.root_bridge.functions.isExited(withdrawal_id).call():
-            return lines + [f"  checkpoint {number}: on L1", "  exited: paid on L1"]
-        return lines + [f"  checkpoint {number}: on L1", f"  not exited yet: bridge exit --withdrawal {withdrawal_id}"]
-
-    # --- balances and tokens -------------------------------------------------------------------------
-
-    def l1_balance(self, token: str | bytes | None, owner: str | bytes | None = None) -> int:
-        token, owner = _address(token), _hex(_address(owner or self.address))
-        return self.l1.eth.get_balance(owner) if token == ETH else l1_erc20(self.l1, token).functions.balanceOf(owner).call()
-
-    def sidechain_balance(self, l1_token: str | bytes | None, owner: str | bytes | None = None) -> int:
-        """Balance on the sidechain of what was bridged from `l1_token` (ETH: the native coin)."""
-        l1_token, owner = _address(l1_token), _hex(_address(owner or self.address))
-        if l1_token == ETH:
-            return self.sidechain.eth.get_balance(owner)
-        if int(self.bridge.functions.tokenFor(_hex(l1_token)).call(), 16) == 0:
-            return 0
-        return ledger(self.sidechain, l1_token).functions.balanceOf(owner).call()
-
-    def l1_decimals(self, token: str | bytes | None) -> int:
-        return self._l1_token_info(_address(token))[1]
-
-    def sidechain_decimals(self, l1_token: str | bytes | None) -> int:
-        return self._sidechain_token_info(_address(l1_token))[1]
-
-    def _l1_token_info(self, token: bytes) -> tuple[str, int]:
-        if token == ETH:
-            return "ETH", 18
-        if not self.l1.eth.get_code(_hex(token)):
-            raise BridgeUserError(f"{_hex(token)} is not a token contract on L1")
-        contract = l1_erc20(self.l1, token)
-        try:
-            return contract.functions.symbol().call(), contract.functions.decimals().call()
-        except (ContractLogicError, ValueError):
-            return _hex(token), 18
-
-    def _sidechain_token_info(self, l1_token: bytes) -> tuple[str, int]:
-        if l1_token == ETH:
-            return "ETH", 18
-        if int(self.bridge.functions.tokenFor(_hex(l1_token)).call(), 16) == 0:
-            raise BridgeUserError(f"L1 token {_hex(l1_token)} has not been bridged to the sidechain (deposit it first)")
-        contract = ledger(self.sidechain, l1_token)
-        return contract.functions.symbol().call(), contract.functions.decimals().call()
 
     # --- plumbing ------------------------------------------------------------------------------------
 
@@ -504,20 +373,6 @@ class BridgeUser:
         if receipt["status"] != 1:
             raise TransactionFailed(f"sidechain tx {tx_hash.to_0x_hex()} reverted")
         return receipt
-
-    def _sidechain_rpc(self, method: str, params: list):
-        reply = self.sidechain.provider.make_request(method, params)
-        if "error" in reply:
-            raise BridgeUserError(f"{method}: {reply['error'].get('message')}")
-        return reply["result"]
-
-    def _check_reachable(self) -> None:
-        for name, w3, url in (("the sidechain node", self.sidechain, self.network.sidechain_rpc),
-                              ("the L1", self.l1, self.network.l1_rpc)):
-            try:
-                w3.eth.chain_id
-            except (requests.exceptions.RequestException, OSError) as exc:
-                raise Unreachable(f"cannot reach {name} at {url}: {type(exc).__name__}") from None
 
     def _wait(self, condition, what: str):
         """Poll `condition` until it returns something truthy; an unreachable node counts as "not yet"

@@ -15,7 +15,7 @@ from eth_account import Account
 
 from bridge.deploy import send_transaction
 from bridge.sidechain_bridge import l1_erc20
-from bridge.user import BridgeUser, BridgeUserError, Network, to_units
+from bridge.user import BridgeUser, BridgeUserError, Network, Waiting, round_step, to_units
 from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import free_port_base
 
@@ -116,3 +116,20 @@ def test_the_commands_show_each_stage_and_say_why_they_cannot_proceed(network_fi
     (tmp_path / "down.json").write_text(json.dumps(unreachable))
     down = bridge_cli(tmp_path / "down.json", "status", "withdrawal", "1")
     assert down.returncode == 1 and "cannot reach the sidechain node at http://127.0.0.1:1" in down.stderr
+
+
+def test_waiting_progress_is_reported_when_a_milestone_changes_or_every_few_seconds():
+    now = [0.0]
+    lines = []
+    waiting = Waiting(lines.append, "checkpoint-final", every=5.0, clock=lambda: now[0])
+    for height in range(100, 160):  # 60 blocks of 250 ms, same milestone: one line per 5 s
+        waiting(f"sidechain at block {height}", None)
+        now[0] += 0.25
+    assert [p.message for p in lines] == ["sidechain at block 100", "sidechain at block 120", "sidechain at block 140"]
+    assert all(p.stage == "checkpoint-final" and not p.done for p in lines)
+
+    lines.clear()
+    waiting("sidechain at block 140", "closed")  # a new milestone goes out at once, even with the same text
+    waiting("sidechain at block 141", "closed")
+    assert [p.message for p in lines] == ["sidechain at block 140"]
+    assert [round_step(n) for n in (1, 2, 10, 11, 64, 100, 101, 1000)] == [1, 1, 1, 10, 10, 10, 100, 100]
