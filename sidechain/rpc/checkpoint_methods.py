@@ -4,27 +4,10 @@ and what anyone needs to prove a sidechain block there."""
 from __future__ import annotations
 
 from ..chain.checkpoints import block_proof, checkpoint_of_block
-from ..chain.system import decode_checkpoint_signed
+from ..chain.system.checkpoint_signatures import signatures_of
 from ..chain.validators import ValidatorSet
 from ..storage.checkpoints import final_checkpoint
 from . import codec
-
-SIGNATURE_WINDOW = 256
-"""Blocks after a range's end in which validators' signatures of it are looked for."""
-
-
-def _signatures(ctx, number: int, end: int) -> dict[bytes, bytes]:
-    """validator -> its first CheckpointSigned signature of checkpoint `number` (the system contract
-    only accepts them from the set that signs that checkpoint)."""
-    found: dict[bytes, bytes] = {}
-    for n in range(end + 1, min(ctx.chain.height, end + SIGNATURE_WINDOW) + 1):
-        block_hash = ctx.chain.store.get_canonical_hash(n)
-        for receipt in ctx.chain.receipts(block_hash):
-            for log in receipt.logs:
-                signed = decode_checkpoint_signed(log)
-                if signed is not None and signed[0] == number:
-                    found.setdefault(signed[1], signed[2])
-    return found
 
 
 def validator_set_view(validators: ValidatorSet) -> dict:
@@ -36,12 +19,12 @@ def validator_set_view(validators: ValidatorSet) -> dict:
 
 def sidechain_getCheckpoint(ctx, number: int) -> dict:
     """The content of checkpoint `number` (CheckpointManager's Checkpoint struct) once its range is
-    final, the set that signs it, the next set it hands over (or null), and the validators'
-    signatures posted on the sidechain so far (unchecked: verify them against the EIP-712 digest
+    final, the set that signs it, the next set it hands over (or null), and each validator's latest
+    signature posted on the sidechain so far (unchecked: verify them against the EIP-712 digest
     before use)."""
     checkpoint = final_checkpoint(ctx.chain, number)
     content = checkpoint.content
-    signatures = _signatures(ctx, number, content.end_block)
+    signatures = signatures_of(ctx.chain.state(), number)
     return {
         "sidechainChainId": hex(content.sidechain_chain_id), "number": hex(content.number),
         "startBlock": hex(content.start_block), "endBlock": hex(content.end_block),

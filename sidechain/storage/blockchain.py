@@ -189,7 +189,12 @@ class Blockchain:
             if interval > 0 and epoch != (next_height - 1) // interval:
                 raise UnknownBlock(f"the validator set of block {height} is not known yet: head is {self.head.number}")
             height = next_height
-        validators = current_set(self.state(max(height - 1, 0)))
+        header = self.header_by_number(max(height - 1, 0))
+        if header is None:
+            raise UnknownBlock(f"the validator set of block {height} is not known: no block {height - 1}")
+        # Through the trie at that block's root, never the flat head table, which a commit on
+        # another thread could move between two reads.
+        validators = current_set(TrieState(MerkleTrie(header.state_root, self.store.get_trie_node)))
         if len(self._validator_sets) >= 64:
             self._validator_sets = {}
         self._validator_sets[epoch] = validators

@@ -195,11 +195,32 @@ def test_a_validator_affirming_twice_reverts_and_counts_once():
     chain = Chain()
     assert chain.affirm([VALIDATORS[0], VALIDATORS[0]], affirmation(1)) == [1, 0]
     assert "already affirmed" in chain.outcome(VALIDATORS[0], affirmation(1)).revert_reason
-    assert "other content" in chain.outcome(VALIDATORS[0], affirmation(1, amount=7)).revert_reason
     chain.affirm(VALIDATORS[1:2], affirmation(1))
     assert chain.balance(ALICE) == FUNDS
     chain.affirm(VALIDATORS[2:3], affirmation(1))
     assert chain.balance(ALICE) == FUNDS + 1000
+
+
+def test_a_validator_may_move_its_affirmation_until_the_deposit_is_accepted():
+    chain = Chain()
+    # A 2-2 split (say, two relayers saw an L1 block that a deep reorg replaced) mints nothing...
+    assert chain.affirm(VALIDATORS[:2], affirmation(1, amount=5)) == [1, 1]
+    assert chain.affirm(VALIDATORS[2:], affirmation(1, amount=6)) == [1, 1]
+    assert chain.balance(ALICE) == FUNDS
+    # ...until one side re-affirms what the others saw: its vote moves and the content is accepted.
+    assert chain.affirm(VALIDATORS[2:3], affirmation(1, amount=5)) == [1]
+    assert chain.balance(ALICE) == FUNDS + 5
+    assert "already minted" in chain.outcome(VALIDATORS[3], affirmation(1, amount=5)).revert_reason
+
+
+def test_a_moved_affirmation_no_longer_counts_for_the_old_content():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:2], affirmation(1, amount=5))
+    chain.affirm(VALIDATORS[1:2], affirmation(1, amount=6))  # validator 1 changes its mind
+    assert chain.affirm(VALIDATORS[2:3], affirmation(1, amount=5)) == [1]  # 2 of 4 for amount 5: not enough
+    assert chain.balance(ALICE) == FUNDS
+    chain.affirm(VALIDATORS[3:4], affirmation(1, amount=5))
+    assert chain.balance(ALICE) == FUNDS + 5
 
 
 def test_disagreeing_affirmations_mint_nothing():
@@ -368,3 +389,25 @@ def test_minted_less_burned_is_what_accounts_hold():
     assert (minted, burned) == (5 * 10**18, 3 * 10**18 + 10**17)
     native = sum(account.balance for account in chain.state.accounts.values())
     assert native == 6 * FUNDS + minted - burned - chain.fees
+
+
+def test_genesis_ether_cannot_exit_only_what_was_bridged_in_can():
+    chain = Chain()  # ALICE holds FUNDS from genesis: sidechain ETH never locked on L1
+    refused = chain.outcome(ALICE, withdraw(ETH, 10**18), value=10**18)
+    assert not refused.success and "withdrawal above the ETH bridged in: 0 wei" in refused.revert_reason
+    chain.affirm(VALIDATORS[:3], affirmation(1, amount=5 * 10**17))
+    assert chain.send(ALICE, withdraw(ETH, 3 * 10**17), value=3 * 10**17)[0].status == 1
+    refused = chain.outcome(BOB, withdraw(ETH, 3 * 10**17), value=3 * 10**17)
+    assert "2" + "0" * 17 + " wei can still exit" in refused.revert_reason
+    assert chain.send(BOB, withdraw(ETH, 2 * 10**17), value=2 * 10**17)[0].status == 1
+    assert totals(chain.state, ETH) == (5 * 10**17, 5 * 10**17)
+
+
+def test_tokens_sent_to_a_system_contract_are_refused_not_locked():
+    chain = Chain()
+    chain.affirm(VALIDATORS[:3], token_affirmation(1, amount=1000, recipient=addr(ALICE)))
+    for system in (BRIDGE_ADDRESS, TOKEN):
+        receipt, _ = chain.send(ALICE, calldata("transfer(address,uint256)", system, 10), to=TOKEN)
+        assert receipt.status == 0
+    assert balance_of(chain.state, TOKEN, addr(ALICE)) == 1000
+    assert balance_of(chain.state, TOKEN, BRIDGE_ADDRESS) == balance_of(chain.state, TOKEN, TOKEN) == 0

@@ -65,3 +65,21 @@ def test_a_call_that_breaks_a_rule_is_included_as_failed_and_pays_its_gas(who, d
     assert receipt.logs == ()
     sender = result.changes[bytes.fromhex(who.address[2:])]
     assert sender.nonce == 1 and sender.balance == 10**18 - receipt.gas_used * BASE_FEE
+
+
+def test_signatures_are_kept_in_storage_and_a_later_post_replaces_the_earlier_one():
+    from sidechain.chain.system.checkpoint_signatures import signatures_of
+
+    first = call(VALIDATOR, encode_submit_signature(1, SIGNATURE))
+    corrected = call(VALIDATOR, encode_submit_signature(1, b"\x02" * 65), nonce=1)
+    accounts, storage = genesis_state(ValidatorSet((bytes.fromhex(VALIDATOR.address[2:]),), (1,)))
+    accounts.update({bytes.fromhex(a.address[2:]): StateAccount(balance=10**18) for a in (VALIDATOR, OUTSIDER)})
+    state = MemoryState(accounts, storage)
+    boundary = StateOverlay(state)
+    end_block(boundary, 16, 16)
+    state.apply(boundary.changes, boundary.storage)
+    env = BlockEnv(17, 1, b"\x00" * 20, BASE_FEE, 30_000_000, 16)
+    result = execute_transactions(state, env, [first, corrected], skip_invalid=False)
+    state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
+    assert signatures_of(state, 1) == {bytes.fromhex(VALIDATOR.address[2:]): b"\x02" * 65}
+    assert signatures_of(state, 2) == {}

@@ -17,7 +17,7 @@ and minted as soon as every lower deposit id is minted: exactly once per id, in 
 (L1 token 0) becomes the native coin; a token's first deposit opens its ledger (tokens.py).
 
 Withdrawals. `withdraw` burns the amount from the caller and records (id, L1 token, L1 recipient,
-amount); the checkpoint whose range holds the block commits to the Merkle root of its withdrawals
+amount); ETH withdrawals never exceed the ETH bridged in (genesis ETH was never locked on L1); the checkpoint whose range holds the block commits to the Merkle root of its withdrawals
 (`checkpoint_withdrawals`), which RootBridge.exit on L1 checks the proof against.
 """
 
@@ -230,9 +230,17 @@ def _affirm(call: Call, deposit_id: int, l1_token: str, recipient: str, amount: 
             state.set_storage(BRIDGE_ADDRESS, _accepted_key(deposit_id), content_hash)
             _mint_ready(call)
             return ()
+    if previous == content_hash:
+        raise Revert(f"0x{validator.hex()} already affirmed deposit {deposit_id}")
     if previous:
-        raise Revert(f"0x{validator.hex()} already affirmed deposit {deposit_id}"
-                     + ("" if previous == content_hash else f" with other content (0x{previous.hex()})"))
+        # A deposit not accepted yet may be re-affirmed with other content (say, after an L1
+        # reorg deeper than the relayer's confirmations): the validator's vote moves, so a split
+        # can heal instead of stalling every later deposit.
+        old = affirmed_content(state, deposit_id, previous)
+        if old is not None:
+            remaining = [v for v in old[1] if v != validator]
+            write_record(state, BRIDGE_ADDRESS, _content_key(deposit_id, previous),
+                         [old[0].encode_record(), remaining] if remaining else None)
     state.set_storage(BRIDGE_ADDRESS, _affirmation_key(deposit_id, validator), content_hash)
     known = affirmed_content(state, deposit_id, content_hash)
     voters = (known[1] if known else []) + [validator]
@@ -287,6 +295,12 @@ def _withdraw(call: Call, l1_token: str, amount: int, l1_recipient: str) -> tupl
     if token == ETH:
         if ctx.value != amount:
             raise Revert(f"an ETH withdrawal sends its amount as the call's value: value {ctx.value}, amount {amount}")
+        minted, burned = totals(state, ETH)
+        if burned + amount > minted:
+            # Genesis allocations are sidechain ETH that was never locked on L1: paying them out
+            # would take other depositors' ETH, so at most what was bridged in can go back out.
+            raise Revert(f"withdrawal above the ETH bridged in: {minted - burned} wei can still exit to L1, "
+                         f"asked for {amount}")
         bridge = state.get_account(BRIDGE_ADDRESS)  # run_call moved the value here; burn it
         state.set_account(BRIDGE_ADDRESS, Account(bridge.nonce, bridge.balance - amount, bridge.storage_root,
                                                   bridge.code_hash))

@@ -1,9 +1,11 @@
 """The checkpoint-signatures system contract: `submitCheckpointSignature(uint64 number, bytes signature)`.
 
-A validator posts its EIP-712 signature of checkpoint `number` (whose range is final) as a
-`CheckpointSigned` log; a relayer gathers those logs, checks each signature against the checkpoint
-digest and submits them to CheckpointManager on L1, which verifies them again. Only a member of
-the set that signs that checkpoint (the set in force during its range) may post.
+A validator posts its EIP-712 signature of checkpoint `number` (whose range is final); it is kept
+in the contract's storage (a later post by the same validator replaces it, so a validator that
+signed with a wrong configuration can correct itself) and emitted as a `CheckpointSigned` log. A
+relayer reads them (`signatures_of`, served by sidechain_getCheckpoint), checks each against the
+checkpoint digest and submits them to CheckpointManager on L1, which verifies them again. Only a
+member of the set that signs that checkpoint (the set in force during its range) may post.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 from eth_abi import decode, encode
 
 from ..blocks import Log
-from .base import Call, Event, Function, Revert, function_table, topic_address, topic_uint
+from ..state import StateReader
+from .base import (
+    Call, Event, Function, Revert, function_table, read_record, record_key, topic_address, topic_uint, write_record,
+)
 from .validator_set import checkpoint_set
 
 CHECKPOINT_SIGNATURES_ADDRESS = bytes.fromhex("00000000000000000000000000000000000c4ec1")
@@ -32,8 +37,27 @@ def _submit(call: Call, number: int, signature: bytes) -> tuple:
     signers = checkpoint_set(call.state, number)
     if signers is None or not signers.power_of(ctx.sender):
         raise Revert(f"0x{ctx.sender.hex()} is not in the validator set that signs checkpoint {number}")
+    state = call.state
+    signers = read_record(state, CHECKPOINT_SIGNATURES_ADDRESS, _signers_key(number)) or []
+    if ctx.sender not in signers:
+        write_record(state, CHECKPOINT_SIGNATURES_ADDRESS, _signers_key(number), signers + [ctx.sender])
+    state.set_storage(CHECKPOINT_SIGNATURES_ADDRESS, _signature_key(number, ctx.sender), signature)
     call.logs.append(checkpoint_signed_log(number, ctx.sender, signature))
     return ()
+
+
+def _signers_key(number: int) -> bytes:
+    return record_key("checkpoint.signers", number)
+
+
+def _signature_key(number: int, validator: bytes) -> bytes:
+    return record_key("checkpoint.signature", number, validator)
+
+
+def signatures_of(state: StateReader, number: int) -> dict[bytes, bytes]:
+    """validator -> its latest posted signature of checkpoint `number`, in the order they first posted."""
+    signers = read_record(state, CHECKPOINT_SIGNATURES_ADDRESS, _signers_key(number)) or []
+    return {v: state.get_storage(CHECKPOINT_SIGNATURES_ADDRESS, _signature_key(number, v)) for v in signers}
 
 
 FUNCTIONS = function_table(

@@ -17,7 +17,7 @@ from dataclasses import replace
 from ...crypto import keccak256
 from ..state import StateOverlay, StateReader
 from .base import (
-    SYSTEM_ACCOUNT, Call, Event, Function, Revert, as_int, function_table, mapping_key, read_record, read_uint, record_key,
+    SYSTEM_ACCOUNT, SYSTEM_CODE_HASH, Call, Event, Function, Revert, as_int, function_table, mapping_key, read_record, read_uint, record_key,
     topic_address, write_record, write_uint,
 )
 
@@ -96,6 +96,9 @@ def burn(call: Call, token: bytes, owner: bytes, amount: int) -> None:
 def _move(call: Call, sender: bytes, recipient: bytes, amount: int) -> None:
     if recipient == bytes(20):
         raise Revert("ERC20: transfer to the zero address (burn by withdrawing through the bridge)")
+    if call.state.get_account(recipient).code_hash == SYSTEM_CODE_HASH:
+        raise Revert(f"ERC20: transfer to the system contract 0x{recipient.hex()} would lock the tokens for good "
+                     "(to move them to L1, call withdraw on the bridge)")
     token, state = call.ctx.to, call.state
     have = balance_of(state, token, sender)
     if have < amount:
