@@ -62,9 +62,9 @@ def test_eth_and_a_token_go_to_the_sidechain_and_back_and_l1_balances_are_restor
     side_eth_before = user.sidechain_balance(None)
     receipts = []
 
-    eth = user.deposit(to_units("2.5", 18), None)
+    eth = user.deposit(to_units("2.501", 18), None)
     assert [s.stage for s in stages if s.done] == ["l1-mined", "confirmations", "affirmations", "minted"]
-    assert eth.sidechain_balance == side_eth_before + 25 * 10**17
+    assert eth.sidechain_balance == side_eth_before + 2501 * 10**15
     dev = user.deposit(to_units("100", 18), token)
     assert [s.stage for s in stages if s.done][-5:] == ["approved", "l1-mined", "confirmations", "affirmations", "minted"]
     assert dev.deposit_id == eth.deposit_id + 1 and dev.sidechain_balance == 100 * 10**18
@@ -74,7 +74,7 @@ def test_eth_and_a_token_go_to_the_sidechain_and_back_and_l1_balances_are_restor
     out_eth = user.withdraw(25 * 10**17, "ETH")
     assert [s.stage for s in stages if s.done] == ["burned", "checkpoint-final", "checkpoint-l1"]
     side_gas = out_eth.sidechain_receipt["gasUsed"] * out_eth.sidechain_receipt["effectiveGasPrice"]
-    assert user.sidechain_balance(None) == side_eth_before - side_gas
+    assert user.sidechain_balance(None) == side_eth_before + 10**15 - side_gas
     out_dev = user.withdraw(100 * 10**18, token)
     assert user.sidechain_balance(token) == 0
 
@@ -82,7 +82,7 @@ def test_eth_and_a_token_go_to_the_sidechain_and_back_and_l1_balances_are_restor
         paid = user.exit(withdrawal.withdrawal_id)
         receipts.append(paid.l1_receipt)
     assert user.l1_balance(token) == token_before
-    assert user.l1_balance(None) == eth_before - l1_gas(receipts)
+    assert user.l1_balance(None) == eth_before - l1_gas(receipts) - 10**15  # 0.001 ETH is still on the sidechain
 
     with pytest.raises(BridgeUserError, match="already been exited"):
         user.exit(out_eth.withdrawal_id)
@@ -90,6 +90,8 @@ def test_eth_and_a_token_go_to_the_sidechain_and_back_and_l1_balances_are_restor
         user.exit(99)
     with pytest.raises(BridgeUserError, match="not enough DEV on the sidechain"):
         user.withdraw(1, token)
+    with pytest.raises(BridgeUserError, match="ETH bridged in"):
+        user.withdraw(2 * 10**15, None)  # genesis ETH cannot leave: only the 0.001 still bridged in can
     early = user.withdraw(10**15, None, wait=False)
     with pytest.raises(BridgeUserError, match="not in a final checkpoint yet|not on L1 yet"):
         user.exit(early.withdrawal_id)
