@@ -8,17 +8,36 @@ that happened while the relayer was down), it rescans from REORG_REWIND blocks f
 
 The sidechain is the source of truth for what is done: a deposit below the sidechain's
 `nextDepositId()` is minted, and `hasAffirmed(id, me)` says this validator's affirmation landed.
-So rescanning is harmless, and the persisted cursor never moves past a deposit whose affirmation
-is not on the sidechain yet: a relayer killed at any point, restarted, neither loses a deposit nor
-affirms one twice (the contract refuses a second affirmation anyway). An affirmation whose gas
-estimate reverts (already minted, content disagreeing with what the others accepted, not a
-validator) is skipped with the reason in the log.
+So rescanning is harmless, and the persisted cursor never moves past a deposit that is not minted
+yet: a relayer killed at any point, restarted, neither loses a deposit nor affirms one twice (the
+contract refuses a second affirmation anyway). An affirmation whose gas estimate reverts (already
+minted, content disagreeing with what the others accepted, not a validator) is skipped with the
+reason in the log.
+
+The affirmation's metadata rule. Every validator must affirm byte-identical content or nothing
+mints, and a token's name and symbol are whatever its name() and symbol() answered on L1: any
+bytes, of any length. So an ERC-20 deposit is affirmed with its token's name and its symbol each cut
+to their first METADATA_BYTES bytes, then decoded as UTF-8 with every invalid sequence (a multi-byte
+character the cut split included) replaced by U+FFFD: `raw[:64].decode("utf-8", "replace")`; the
+decimals as emitted. A hostile token is minted under a sanitised name and cannot stall the deposits
+after it, and an affirmation stays far below the sidechain's transaction size limit. ETH deposits
+carry ETH_METADATA.
+
+Repeated affirmations. The bridge contract checks the quorum when an affirmation arrives; after a
+validator-set change, a deposit's affirmers may already hold a quorum of the new set with no one
+left to affirm, and since deposits mint in id order every later one would wait. A validator that
+repeats its identical affirmation makes the contract check again. So when the sidechain's next
+deposit to mint has not moved for STALL_AFTER seconds and this validator affirmed it, the relayer
+repeats that affirmation, and those of the deposits right after it that it also affirmed, as long
+as the gas estimate says the repeat would be accepted (otherwise it reverts "already affirmed");
+at most once every STALL_AFTER seconds.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 from eth_account import Account
@@ -27,7 +46,7 @@ from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFou
 
 from .deploy import contract_at
 from .relayer import StateFile
-from .root_bridge import Deposit, TokenMetadata, deposits_in
+from .root_bridge import Deposit, TokenMetadata, deposits_in, token_registration
 from .sidechain_bridge import ETH, ETH_METADATA, bridge_contract
 
 log = logging.getLogger("bridge.deposits")
@@ -41,6 +60,51 @@ LOG_CHUNK = 2_000
 POLL_INTERVAL = 0.25
 """Seconds between passes: the deposit's N-th confirmation to minted is meant to take <= 2 s."""
 STATE_KEY = "deposits"
+METADATA_BYTES = 64
+"""Most bytes of a token's name, and of its symbol, that an affirmation carries (the metadata rule)."""
+STALL_AFTER = 10.0
+"""Seconds the sidechain's next deposit to mint may stay the same before this validator repeats its
+affirmation of it; also the least time between two repeats."""
+
+
+def affirmed_metadata(registered: TokenMetadata) -> tuple[str, str, int]:
+    """(name, symbol, decimals) as every validator affirms them for a token registered with
+    `registered`: the metadata rule of the module docstring."""
+    return (_affirmed_text(registered.name), _affirmed_text(registered.symbol), registered.decimals)
+
+
+def _affirmed_text(raw: bytes) -> str:
+    return raw[:METADATA_BYTES].decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class Stall:
+    """How long the sidechain's nextDepositId() has stayed at one deposit."""
+
+    next_id: int
+    since: float
+    """When (time.monotonic) it was first seen at this deposit."""
+    repeated_at: float | None = None
+    """When this validator last repeated its affirmations while it stayed there."""
+
+    def observe(self, next_id: int, now: float) -> Stall:
+        """The stall after seeing nextDepositId() == `next_id` at `now`: a new one if it moved."""
+        return self if next_id == self.next_id else Stall(next_id, now)
+
+    def repeats(self, now: float, affirmed: Container[int]) -> list[int]:
+        """The deposits whose affirmations to repeat now, lowest first: none unless the next deposit
+        to mint has been stuck for STALL_AFTER seconds, no repeat was tried in the last STALL_AFTER
+        seconds and this validator affirmed it; then it and the run of deposits right after it that
+        this validator affirmed too."""
+        if now - self.since < STALL_AFTER or (self.repeated_at is not None and now - self.repeated_at < STALL_AFTER):
+            return []
+        run = []
+        while self.next_id + len(run) in affirmed:
+            run.append(self.next_id + len(run))
+        return run
+
+    def repeated(self, now: float) -> Stall:
+        return Stall(self.next_id, self.since, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +147,13 @@ class DepositRelayer:
         self.scanned: Cursor | None = self.cursor
         """In memory: the last block scanned; deposits found since the cursor wait in `open`."""
         self.open: dict[int, OpenDeposit] = {}
-        self._metadata: dict[bytes, TokenMetadata] = {}
+        self.affirmed: dict[int, Deposit] = {}
+        """Deposits this validator's affirmation is on the sidechain for, not minted yet: repeated on a stall."""
+        self.stall: Stall | None = None
+        self._metadata: dict[bytes, tuple[str, str, int]] = {}
         self._chain_id: int | None = None
+        self._tx: dict = {}
+        """This pass's transaction fields: sender, next nonce, fees, chain id."""
         self._checked_head: bytes | None = None
         """The L1 head whose chain the scanned cursor was last checked against."""
 
@@ -120,7 +189,7 @@ class DepositRelayer:
                 break
             for deposit in deposits:
                 if deposit.registered is not None:
-                    self._metadata[deposit.token] = deposit.registered
+                    self._metadata[deposit.token] = affirmed_metadata(deposit.registered)
                 known = self.open.get(deposit.deposit_id)
                 if known is None or known.tx_hash is None:
                     self.open[deposit.deposit_id] = OpenDeposit(deposit)
@@ -130,43 +199,76 @@ class DepositRelayer:
         return found
 
     def _affirm_open(self) -> int:
-        if not self.open:
+        if not self.open and not self.affirmed:
+            self.stall = None  # nothing waits: a deposit found later starts its own clock
             return 0
         next_id = self.bridge.functions.nextDepositId().call()
         for deposit_id in sorted(self.open):
-            if deposit_id < next_id or self.bridge.functions.hasAffirmed(deposit_id, self.me).call():
+            if deposit_id < next_id:
                 del self.open[deposit_id]
+            elif self.bridge.functions.hasAffirmed(deposit_id, self.me).call():
+                self.affirmed[deposit_id] = self.open.pop(deposit_id).deposit
+        for deposit_id in [i for i in self.affirmed if i < next_id]:
+            del self.affirmed[deposit_id]
+        now = time.monotonic()
+        self.stall = Stall(next_id, now) if self.stall is None else self.stall.observe(next_id, now)
+        repeats = self.stall.repeats(now, self.affirmed)
+        if repeats:
+            self.stall = self.stall.repeated(now)
         due = [entry for _, entry in sorted(self.open.items()) if self._needs_sending(entry)]
-        if not due:
+        if not due and not repeats:
             return 0
-        nonce = self.sidechain.eth.get_transaction_count(self.me, "pending")
-        tip = self.sidechain.eth.max_priority_fee
-        max_fee = 2 * self.sidechain.eth.get_block("latest")["baseFeePerGas"] + tip
-        if self._chain_id is None:
-            self._chain_id = self.sidechain.eth.chain_id
+        self._start_sending()
         sent = 0
+        for deposit_id in repeats:
+            call = self._affirmation(self.affirmed[deposit_id])
+            try:
+                gas = call.estimate_gas({"from": self.me})
+            except ContractLogicError as exc:  # not a quorum of the current set: the deposits after it wait too
+                log.debug("deposit %d stalled, affirmation not repeated: %s", deposit_id, exc)
+                break
+            tx_hash = self._send(call, gas)
+            sent += 1
+            log.info("deposit %d stalled for %.0f s: affirmation repeated in 0x%s, its affirmers now being a quorum",
+                     deposit_id, now - self.stall.since, tx_hash.hex())
         for entry in due:
             deposit = entry.deposit
-            call = self.bridge.functions.affirmDeposit(deposit.deposit_id, Web3.to_checksum_address(deposit.token),
-                                                       Web3.to_checksum_address(deposit.recipient), deposit.amount,
-                                                       *self._metadata_of(deposit))
+            call = self._affirmation(deposit)
             try:
                 gas = call.estimate_gas({"from": self.me})
             except ContractLogicError as exc:
                 log.warning("deposit %d not affirmed: %s", deposit.deposit_id, exc)
                 del self.open[deposit.deposit_id]
                 continue
-            tx = call.build_transaction({"from": self.me, "nonce": nonce, "gas": gas, "maxFeePerGas": max_fee,
-                                         "maxPriorityFeePerGas": tip, "chainId": self._chain_id})
-            entry.tx_hash = bytes(self.sidechain.eth.send_raw_transaction(
-                Account.sign_transaction(tx, self.key).raw_transaction))
+            entry.tx_hash = self._send(call, gas)
             entry.sent_at = time.monotonic()
-            nonce += 1
             sent += 1
             log.info("deposit %d (%s %d to %s, L1 block %d): affirmation sent in 0x%s", deposit.deposit_id,
                      "ETH" if deposit.token == ETH else Web3.to_checksum_address(deposit.token), deposit.amount,
                      Web3.to_checksum_address(deposit.recipient), deposit.block_number, entry.tx_hash.hex())
         return sent
+
+    def _affirmation(self, deposit: Deposit):
+        """The affirmDeposit call for `deposit`: the same content every time, from every validator."""
+        return self.bridge.functions.affirmDeposit(deposit.deposit_id, Web3.to_checksum_address(deposit.token),
+                                                   Web3.to_checksum_address(deposit.recipient), deposit.amount,
+                                                   *self._metadata_of(deposit))
+
+    def _start_sending(self) -> None:
+        """Read this pass's first nonce and fees."""
+        if self._chain_id is None:
+            self._chain_id = self.sidechain.eth.chain_id
+        tip = self.sidechain.eth.max_priority_fee
+        self._tx = {"from": self.me, "nonce": self.sidechain.eth.get_transaction_count(self.me, "pending"),
+                    "maxFeePerGas": 2 * self.sidechain.eth.get_block("latest")["baseFeePerGas"] + tip,
+                    "maxPriorityFeePerGas": tip, "chainId": self._chain_id}
+
+    def _send(self, call, gas: int) -> bytes:
+        """Sign and send `call` with this pass's next nonce; returns the transaction hash."""
+        tx = call.build_transaction({**self._tx, "gas": gas})
+        tx_hash = bytes(self.sidechain.eth.send_raw_transaction(Account.sign_transaction(tx, self.key).raw_transaction))
+        self._tx["nonce"] += 1
+        return tx_hash
 
     def _needs_sending(self, entry: OpenDeposit) -> bool:
         """Not sent yet; or sent, but the transaction failed or the node no longer knows it (its
@@ -189,15 +291,13 @@ class DepositRelayer:
             return ETH_METADATA
         known = self._metadata.get(deposit.token)
         if known is None:  # registered by an earlier deposit than the ones scanned since the cursor
-            events = self.root_bridge.events.TokenRegistered().get_logs(
-                from_block=self.from_block, to_block=deposit.block_number,
-                argument_filters={"token": Web3.to_checksum_address(deposit.token)})
-            if not events:
+            registered = token_registration(self.l1, self.root_bridge, deposit.token, self.from_block,
+                                            deposit.block_number)
+            if registered is None:
                 raise LookupError(f"no TokenRegistered event for 0x{deposit.token.hex()} up to L1 block "
                                   f"{deposit.block_number} (is --from-block after the bridge's deployment?)")
-            args = events[0].args
-            known = self._metadata[deposit.token] = TokenMetadata(args.name, args.symbol, args.decimals)
-        return known.name, known.symbol, known.decimals
+            known = self._metadata[deposit.token] = affirmed_metadata(registered)
+        return known
 
     # --- the cursor ----------------------------------------------------------------------------------
 
@@ -216,10 +316,12 @@ class DepositRelayer:
 
     def _persist(self) -> None:
         """Save the last block below which every deposit is settled: the scanned block, or the
-        block before the lowest deposit still open."""
+        block before the lowest deposit still open or affirmed but not minted (after a restart, a
+        stalled deposit must still be known to repeat its affirmation)."""
         if self.scanned is None:
             return
-        target = min([e.deposit.block_number - 1 for e in self.open.values()] + [self.scanned.number])
+        pending = [e.deposit for e in self.open.values()] + list(self.affirmed.values())
+        target = min([d.block_number - 1 for d in pending] + [self.scanned.number])
         if self.cursor is not None and target <= self.cursor.number:
             return
         self._save(self.scanned if target == self.scanned.number else self._cursor_at(target))

@@ -3,14 +3,20 @@
 The small functions here are what the user commands (`deposit`, `exit`) and the relayer call; each
 signs locally (bridge/deploy.py) and returns the mined receipt. A call the contract refuses raises
 web3's ContractCustomError; `bridge.contract_errors.decode_error(bridge.abi, exc.data)` names it.
+
+Deposits are read back from raw logs, not through web3's event decoding: TokenRegistered carries
+whatever a token's name() and symbol() answered (any bytes, any length), and web3 decodes `string`
+strictly as UTF-8, so one hostile token would make every scan of its block raise. A `string` is
+ABI-encoded exactly as `bytes`, so it is decoded as bytes and handed on as such.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_abi import decode
 from eth_account import Account
-from eth_utils import to_canonical_address
+from eth_utils import keccak, to_canonical_address
 from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
@@ -20,6 +26,8 @@ from .merkle import withdrawal_leaf
 
 ETH = bytes(20)
 """The token address RootBridge uses for ETH."""
+DEPOSITED_TOPIC = keccak(text="Deposited(uint64,address,address,address,uint256)")
+TOKEN_REGISTERED_TOPIC = keccak(text="TokenRegistered(address,string,string,uint8)")
 
 
 def _address(value: str | bytes) -> bytes:
@@ -58,10 +66,12 @@ class Withdrawal:
 
 @dataclass(frozen=True, slots=True)
 class TokenMetadata:
-    """What RootBridge read from a token on its first deposit (event TokenRegistered)."""
+    """What RootBridge read from a token on its first deposit (event TokenRegistered), as emitted."""
 
-    name: str
-    symbol: str
+    name: bytes
+    """What the token's name() answered: the token chooses it, so not necessarily UTF-8, and of any length."""
+    symbol: bytes
+    """What its symbol() answered, likewise."""
     decimals: int
 
 
@@ -120,21 +130,36 @@ def exit_withdrawal(w3: Web3, bridge: Contract, private_key: bytes, withdrawal: 
 
 def deposits_in(w3: Web3, bridge: Contract, from_block: int, to_block: int) -> list[Deposit]:
     """The deposits made in L1 blocks from_block..to_block (inclusive), in log order."""
-    span = {"from_block": from_block, "to_block": to_block}
-    registrations = {(bytes(e.transactionHash), _address(e.args.token)): e
-                     for e in bridge.events.TokenRegistered().get_logs(**span)}
-    deposits = []
-    for event in bridge.events.Deposited().get_logs(**span):
-        token = _address(event.args.token)
-        registered = registrations.get((bytes(event.transactionHash), token))
-        deposits.append(Deposit(
-            deposit_id=event.args.depositId, token=token, sender=_address(event.args.sender),
-            recipient=_address(event.args.recipient), amount=event.args.amount, block_number=event.blockNumber,
-            block_hash=bytes(event.blockHash), tx_hash=bytes(event.transactionHash), log_index=event.logIndex,
-            registered=None if registered is None else TokenMetadata(
-                registered.args.name, registered.args.symbol, registered.args.decimals),
-        ))
+    logs = w3.eth.get_logs({"address": bridge.address, "fromBlock": from_block, "toBlock": to_block,
+                            "topics": [["0x" + DEPOSITED_TOPIC.hex(), "0x" + TOKEN_REGISTERED_TOPIC.hex()]]})
+    registrations = {(bytes(log["transactionHash"]), bytes(log["topics"][1][12:])): _token_metadata(log)
+                     for log in logs if bytes(log["topics"][0]) == TOKEN_REGISTERED_TOPIC}
+    deposits = [_deposit(log, registrations) for log in logs if bytes(log["topics"][0]) == DEPOSITED_TOPIC]
     return sorted(deposits, key=lambda d: (d.block_number, d.log_index))
+
+
+def token_registration(w3: Web3, bridge: Contract, token: str | bytes, from_block: int,
+                       to_block: int) -> TokenMetadata | None:
+    """The metadata `token` was registered with, if its TokenRegistered is in blocks from_block..to_block."""
+    topics = ["0x" + TOKEN_REGISTERED_TOPIC.hex(), "0x" + bytes(12).hex() + _address(token).hex()]
+    logs = w3.eth.get_logs({"address": bridge.address, "fromBlock": from_block, "toBlock": to_block, "topics": topics})
+    return _token_metadata(logs[0]) if logs else None
+
+
+def _token_metadata(log) -> TokenMetadata:
+    # strict=False: padding is not checked either; only RootBridge emits these, the content is the token's.
+    name, symbol, decimals = decode(["bytes", "bytes", "uint8"], bytes(log["data"]), strict=False)
+    return TokenMetadata(name, symbol, decimals)
+
+
+def _deposit(log, registrations: dict[tuple[bytes, bytes], TokenMetadata]) -> Deposit:
+    _, deposit_id, token, sender = (bytes(topic) for topic in log["topics"])
+    recipient, amount = decode(["address", "uint256"], bytes(log["data"]), strict=False)
+    tx_hash = bytes(log["transactionHash"])
+    return Deposit(deposit_id=int.from_bytes(deposit_id, "big"), token=token[12:], sender=sender[12:],
+                   recipient=_address(recipient), amount=amount, block_number=log["blockNumber"],
+                   block_hash=bytes(log["blockHash"]), tx_hash=tx_hash, log_index=log["logIndex"],
+                   registered=registrations.get((tx_hash, token[12:])))
 
 
 class _Paying:

@@ -2,8 +2,10 @@
 sidechain node: deposits are affirmed only once they have N confirmations, a reorg before then
 replaces a deposit without the removed one ever being affirmed, a reorg below the relayer's cursor
 is noticed and rescanned, and a relayer process killed and restarted (even without its state file)
-neither loses nor double-affirms a deposit. The checkpoint relayer, too, counts a submission as done
-only after N confirmations, and submits again when a reorg removes it."""
+neither loses nor double-affirms a deposit. Tokens whose name is not UTF-8 or far too long for a
+sidechain transaction are minted under a sanitised name, and the deposits after them are minted
+too. The checkpoint relayer, too, counts a submission as done only after N confirmations, and
+submits again when a reorg removes it."""
 
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ from eth_account import Account
 from web3 import Web3
 
 from bridge.anvil import run_anvil
+from bridge.deploy import deploy_contract
 from bridge.deposits import DepositRelayer
 from bridge.relayer import StateFile
+from bridge.root_bridge import deposit_erc20
+from bridge.sidechain_bridge import ledger
 from sidechain.devnet import wait_until
 
 from bridge_support import USER_KEY, VALIDATOR_KEY, deploy_l1_bridge, sidechain_node
@@ -98,6 +103,41 @@ def test_an_erc20_deposit_carries_the_token_metadata_even_when_registered_before
                                        abi=l1.token.abi)
     assert ledger.functions.balanceOf(USER).call() == 12_000_000
     assert (ledger.functions.symbol().call(), ledger.functions.decimals().call()) == ("TT", 6)
+
+
+def test_tokens_with_hostile_metadata_are_minted_under_sanitised_names_and_do_not_stall_later_deposits(
+        chains, tmp_path):
+    l1, sidechain = chains
+    recipient = Account.create().address
+    # 0xff never occurs in UTF-8; the symbol is a cut-off euro sign
+    bad, _ = deploy_contract(l1.w3, "RawMetadataToken", [b"Bad \xff\xfe name", 1, b"\xe2\x82", USER, 10**6], USER_KEY)
+    # a 135,000-byte name, more than a sidechain transaction may hold; byte 64 cuts a euro sign
+    long, _ = deploy_contract(l1.w3, "RawMetadataToken", ["ab€".encode(), 27_000, b"LONG", USER, 10**6], USER_KEY)
+    assert len(long.functions.name().call()) == 3 * 27_000
+    deposit_erc20(l1.w3, l1.bridge, USER_KEY, bad.address, recipient, 100)
+    deposit_erc20(l1.w3, l1.bridge, USER_KEY, long.address, recipient, 200)
+    deposit_eth(l1, recipient, 10**18)
+    l1.mine()
+
+    relayer_for(l1, sidechain, tmp_path / "relayer.json", confirmations=2).step()
+    wait_until(lambda: sidechain.next_deposit_id() == 4, 20, "deposits 1-3 minted")
+    assert sidechain.w3.eth.get_balance(recipient) == 10**18
+    bad_ledger, long_ledger = ledger(sidechain.w3, bad.address), ledger(sidechain.w3, long.address)
+    assert bad_ledger.functions.name().call() == "Bad \ufffd\ufffd name"
+    assert bad_ledger.functions.symbol().call() == "\ufffd"
+    assert long_ledger.functions.name().call() == "ab€" * 12 + "ab\ufffd"
+    assert long_ledger.functions.symbol().call() == "LONG"
+    assert bad_ledger.functions.balanceOf(recipient).call() == 100
+    assert long_ledger.functions.balanceOf(recipient).call() == 200
+
+    # A relayer that starts past the registration reads it back by itself, to the same content.
+    relayer_for(l1, sidechain, tmp_path / "relayer.json", confirmations=2).step()
+    deposit_erc20(l1.w3, l1.bridge, USER_KEY, long.address, recipient, 300)
+    l1.mine()
+    relayer_for(l1, sidechain, tmp_path / "relayer.json", confirmations=2).step()
+    wait_until(lambda: sidechain.next_deposit_id() == 5, 20, "deposit 4 minted")
+    assert long_ledger.functions.balanceOf(recipient).call() == 500
+    assert sidechain.affirmations() == [(i, VALIDATOR) for i in range(1, 5)]
 
 
 def test_a_reorg_before_the_confirmations_replaces_a_deposit_and_only_the_replacement_is_minted(chains, tmp_path):

@@ -112,7 +112,7 @@ def test_token_registered_is_emitted_before_the_first_deposit_only(w3, bridge, t
     assert bridge.functions.tokenRegistered(token.address).call()
     first_deposit, later_deposit = deposits_in(w3, bridge, first["blockNumber"], later["blockNumber"])
     assert (first_deposit.registered.name, first_deposit.registered.symbol, first_deposit.registered.decimals) == (
-        "Test Token", "TT", 6)
+        b"Test Token", b"TT", 6)
     assert later_deposit.registered is None
 
 
@@ -125,6 +125,19 @@ def test_a_token_with_broken_metadata_registers_with_the_fallbacks(w3, bridge):
     # name() answers a bare bytes32, symbol() reverts, decimals() answers 300
     assert (registered.args.name, registered.args.symbol, registered.args.decimals) == ("Odd Token", "", 18)
     assert bridge.functions.lockedBalance(token.address).call() == 100
+
+
+def test_metadata_that_is_not_utf8_is_emitted_as_is_and_read_back_as_bytes(w3, bridge):
+    name, symbol = b"Bad \xff\xfe name", b"\xe2\x82"  # 0xff never occurs in UTF-8; a cut-off euro sign
+    token, _ = deploy_contract(w3, "RawMetadataToken", [name, 1, symbol, address_of(USER), 10**6], DEPLOYER)
+
+    receipt = deposit_erc20(w3, bridge, USER, token.address, SIDECHAIN_RECIPIENT, 100)
+
+    (deposit,) = deposits_in(w3, bridge, receipt["blockNumber"], receipt["blockNumber"])
+    assert (deposit.registered.name, deposit.registered.symbol, deposit.registered.decimals) == (name, symbol, 18)
+    assert (deposit.deposit_id, deposit.amount) == (1, 100)
+    with pytest.raises(UnicodeDecodeError):  # why deposits_in does not use web3's event decoding
+        bridge.events.TokenRegistered().process_receipt(receipt, errors=DISCARD)
 
 
 def test_zero_deposits_are_refused_with_zero_amount(bridge, token):
