@@ -2,23 +2,17 @@
 than 2/3 of the power affirmed the same content; a withdrawal burns and is recorded for its checkpoint."""
 
 import pytest
-from eth_abi import decode, encode
+from eth_abi import decode
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import keccak
 
-from sidechain.chain.execution import BlockEnv, execute_transactions
-from sidechain.chain.state import Account as StateAccount
-from sidechain.chain.state import MemoryState, StateOverlay
-from sidechain.chain.system import BRIDGE_ADDRESS, CallContext, functions_at, genesis_state, run_call, token_address
+from sidechain.chain.system import BRIDGE_ADDRESS, token_address
 from sidechain.chain.system.bridge import Withdrawal, checkpoint_withdrawals, totals, withdrawal
 from sidechain.chain.system.tokens import balance_of, metadata, total_supply
-from sidechain.chain.transactions import decode_transaction
-from sidechain.chain.validators import ValidatorSet
 from sidechain.errors import InsufficientFunds
 
-CHAIN_ID = 7070
-BASE_FEE = 10**9
-FUNDS = 10**20
+from system_chain import BASE_FEE, FUNDS, MemoryChain, addr, calldata
+
 INTERVAL = 4
 VALIDATORS = [Account.from_key(bytes([0x20 + i]) * 32) for i in range(4)]
 ALICE = Account.from_key(b"\x41" * 32)
@@ -30,15 +24,6 @@ TRANSFER = keccak(text="Transfer(address,address,uint256)")
 DEPOSIT_MINTED = keccak(text="DepositMinted(uint64,address,address,uint256)")
 WITHDRAWAL_RECORDED = keccak(text="WithdrawalRecorded(uint64,address,address,address,uint256)")
 ZERO_TOPIC = bytes(32)
-
-
-def addr(account) -> bytes:
-    return bytes.fromhex(account.address[2:])
-
-
-def calldata(signature: str, *args) -> bytes:
-    types = signature[signature.index("(") + 1:-1]
-    return function_signature_to_4byte_selector(signature) + encode([t for t in types.split(",") if t], list(args))
 
 
 def affirmation(deposit_id: int, l1_token: bytes = ETH, recipient: bytes | None = None, amount: int = 1000,
@@ -56,53 +41,19 @@ def withdraw(l1_token: bytes, amount: int, l1_recipient: bytes = L1_RECIPIENT) -
     return calldata("withdraw(address,uint256,address)", l1_token, amount, l1_recipient)
 
 
-class Chain:
-    """A chain of MemoryState blocks: each `block` executes and commits at the next height."""
+class Chain(MemoryChain):
+    """Validators and two users funded; transactions go to the bridge contract."""
 
     def __init__(self):
-        accounts, storage = genesis_state(ValidatorSet(tuple(addr(v) for v in VALIDATORS), (1,) * 4))
-        accounts.update({addr(a): StateAccount(balance=FUNDS) for a in [*VALIDATORS, ALICE, BOB]})
-        self.state = MemoryState(accounts, storage)
-        self.number = 1
-        self.nonces: dict[bytes, int] = {}
-        self.fees = 0
-
-    def tx(self, account, data: bytes, value: int = 0, to: bytes = BRIDGE_ADDRESS):
-        nonce = self.nonces.get(addr(account), 0)
-        self.nonces[addr(account)] = nonce + 1
-        raw = account.sign_transaction({
-            "to": to_checksum_address(to), "value": value, "gas": 300_000, "data": data, "maxFeePerGas": 2 * BASE_FEE,
-            "maxPriorityFeePerGas": 0, "nonce": nonce, "chainId": CHAIN_ID, "type": 2,
-        }).raw_transaction
-        return decode_transaction(bytes(raw), CHAIN_ID)
-
-    def block(self, *txs):
-        env = BlockEnv(self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, INTERVAL)
-        result = execute_transactions(self.state, env, txs, skip_invalid=False)
-        self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
-        self.number += 1
-        self.fees += result.gas_used * BASE_FEE
-        return result
-
-    def send(self, account, data: bytes, value: int = 0, to: bytes = BRIDGE_ADDRESS):
-        """One transaction in a block of its own; returns (receipt, result)."""
-        result = self.block(self.tx(account, data, value, to))
-        return result.receipts[0], result
+        super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB], interval=INTERVAL, gas=300_000, call_gas=300_000,
+                         contract=BRIDGE_ADDRESS)
 
     def affirm(self, validators, data: bytes) -> list[int]:
         """One block with an affirmation of `data` from each of `validators`; returns the statuses."""
-        return [r.status for r in self.block(*(self.tx(v, data) for v in validators)).receipts]
-
-    def outcome(self, account, data: bytes, value: int = 0):
-        ctx = CallContext(addr(account), BRIDGE_ADDRESS, value, data, self.number, INTERVAL)
-        return run_call(StateOverlay(self.state), ctx, functions_at(self.state, BRIDGE_ADDRESS), 300_000)
+        return self.statuses(*(self.tx(v, data) for v in validators))
 
     def view(self, signature: str, args: tuple, outputs: list[str]):
-        ctx = CallContext(addr(ALICE), BRIDGE_ADDRESS, 0, calldata(signature, *args), self.number, INTERVAL,
-                          read_only=True)
-        outcome = run_call(StateOverlay(self.state), ctx, functions_at(self.state, BRIDGE_ADDRESS), 100_000)
-        assert outcome.success, outcome.revert_reason
-        return decode(outputs, outcome.output)
+        return self.read(ALICE, signature, args, outputs)
 
     def balance(self, account) -> int:
         return self.state.get_account(addr(account)).balance

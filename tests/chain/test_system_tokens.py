@@ -2,20 +2,14 @@
 ordinary signed transactions to the ledger's address."""
 
 import pytest
-from eth_abi import decode, encode
+from eth_abi import decode
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import keccak
 
-from sidechain.chain.execution import BlockEnv, execute_transactions
-from sidechain.chain.state import Account as StateAccount
-from sidechain.chain.state import MemoryState, StateOverlay
-from sidechain.chain.system import BRIDGE_ADDRESS, CallContext, functions_at, genesis_state, run_call, token_address
-from sidechain.chain.validators import ValidatorSet
-from sidechain.chain.transactions import decode_transaction
+from sidechain.chain.system import BRIDGE_ADDRESS, token_address
 
-CHAIN_ID = 7070
-BASE_FEE = 10**9
-FUNDS = 10**20
+from system_chain import BASE_FEE, FUNDS, MemoryChain, addr, calldata
+
 VALIDATORS = [Account.from_key(bytes([0x30 + i]) * 32) for i in range(4)]
 ALICE = Account.from_key(b"\x41" * 32)
 BOB = Account.from_key(b"\x42" * 32)
@@ -27,18 +21,9 @@ TRANSFER = keccak(text="Transfer(address,address,uint256)")
 APPROVAL = keccak(text="Approval(address,address,uint256)")
 
 
-def addr(account) -> bytes:
-    return bytes.fromhex(account.address[2:])
-
-
 def word(account_or_address) -> bytes:
     raw = account_or_address if isinstance(account_or_address, bytes) else addr(account_or_address)
     return raw.rjust(32, b"\x00")
-
-
-def calldata(signature: str, *args) -> bytes:
-    types = signature[signature.index("(") + 1:-1]
-    return function_signature_to_4byte_selector(signature) + encode([t for t in types.split(",") if t], list(args))
 
 
 def transfer(to, amount: int) -> bytes:
@@ -53,54 +38,22 @@ def transfer_from(owner, to, amount: int) -> bytes:
     return calldata("transferFrom(address,address,uint256)", addr(owner), to if isinstance(to, bytes) else addr(to), amount)
 
 
-class Chain:
+class Chain(MemoryChain):
     """A chain of MemoryState blocks whose first block mints 1000 of the bridged token to Alice."""
 
     def __init__(self, opening_deposit: bool = True):
-        accounts, storage = genesis_state(ValidatorSet(tuple(addr(v) for v in VALIDATORS), (1,) * 4))
-        accounts.update({addr(a): StateAccount(balance=FUNDS) for a in [*VALIDATORS, ALICE, BOB, CAROL]})
-        self.state = MemoryState(accounts, storage)
-        self.number = 1
-        self.nonces: dict[bytes, int] = {}
+        super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB, CAROL], interval=4, gas=200_000, contract=TOKEN)
         if opening_deposit:
             self.deposit(1, ALICE, 1000)
 
     def deposit(self, deposit_id: int, recipient, amount: int) -> None:
         data = calldata("affirmDeposit(uint64,address,address,uint256,string,string,uint8)",
                         deposit_id, L1_TOKEN, addr(recipient), amount, "Devnet Token", "DEV", 6)
-        assert [r.status for r in self.block(*(self.tx(v, data, to=BRIDGE_ADDRESS) for v in VALIDATORS[:3])).receipts] == [1] * 3
-
-    def tx(self, account, data: bytes, value: int = 0, to: bytes = TOKEN):
-        nonce = self.nonces.get(addr(account), 0)
-        self.nonces[addr(account)] = nonce + 1
-        raw = account.sign_transaction({
-            "to": to_checksum_address(to), "value": value, "gas": 200_000, "data": data, "maxFeePerGas": 2 * BASE_FEE,
-            "maxPriorityFeePerGas": 0, "nonce": nonce, "chainId": CHAIN_ID, "type": 2,
-        }).raw_transaction
-        return decode_transaction(bytes(raw), CHAIN_ID)
-
-    def block(self, *txs):
-        env = BlockEnv(self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, 4)
-        result = execute_transactions(self.state, env, txs, skip_invalid=False)
-        self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
-        self.number += 1
-        return result
-
-    def send(self, account, data: bytes, value: int = 0, to: bytes = TOKEN):
-        """One transaction in a block of its own; returns (receipt, result)."""
-        result = self.block(self.tx(account, data, value, to))
-        return result.receipts[0], result
-
-    def call(self, account, data: bytes, read_only: bool = False):
-        """The outcome of a call to the ledger on the current state, written nowhere."""
-        ctx = CallContext(addr(account), TOKEN, 0, data, self.number, 4, read_only=read_only)
-        return run_call(StateOverlay(self.state), ctx, functions_at(self.state, TOKEN), 100_000)
+        assert self.statuses(*(self.tx(v, data, to=BRIDGE_ADDRESS) for v in VALIDATORS[:3])) == [1] * 3
 
     def view(self, signature: str, *args):
         outputs = {"name": "string", "symbol": "string", "decimals": "uint8", "l1Token": "address"}
-        outcome = self.call(CAROL, calldata(signature, *args), read_only=True)
-        assert outcome.success, outcome.revert_reason
-        return decode([outputs.get(signature.split("(")[0], "uint256")], outcome.output)[0]
+        return self.read(CAROL, signature, args, [outputs.get(signature.split("(")[0], "uint256")])[0]
 
     def balance(self, account) -> int:
         return self.view("balanceOf(address)", addr(account))
@@ -122,7 +75,7 @@ def test_the_views_describe_the_ledger_opened_by_a_deposit():
 
 def test_a_transfer_moves_the_amount_and_logs_it():
     chain = Chain()
-    assert decode(["bool"], chain.call(ALICE, transfer(BOB, 300)).output) == (True,)
+    assert decode(["bool"], chain.outcome(ALICE, transfer(BOB, 300)).output) == (True,)
     receipt, _ = chain.send(ALICE, transfer(BOB, 300))
     assert receipt.status == 1
     assert (chain.balance(ALICE), chain.balance(BOB), chain.view("totalSupply()")) == (700, 300, 1000)
@@ -146,7 +99,7 @@ def test_a_transfer_to_oneself_changes_no_balance():
 ])
 def test_a_call_that_breaks_a_rule_reverts_and_changes_no_balance(data, reason):
     chain = Chain()
-    assert reason in chain.call(ALICE, data).revert_reason
+    assert reason in chain.outcome(ALICE, data).revert_reason
     receipt, result = chain.send(ALICE, data)
     assert receipt.status == 0 and receipt.logs == ()
     assert TOKEN not in result.storage
@@ -193,7 +146,7 @@ def test_transfer_from_beyond_allowance_or_balance_reverts_and_keeps_the_allowan
     chain = Chain()
     if allowed:
         chain.send(ALICE, approve(BOB, allowed))
-    assert reason in chain.call(BOB, transfer_from(ALICE, CAROL, amount)).revert_reason
+    assert reason in chain.outcome(BOB, transfer_from(ALICE, CAROL, amount)).revert_reason
     receipt, result = chain.send(BOB, transfer_from(ALICE, CAROL, amount))
     assert receipt.status == 0
     assert TOKEN not in result.storage

@@ -2,23 +2,20 @@
 becomes pending at once and current only after the checkpoint range it passed in."""
 
 import pytest
-from eth_abi import decode, encode
+from eth_abi import decode
 from eth_account import Account
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import keccak
 
-from sidechain.chain.execution import BlockEnv, execute_transactions
 from sidechain.chain.state import Account as StateAccount
-from sidechain.chain.state import MemoryState, StateOverlay
-from sidechain.chain.system import VALIDATOR_SET_ADDRESS, CallContext, functions_at, genesis_state, run_call
+from sidechain.chain.system import VALIDATOR_SET_ADDRESS, functions_at
 from sidechain.chain.system.validator_set import (
     checkpoint_set, current_set, current_set_id, pending_set, set_after_checkpoint,
 )
-from sidechain.chain.transactions import decode_transaction, intrinsic_gas
+from sidechain.chain.transactions import intrinsic_gas
 from sidechain.chain.validators import ValidatorSet
 
-CHAIN_ID = 7070
-BASE_FEE = 10**9
-FUNDS = 10**20
+from system_chain import BASE_FEE, FUNDS, MemoryChain, addr, calldata
+
 INTERVAL = 4
 """Checkpoint c covers blocks 4c-3 .. 4c; the set switches at the end of block 4c."""
 VALIDATORS = [Account.from_key(bytes([0x10 + i]) * 32) for i in range(4)]
@@ -26,15 +23,6 @@ OUTSIDER = Account.from_key(b"\x55" * 32)
 NEWCOMER = bytes.fromhex("ab" * 20)
 VOTE_CAST = keccak(text="ValidatorVoteCast(address,address,bool,uint64)")
 CHANGE_SCHEDULED = keccak(text="ValidatorChangeScheduled(address,bool,uint64)")
-
-
-def addr(account) -> bytes:
-    return bytes.fromhex(account.address[2:])
-
-
-def calldata(signature: str, *args) -> bytes:
-    types = signature[signature.index("(") + 1:-1]
-    return function_signature_to_4byte_selector(signature) + encode([t for t in types.split(",") if t], list(args))
 
 
 def vote_add(validator: bytes, power: int = 1) -> bytes:
@@ -45,48 +33,20 @@ def vote_remove(validator: bytes) -> bytes:
     return calldata("voteRemoveValidator(address)", validator)
 
 
-class Chain:
-    """A chain of MemoryState blocks: each `block` executes and commits at the next height."""
+class Chain(MemoryChain):
+    """A genesis set of `validators` (power 1 unless `powers`); VALIDATORS and the outsider funded;
+    transactions go to the validator-set contract."""
 
     def __init__(self, validators=VALIDATORS, powers=None):
-        genesis = ValidatorSet(tuple(addr(v) for v in validators), tuple(powers or (1,) * len(validators)))
-        accounts, storage = genesis_state(genesis)
-        accounts.update({addr(a): StateAccount(balance=FUNDS) for a in [*VALIDATORS, OUTSIDER]})
-        self.state = MemoryState(accounts, storage)
-        self.number = 1
-        self.nonces: dict[bytes, int] = {}
-
-    def tx(self, account, data: bytes, gas: int = 200_000, to: bytes = VALIDATOR_SET_ADDRESS):
-        nonce = self.nonces.get(addr(account), 0)
-        self.nonces[addr(account)] = nonce + 1
-        raw = account.sign_transaction({
-            "to": to_checksum_address(to), "value": 0, "gas": gas, "data": data, "maxFeePerGas": 2 * BASE_FEE,
-            "maxPriorityFeePerGas": 0, "nonce": nonce, "chainId": CHAIN_ID, "type": 2,
-        }).raw_transaction
-        return decode_transaction(bytes(raw), CHAIN_ID)
-
-    def block(self, *txs):
-        env = BlockEnv(self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, INTERVAL)
-        result = execute_transactions(self.state, env, txs, skip_invalid=False)
-        self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
-        self.number += 1
-        return result
+        super().__init__(validators, [*VALIDATORS, OUTSIDER], interval=INTERVAL, gas=200_000, powers=powers,
+                         contract=VALIDATOR_SET_ADDRESS)
 
     def votes(self, voters, data: bytes):
         """One block holding a vote from each of `voters`; returns its receipts."""
         return self.block(*(self.tx(v, data) for v in voters)).receipts
 
-    def run_to(self, number: int) -> None:
-        """Execute empty blocks up to and including `number`."""
-        while self.number <= number:
-            self.block()
-
     def view(self, signature: str, outputs: list[str]):
-        ctx = CallContext(addr(OUTSIDER), VALIDATOR_SET_ADDRESS, 0, calldata(signature), self.number, INTERVAL,
-                          read_only=True)
-        outcome = run_call(StateOverlay(self.state), ctx, functions_at(self.state, VALIDATOR_SET_ADDRESS), 100_000)
-        assert outcome.success, outcome.revert_reason
-        return decode(outputs, outcome.output)
+        return self.read(OUTSIDER, signature, (), outputs)
 
     def view_set(self, signature: str) -> ValidatorSet:
         addresses, powers = self.view(signature, ["address[]", "uint256[]"])
@@ -94,8 +54,7 @@ class Chain:
 
     def revert_reason(self, account, data: bytes) -> str | None:
         """What the call would revert with on the current state (None if it would succeed)."""
-        ctx = CallContext(addr(account), VALIDATOR_SET_ADDRESS, 0, data, self.number, INTERVAL)
-        return run_call(StateOverlay(self.state), ctx, functions_at(self.state, VALIDATOR_SET_ADDRESS), 100_000).revert_reason
+        return self.outcome(account, data).revert_reason
 
 
 def genesis_set() -> ValidatorSet:

@@ -4,15 +4,21 @@ it by a name no other test folder uses."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -69,9 +75,6 @@ class RunningNode:
         return self.node.log_path.read_text(errors="replace")
 
 
-
-
-
 class RunningNetwork:
     """N validator processes that gossip over libp2p on loopback."""
 
@@ -120,3 +123,25 @@ class RunningNetwork:
                 except ProcessLookupError:
                     pass
                 node.process.wait(timeout=10)
+
+
+def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """`scripts/devnet <args>` over the devnet directory `root`."""
+    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
+                          capture_output=True, text=True, timeout=180, cwd=REPO)
+
+
+@contextmanager
+def devnet_up(root: Path, spare_nodes: int = 0) -> Iterator[tuple[int, dict]]:
+    """`scripts/devnet up` with 4 validators, 300 ms blocks and the L1, on free ports; always `down`.
+    Yields the base port and network.json. The RPC and libp2p ports of `spare_nodes` more nodes,
+    numbered after the validators, are free too, for nodes a test starts itself."""
+    nodes = 4 + spare_nodes
+    base = free_port_base([*range(nodes), *range(100, 100 + nodes), 199])
+    try:
+        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
+                    "--block-time-ms", "300")
+        assert up.returncode == 0, up.stderr + up.stdout
+        yield base, json.loads((root / "network.json").read_text())
+    finally:
+        devnet(root, "down")

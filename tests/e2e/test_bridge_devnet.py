@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,10 +24,11 @@ from bridge.deploy import contract_at
 from bridge.root_bridge import ETH, Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
 from sidechain.chain.system import BRIDGE_ADDRESS, system_contracts, token_address
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import NodeProcess, free_port_base, rpc_call, wait_until
+from sidechain.devnet import NodeProcess, rpc_call, wait_until
 from sidechain.devnet_cli import start_relayer
 
-REPO = Path(__file__).resolve().parents[2]
+from e2e_support import devnet_up
+
 ERC20_ABI = json.loads("""[
  {"type":"function","name":"name","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"string"}]},
  {"type":"function","name":"symbol","stateMutability":"view","inputs":[],"outputs":[{"name":"","type":"string"}]},
@@ -45,11 +44,6 @@ ERC20_ABI = json.loads("""[
 ]""")
 """OpenZeppelin's IERC20 + IERC20Metadata, as any wallet or script has it."""
 USER, FRIEND = Account.from_key(anvil_private_key(1)), Account.from_key(anvil_private_key(2))
-
-
-def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
-                          capture_output=True, text=True, timeout=180, cwd=REPO)
 
 
 class Net:
@@ -118,16 +112,10 @@ class Net:
 @pytest.fixture
 def net(tmp_path):
     root = tmp_path / "devnet"
-    base = free_port_base([*range(4), *range(100, 104), 199])
-    try:
-        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
-                    "--block-time-ms", "300")
-        assert up.returncode == 0, up.stderr + up.stdout
-        running = Net(root, json.loads((root / "network.json").read_text()))
+    with devnet_up(root) as (_, network):
+        running = Net(root, network)
         yield running
         running.check_supply_invariant()
-    finally:
-        devnet(root, "down")
 
 
 def l1_gas_paid(net: Net, receipts) -> int:

@@ -5,42 +5,27 @@ ones. A relayer killed (and later restarted) neither makes the network skip nor 
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from web3 import Web3
 
 from bridge.deploy import contract_at
-from sidechain.devnet import NodeProcess, free_port_base, rpc_call, stop_pid, wait_until
+from sidechain.devnet import NodeProcess, rpc_call, stop_pid, wait_until
 from sidechain.devnet_cli import start_relayer
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
-                          capture_output=True, text=True, timeout=180, cwd=REPO)
+from e2e_support import devnet_up
 
 
 @pytest.fixture
 def checkpointing_devnet(tmp_path):
     """`scripts/devnet up` with 4 validators, 300 ms blocks and the L1, on free ports; always `down`."""
     root = tmp_path / "devnet"
-    base = free_port_base([*range(4), *range(100, 104), 199])
-    try:
-        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
-                    "--block-time-ms", "300")
-        assert up.returncode == 0, up.stderr + up.stdout
-        network = json.loads((root / "network.json").read_text())
+    with devnet_up(root) as (base, network):
         w3 = Web3(Web3.HTTPProvider(network["l1"]["rpc"]))
         yield root, base, network, contract_at(w3, "CheckpointManager", network["l1"]["contracts"]["CheckpointManager"])
-    finally:
-        devnet(root, "down")
 
 
 def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(checkpointing_devnet):

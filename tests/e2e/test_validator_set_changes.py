@@ -10,10 +10,8 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from eth_abi import encode
@@ -25,17 +23,13 @@ from bridge.deploy import contract_at
 from sidechain.chain.system import VALIDATOR_SET_ADDRESS
 from sidechain.crypto import keccak256
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import NodeProcess, free_port_base, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devnet import NodeProcess, rpc_call, start_node, stop_pid, wait_ready, wait_until
 from sidechain.p2p.identity import load_or_create_identity, peer_id_of
 
-REPO = Path(__file__).resolve().parents[2]
+from e2e_support import REPO, devnet_up
+
 JOINER_ACCOUNT = 5
 VALIDATOR_ACCOUNTS = (6, 7, 8, 9)
-
-
-def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
-                          capture_output=True, text=True, timeout=180, cwd=REPO)
 
 
 def vote(rpc: str, chain_id: int, account: int, function: str, args: list, types: list) -> None:
@@ -59,13 +53,7 @@ def current(rpc: str) -> set[str]:
 @pytest.fixture
 def network(tmp_path):
     root = tmp_path / "devnet"
-    base = free_port_base([*range(5), *range(100, 105), 199])
-    joiner = None
-    try:
-        up = devnet(root, "up", "--validators", "4", "--rpc-base-port", str(base), "--l1-port", str(base + 199),
-                    "--block-time-ms", "300")
-        assert up.returncode == 0, up.stderr + up.stdout
-        info = json.loads((root / "network.json").read_text())
+    with devnet_up(root, spare_nodes=1) as (base, info):
         data_dir = root / "joiner"
         subprocess.run([sys.executable, "-m", "sidechain.cli", "init", "--data-dir", str(data_dir), "--genesis",
                         str(root / "genesis.json"), "--dev-key", str(JOINER_ACCOUNT), "--password-file",
@@ -76,14 +64,14 @@ def network(tmp_path):
         joiner.peer_id = peer_id_of(load_or_create_identity(data_dir / "p2p" / "identity.key")).to_base58()
         joiner.bootstrap = tuple(node["p2p"] for node in info["nodes"])
         l1 = info["l1"]
-        start_node(joiner, root, ["--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--l1-chain-id", str(l1["chainId"])])
-        wait_ready(joiner)
-        manager = contract_at(Web3(Web3.HTTPProvider(l1["rpc"])), "CheckpointManager", l1["contracts"]["CheckpointManager"])
-        yield info, joiner, manager
-    finally:
-        if joiner is not None and joiner.pid:
-            stop_pid(joiner.pid)
-        devnet(root, "down")
+        try:
+            start_node(joiner, root, ["--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--l1-chain-id", str(l1["chainId"])])
+            wait_ready(joiner)
+            manager = contract_at(Web3(Web3.HTTPProvider(l1["rpc"])), "CheckpointManager", l1["contracts"]["CheckpointManager"])
+            yield info, joiner, manager
+        finally:
+            if joiner.pid:
+                stop_pid(joiner.pid)
 
 
 def test_validators_vote_a_node_in_and_another_out_and_l1_follows(network):
