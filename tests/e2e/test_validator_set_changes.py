@@ -33,6 +33,9 @@ VALIDATOR_ACCOUNTS = (6, 7, 8, 9)
 
 
 def vote(rpc: str, chain_id: int, account: int, function: str, args: list, types: list) -> None:
+    """Send a vote from dev account `account` through `rpc`, which must be that validator's own node:
+    the node posts its checkpoint signatures from the same account, and only its own pool knows
+    every nonce that account has in flight."""
     key = anvil_private_key(account)
     sender = Account.from_key(key)
     nonce = int(rpc_call(rpc, "eth_getTransactionCount", [sender.address, "pending"]), 16)
@@ -77,15 +80,18 @@ def network(tmp_path):
 def test_validators_vote_a_node_in_and_another_out_and_l1_follows(network):
     info, joiner, manager = network
     rpc, chain_id = info["nodes"][0]["rpc"], info["chainId"]
+    own_node = {account: node["rpc"] for account, node in zip(VALIDATOR_ACCOUNTS, info["nodes"])}
+    own_node[JOINER_ACCOUNT] = joiner.rpc_url
     newcomer = joiner.address.lower()
     assert newcomer not in current(rpc)
     assert manager.functions.validatorSetId().call() == 1
 
     # Two votes out of four are not enough; the third passes the change, which waits for the boundary.
     for account in VALIDATOR_ACCOUNTS[:2]:
-        vote(rpc, chain_id, account, "voteAddValidator", [joiner.address, 1], ["address", "uint64"])
+        vote(own_node[account], chain_id, account, "voteAddValidator", [joiner.address, 1], ["address", "uint64"])
     assert newcomer not in {v.lower() for v in rpc_call(rpc, "sidechain_getValidators", [])["pending"]["validators"]}
-    vote(rpc, chain_id, VALIDATOR_ACCOUNTS[2], "voteAddValidator", [joiner.address, 1], ["address", "uint64"])
+    vote(own_node[VALIDATOR_ACCOUNTS[2]], chain_id, VALIDATOR_ACCOUNTS[2], "voteAddValidator", [joiner.address, 1],
+         ["address", "uint64"])
     pending = rpc_call(rpc, "sidechain_getValidators", [])
     passed_at = int(rpc_call(rpc, "eth_blockNumber"), 16)
     assert newcomer in {v.lower() for v in pending["pending"]["validators"]}
@@ -117,7 +123,7 @@ def test_validators_vote_a_node_in_and_another_out_and_l1_follows(network):
     leaving = info["nodes"][3]["validator"]
     voters = [*VALIDATOR_ACCOUNTS[:3], JOINER_ACCOUNT]
     for account in voters:
-        vote(rpc, chain_id, account, "voteRemoveValidator", [leaving], ["address"])
+        vote(own_node[account], chain_id, account, "voteRemoveValidator", [leaving], ["address"])
     wait_until(lambda: leaving.lower() not in current(rpc), 60, "validator-3 out of the current set")
     stop_pid(info["nodes"][3]["pid"])
     height = int(rpc_call(rpc, "eth_blockNumber"), 16)
