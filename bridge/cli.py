@@ -106,6 +106,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_supply(args: argparse.Namespace) -> int:
+    from web3 import Web3
+
+    from .supply import supply_report
+    from .user_view import Network
+
+    network = Network.from_file(args.network)
+    report = supply_report(Web3(Web3.HTTPProvider(network.l1_rpc)), network.root_bridge, network.sidechain_rpc,
+                           network.deploy_block)
+    for token in report:
+        print(token.describe())
+    return 0 if all(t.holds for t in report) else 2
+
+
 def _user_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--network", default=str(DEFAULT_NETWORK), help="network.json of a devnet (default .devnet/network.json)")
     parser.add_argument("--keystore", help="sign with this keystore instead of the devnet's first dev account")
@@ -160,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     status.add_argument("id", type=int)
     _user_options(status)
     status.set_defaults(func=cmd_status)
+
+    supply = sub.add_parser("supply", help="check the supply invariant of every bridged token on both chains")
+    supply.add_argument("--network", default=str(DEFAULT_NETWORK), help="network.json of a devnet (default .devnet/network.json)")
+    supply.set_defaults(func=cmd_supply)
 
     args = parser.parse_args(argv)
     try:

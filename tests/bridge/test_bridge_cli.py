@@ -44,6 +44,9 @@ def network_file(tmp_path):
                     "--block-time-ms", "250")
         assert up.returncode == 0, up.stderr + up.stdout
         yield root / "network.json"
+        supply = subprocess.run([sys.executable, "-m", "bridge.cli", "supply", "--network", str(root / "network.json")],
+                                capture_output=True, text=True, timeout=60, cwd=REPO)  # the invariant, after every test
+        assert supply.returncode == 0, supply.stdout + supply.stderr
     finally:
         devnet(root, "down")
 

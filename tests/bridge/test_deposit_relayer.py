@@ -21,6 +21,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
+from bridge.supply import supply_report
 from bridge.anvil import run_anvil
 from bridge.deploy import deploy_contract
 from bridge.deposits import DepositRelayer
@@ -43,6 +44,8 @@ def chains(tmp_path):
     with run_anvil(log_dir=tmp_path) as anvil, sidechain_node(tmp_path / "sidechain") as sidechain:
         l1 = deploy_l1_bridge(Web3(Web3.HTTPProvider(anvil.url)))
         yield l1, sidechain
+        for token in supply_report(l1.w3, l1.bridge.address, sidechain.url, l1.deploy_block):
+            assert token.holds, token.describe()  # the supply invariant holds after every test
 
 
 def relayer_for(l1, sidechain, state: Path, confirmations: int) -> DepositRelayer:

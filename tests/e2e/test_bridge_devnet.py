@@ -22,6 +22,7 @@ from web3.logs import DISCARD
 from bridge.contract_errors import decode_error
 from bridge.deploy import contract_at
 from bridge.root_bridge import ETH, Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
+from bridge.supply import supply_report
 from sidechain.chain.system import BRIDGE_ADDRESS, system_contracts, token_address
 from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import NodeProcess, rpc_call, wait_until
@@ -92,21 +93,15 @@ class Net:
         return exit_withdrawal(self.l1, self.bridge, key, *self.proof_once_checkpointed(withdrawal_id))
 
     def check_supply_invariant(self) -> None:
-        """For ETH and the test token: locked on L1 (RootBridge's own books and its actual holdings)
-        = minted - burned + (burned - exited), with every deposit already minted."""
-        last_deposit = self.bridge.functions.nextDepositId().call() - 1
-        wait_until(lambda: int(rpc_call(self.network["rpc"], "sidechain_getDepositStatus", ["0x1"])["nextDepositToMint"], 16)
-                   > last_deposit, 60, "every deposit minted")
-        for token, held in ((ETH, lambda: self.l1.eth.get_balance(self.bridge.address)),
-                            (bytes.fromhex(self.token.address[2:]), lambda: self.token.functions.balanceOf(self.bridge.address).call())):
-            totals = rpc_call(self.network["rpc"], "sidechain_getBridgeTotals", ["0x" + token.hex()])
-            minted, burned = int(totals["minted"], 16), int(totals["burned"], 16)
-            exited = sum(e.args.amount for e in self.bridge.events.Exited().get_logs(from_block=0)
-                         if bytes.fromhex(e.args.token[2:]) == token)
-            locked = self.bridge.functions.lockedBalance(to_checksum_address(token)).call()
-            assert locked == held() == minted - burned + (burned - exited), (token.hex(), locked, minted, burned, exited)
-            if totals["sidechainToken"] is not None:  # the ledger opens with the token's first deposit
-                assert self.side_token.functions.totalSupply().call() == minted - burned
+        """For every token (ETH and each ERC-20 deposited): what RootBridge holds = its books =
+        minted + deposited-not-yet-minted - exited; and each ledger's totalSupply = minted - burned."""
+        report = supply_report(self.l1, self.bridge.address, self.network["rpc"], self.network["l1"]["deployBlock"])
+        for token in report:
+            assert token.holds, token.describe()
+            sidechain_token = rpc_call(self.network["rpc"], "sidechain_getBridgeTotals", ["0x" + token.token.hex()])["sidechainToken"]
+            if sidechain_token is not None:  # the ledger opens with the token's first deposit
+                ledger = self.side.eth.contract(address=to_checksum_address(sidechain_token), abi=ERC20_ABI)
+                assert ledger.functions.totalSupply().call() == token.minted - token.burned
 
 
 @pytest.fixture

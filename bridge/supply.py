@@ -1,0 +1,76 @@
+"""The bridge's supply invariant, per token, read from both chains:
+
+    held by RootBridge on L1 == RootBridge.lockedBalance(token)
+                             == minted on the sidechain + deposited but not minted yet - exited on L1
+
+(minted - exited = what circulates on the sidechain, minted - burned, plus what was burned and not
+exited yet). `bridge supply` prints it; the tests check it after every bridge test. Reads only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3 import Web3
+
+from sidechain.devnet import rpc_call
+
+from .deploy import contract_at
+from .root_bridge import ETH, deposits_in
+from .sidechain_bridge import l1_erc20
+
+EXITED_TOPIC = Web3.keccak(text="Exited(uint64,address,address,uint256)")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSupply:
+    token: bytes
+    """The L1 token; ETH is the zero address."""
+    held: int
+    """What RootBridge actually holds on L1."""
+    locked: int
+    """RootBridge's own books: credited deposits minus exits."""
+    minted: int
+    """Minted on the sidechain over its life."""
+    unminted: int
+    """Deposited on L1 but not minted on the sidechain yet."""
+    burned: int
+    """Withdrawn (burned) on the sidechain over its life."""
+    exited: int
+    """Paid out on L1 by exits."""
+
+    @property
+    def holds(self) -> bool:
+        return self.held == self.locked == self.minted + self.unminted - self.exited and self.exited <= self.burned
+
+    def describe(self) -> str:
+        name = "ETH" if self.token == ETH else "0x" + self.token.hex()
+        verdict = "ok" if self.holds else "MISMATCH"
+        return (f"{name}: held {self.held}, locked {self.locked}, minted {self.minted} (+{self.unminted} pending), "
+                f"burned {self.burned}, exited {self.exited}: {verdict}")
+
+
+def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str, from_block: int = 0) -> list[TokenSupply]:
+    """The invariant's terms for ETH and every token deposited so far."""
+    bridge = contract_at(l1, "RootBridge", root_bridge)
+    head = l1.eth.block_number
+    deposits = deposits_in(l1, bridge, from_block, head)
+    next_to_mint = int(rpc_call(sidechain_rpc, "sidechain_getDepositStatus", ["0x1"])["nextDepositToMint"], 16)
+    exited: dict[bytes, int] = {}
+    for log in l1.eth.get_logs({"address": bridge.address, "fromBlock": from_block, "toBlock": head,
+                                "topics": [EXITED_TOPIC]}):
+        token = bytes(log["topics"][2])[12:]
+        exited[token] = exited.get(token, 0) + int.from_bytes(bytes(log["data"]), "big")
+    tokens = [ETH] + sorted({d.token for d in deposits} - {ETH})
+    report = []
+    for token in tokens:
+        totals = rpc_call(sidechain_rpc, "sidechain_getBridgeTotals", ["0x" + token.hex()])
+        held = l1.eth.get_balance(bridge.address) if token == ETH else \
+            l1_erc20(l1, token).functions.balanceOf(bridge.address).call()
+        report.append(TokenSupply(
+            token=token, held=held, locked=bridge.functions.lockedBalance(Web3.to_checksum_address(token)).call(),
+            minted=int(totals["minted"], 16),
+            unminted=sum(d.amount for d in deposits if d.token == token and d.deposit_id >= next_to_mint),
+            burned=int(totals["burned"], 16), exited=exited.get(token, 0),
+        ))
+    return report
