@@ -212,14 +212,15 @@ def test_receipt_gas_and_price_are_not_consensus():
 
 def test_receipts_and_transactions_roots():
     receipts = [Receipt(2, 1, 21_000, (), 21_000, GWEI), Receipt(0, 1, 42_000, (LOG,), 21_000, GWEI)]
-    leaves = [keccak(r.consensus_encoding()) for r in receipts]
-    assert receipts_root(receipts) == keccak(leaves[0] + leaves[1])
+    leaves = [keccak(b"\x00" + keccak(r.consensus_encoding())) for r in receipts]
+    assert receipts_root(receipts) == keccak(b"\x01" + leaves[0] + leaves[1])
 
     txs = [decode_transaction(signed(n), CHAIN_ID) for n in range(3)]
     hashes = [bytes(EthAccount.from_key(KEY).sign_transaction(
         {"type": 2, "chainId": CHAIN_ID, "nonce": n, "gas": 21_000, "to": to_checksum_address(RECIPIENT),
          "value": 5, "maxPriorityFeePerGas": GWEI, "maxFeePerGas": 3 * GWEI}).hash) for n in range(3)]
-    assert transactions_root(txs) == keccak(keccak(hashes[0] + hashes[1]) + hashes[2])
+    h0, h1, h2 = (keccak(b"\x00" + h) for h in hashes)
+    assert transactions_root(txs) == keccak(b"\x01" + keccak(b"\x01" + h0 + h1) + h2)
 
 
 # --- ordered Merkle root ------------------------------------------------------------------------
@@ -232,12 +233,24 @@ def test_empty_root_is_keccak_of_nothing():
 
 
 def test_small_roots_by_hand():
-    a, b, c, d, e = LEAVES[:5]
-    assert ordered_root([a]) == a
-    assert ordered_root([a, b]) == keccak(a + b)
-    assert ordered_root([a, b, c]) == keccak(keccak(a + b) + c)
-    assert ordered_root([a, b, c, d]) == keccak(keccak(a + b) + keccak(c + d))
-    assert ordered_root([a, b, c, d, e]) == keccak(keccak(keccak(a + b) + keccak(c + d)) + e)
+    a, b, c, d, e = (keccak(b"\x00" + x) for x in LEAVES[:5])  # leaves are hashed under prefix 0x00
+
+    def node(left, right):
+        return keccak(b"\x01" + left + right)  # inner nodes under 0x01
+
+    assert ordered_root(LEAVES[:1]) == a
+    assert ordered_root(LEAVES[:2]) == node(a, b)
+    assert ordered_root(LEAVES[:3]) == node(node(a, b), c)
+    assert ordered_root(LEAVES[:4]) == node(node(a, b), node(c, d))
+    assert ordered_root(LEAVES[:5]) == node(node(node(a, b), node(c, d)), e)
+
+
+def test_an_inner_node_does_not_pass_for_a_leaf():
+    a, b, c, d = LEAVES[:4]
+    inner = keccak(b"\x01" + keccak(b"\x00" + a) + keccak(b"\x00" + b))
+    # Two "leaves" equal to the inner nodes of a 4-leaf tree give another root.
+    right = keccak(b"\x01" + keccak(b"\x00" + c) + keccak(b"\x00" + d))
+    assert ordered_root([inner, right]) != ordered_root([a, b, c, d])
 
 
 def test_root_depends_on_order():
@@ -246,12 +259,13 @@ def test_root_depends_on_order():
 
 
 def root_from_proof(leaf: bytes, index: int, count: int, proof: list[bytes]) -> bytes:
-    """What a verifier does: hash up with the siblings, skipping levels where the node is promoted."""
-    node, siblings = leaf, list(proof)
+    """What a verifier does: hash the leaf under 0x00, then up with the siblings under 0x01,
+    skipping levels where the node is promoted."""
+    node, siblings = keccak(b"\x00" + leaf), list(proof)
     while count > 1:
         if index ^ 1 < count:
             sibling = siblings.pop(0)
-            node = keccak(node + sibling) if index % 2 == 0 else keccak(sibling + node)
+            node = keccak(b"\x01" + node + sibling) if index % 2 == 0 else keccak(b"\x01" + sibling + node)
         index, count = index // 2, (count + 1) // 2
     assert siblings == [], "proof has more siblings than levels"
     return node
@@ -268,11 +282,11 @@ def test_every_proof_recomputes_the_root(count):
 
 
 def test_proof_shapes():
-    a, b, c = LEAVES[:3]
-    assert ordered_proof([a], 0) == []
-    assert ordered_proof([a, b], 1) == [a]
-    assert ordered_proof([a, b, c], 0) == [b, c]
-    assert ordered_proof([a, b, c], 2) == [keccak(a + b)]  # promoted at the first level
+    a, b, c = (keccak(b"\x00" + x) for x in LEAVES[:3])  # the hashed leaves
+    assert ordered_proof(LEAVES[:1], 0) == []
+    assert ordered_proof(LEAVES[:2], 1) == [a]
+    assert ordered_proof(LEAVES[:3], 0) == [b, c]
+    assert ordered_proof(LEAVES[:3], 2) == [keccak(b"\x01" + a + b)]  # promoted at the first level
 
 
 # --- bloom --------------------------------------------------------------------------------------
@@ -392,8 +406,8 @@ def _executed():
     tx = decode_transaction(signed(0), CHAIN_ID)
     state = MemoryState({SENDER: Account(0, 10**18)})
     result = execute_transactions(state, BlockEnv(11, 0, PROPOSER, GWEI, GAS_LIMIT), [tx], skip_invalid=False)
-    # the one receipt, encoded by hand: type 2, success, 21,000 gas, no logs
-    receipt_root = keccak(b"\x02" + rlp.encode([1, 21_000, b"\x00" * 256, []]))
+    # the one receipt, encoded by hand (type 2, success, 21,000 gas, no logs), as the tree's only leaf
+    receipt_root = keccak(b"\x00" + keccak(b"\x02" + rlp.encode([1, 21_000, b"\x00" * 256, []])))
     h = child(gas_used=21_000, receipts_root=receipt_root, state_root=STATE_ROOT, logs_bloom=EMPTY_BLOOM)
     return h, result
 
