@@ -54,6 +54,10 @@ def encode_proposal(proposal: Proposal, block: Block) -> bytes:
     return rlp.encode([proposal.encode(), block.encode()])
 
 
+UNKNOWN_VALIDATOR_SET = "unknown-validator-set"
+"""The verdict reason of a message whose height's validator set is not decided yet: IGNOREd (not
+relayed), with the decoded message attached for the local driver to check when the height comes."""
+
 ValidatorsAt = Callable[[int], ValidatorSet | None]
 """Height -> its validator set, or None if this node cannot know it yet."""
 
@@ -69,7 +73,10 @@ def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, curre
         return stale
     validators = validators_at(vote.height)
     if validators is None:
-        return Checked(Verdict.IGNORE, "unknown-validator-set")
+        # IGNORE (not relayed) but kept: the height is in a checkpoint range whose set this node
+        # cannot know before the range before it ends. The vote goes to the driver unverified,
+        # which checks signer and signature once that height is current.
+        return Checked(Verdict.IGNORE, UNKNOWN_VALIDATOR_SET, vote)
     # REJECT: the signer is not a validator of this chain.
     if validators.power_of(vote.validator) == 0:
         return Checked(Verdict.REJECT, "vote-from-non-validator")
@@ -96,10 +103,8 @@ def check_proposal(
     if (stale := _height_verdict(proposal.height, current_height)) is not None:
         return stale
     validators = validators_at(proposal.height)
-    if validators is None:
-        return Checked(Verdict.IGNORE, "unknown-validator-set")
-    # REJECT: not the proposer of this height and round.
-    if proposal.proposer != validators.proposer(proposal.height, proposal.round):
+    # REJECT: not the proposer of this height and round (unknowable yet for a later range's height).
+    if validators is not None and proposal.proposer != validators.proposer(proposal.height, proposal.round):
         return Checked(Verdict.REJECT, "wrong-proposer")
     # REJECT: not signed by that proposer for this chain.
     try:
@@ -113,6 +118,8 @@ def check_proposal(
         return Checked(Verdict.REJECT, "malformed-block")
     if block.hash != proposal.block_hash or block.header.proposer != proposal.proposer or block.number != proposal.height:
         return Checked(Verdict.REJECT, "proposal-block-mismatch")
+    if validators is None:  # kept for the driver, which checks the proposer once the height is current
+        return Checked(Verdict.IGNORE, UNKNOWN_VALIDATOR_SET, (proposal, block))
     return Checked(Verdict.ACCEPT, "ok", (proposal, block))
 
 

@@ -18,8 +18,8 @@ import time
 from ..chain.blocks import Block
 from ..chain.transactions import Transaction
 from ..consensus.gossip import (
-    MAX_TXS_PER_BATCH, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, Checked, Verdict, check_proposal,
-    check_transactions, check_vote, encode_proposal, encode_transactions,
+    MAX_TXS_PER_BATCH, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET, Checked, Verdict,
+    check_proposal, check_transactions, check_vote, encode_proposal, encode_transactions,
 )
 from ..consensus.messages import Proposal, Vote
 from ..errors import SidechainError
@@ -110,6 +110,13 @@ class GossipNetwork:
             self.node.metrics.rejected.labels(topic, checked.reason, checked.verdict.value).inc()
             if checked.reason == "future-height":
                 self.node.syncer.wake()
+            elif checked.reason == UNKNOWN_VALIDATOR_SET and checked.value is not None:
+                # Not relayed, but this node keeps it: the driver checks it against the right set
+                # when its height comes (the first height after a range's last block).
+                if topic == TOPIC_VOTES:
+                    self.node.driver.receive_vote(checked.value, verified=False)
+                else:
+                    self.node.driver.receive_proposal(*checked.value)
         return _RESULT[checked.verdict]
 
     def _validate_proposal(self, data: bytes, peer: str) -> ValidationResult:
