@@ -3,7 +3,7 @@ L1), exit (claim a withdrawal on L1) and status. `bridge deposit | withdraw | ex
 thin wrappers; a test or a script calls the same methods.
 
 Each command goes through the stages the user waits for and reports each one (and progress while
-waiting, only as often as `Waiting` lets it through) to a `report` callback as a `Progress`:
+waiting, only as often as `bridge.progress.Waiting` lets it through) to a `report` callback as a `Progress`:
 
     deposit:  l1-mined -> confirmations k/N -> affirmations (power x of y) -> minted
     withdraw: burned -> checkpoint n final on the sidechain -> checkpoint n on L1 (exit possible)
@@ -20,9 +20,7 @@ names are re-exported here (`from bridge.user import Network, to_units`).
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import requests
@@ -36,58 +34,12 @@ from .deposits import DEVNET_CONFIRMATIONS
 from .relayer import confirmations_of
 from .root_bridge import Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
 from .sidechain_bridge import ETH, l1_erc20
+from .progress import REPORT_EVERY, Progress, Reporter, Waiting, round_step
 from .user_view import (BridgeUserError, BridgeView, Network, Unreachable, checksum, dev_key, format_units, to_address,
                         to_units)
 
 __all__ = ["BridgeUser", "BridgeUserError", "BridgeView", "DepositResult", "ExitResult", "Network", "Progress",
            "Reporter", "Unreachable", "Waiting", "WithdrawResult", "dev_key", "format_units", "round_step", "to_units"]
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """One report from a command while it runs."""
-
-    stage: str
-    """Which stage: "l1-mined", "confirmations", "affirmations", "minted", "burned", "checkpoint-final",
-    "checkpoint-l1", "paid" (or "approved" before an ERC-20 deposit)."""
-    message: str
-    """What a person reads."""
-    done: bool = False
-    """True when the stage is complete; False for progress within it."""
-
-
-Reporter = Callable[[Progress], None]
-
-_NOTHING = object()
-REPORT_EVERY = 5.0
-"""Seconds between two progress lines of a wait when only a count (blocks, confirmations) moved."""
-
-
-def round_step(total: int) -> int:
-    """The round numbers a count toward `total` is reported at: every 1 up to 10, every 10 up to 100, ..."""
-    step = 1
-    while total > 10 * step:
-        step *= 10
-    return step
-
-
-class Waiting:
-    """Progress within one stage, passed on only when a person cares: at once when its `milestone`
-    changes (a reorg, more affirming power, a count crossing a round number), otherwise at most every
-    `every` seconds, so a wait of hundreds of blocks prints a few lines rather than one per block."""
-
-    def __init__(self, report: Reporter, stage: str, every: float = REPORT_EVERY,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.report, self.stage, self.every, self.clock = report, stage, every, clock
-        self.milestone: object = _NOTHING  # so the first report always goes out
-        self.message: str | None = None
-        self.at = -math.inf
-
-    def __call__(self, message: str, milestone: object) -> None:
-        now = self.clock()
-        if milestone != self.milestone or (message != self.message and now - self.at >= self.every):
-            self.report(Progress(self.stage, message))
-            self.milestone, self.message, self.at = milestone, message, now
 
 
 @dataclass(slots=True)
