@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from rpc_support import Devnet
+from rpc_support import Client, Devnet
 
 
 @pytest.fixture
@@ -11,3 +11,8 @@ def devnet(tmp_path):
     net = Devnet(tmp_path)
     yield net
     net.chain.close()
+
+
+@pytest.fixture
+def client(devnet):
+    return Client(devnet)

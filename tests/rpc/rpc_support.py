@@ -20,6 +20,8 @@ from sidechain.chain.bloom import EMPTY_BLOOM, bloom_of_logs
 from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.transactions import decode_transaction
 from sidechain.mempool.pool import Mempool
+from sidechain.rpc.dispatch import Dispatcher
+from sidechain.rpc.methods import ROUTES, Context
 from sidechain.rpc.server import RpcConfig, RpcServer
 from sidechain.storage.blockchain import Blockchain, ExecutedBlock
 
@@ -160,3 +162,28 @@ async def serving(devnet: Devnet, config: RpcConfig | None = None, **options):
     finally:
         devnet.server = None
         await server.stop()
+
+
+class Client:
+    """Calls the RPC methods through the dispatcher, as the server does, without a socket."""
+
+    def __init__(self, devnet, **context) -> None:
+        self.context = Context(devnet.backend, **context)
+        self.dispatcher = Dispatcher(self.context, ROUTES)
+
+    def raw(self, method: str, *params):
+        return self.dispatcher.call({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, None)
+
+    def __call__(self, method: str, *params):
+        response = self.raw(method, *params)
+        assert "error" not in response, response
+        return response["result"]
+
+    def error(self, method: str, *params) -> dict:
+        response = self.raw(method, *params)
+        assert "result" not in response, response
+        return response["error"]
+
+
+def h(value: bytes) -> str:
+    return "0x" + value.hex()

@@ -8,50 +8,18 @@ from __future__ import annotations
 
 import pytest
 import rlp
-from rpc_support import BASE_FEE, CHAIN_ID, GWEI, PROPOSER, addr, hexaddr, log_entry
+from rpc_support import BASE_FEE, CHAIN_ID, GWEI, PROPOSER, Client, addr, h, hexaddr, log_entry
 from trie import HexaryTrie
 
 from sidechain import CLIENT_NAME
-from eth_abi import decode, encode
 
 from sidechain.chain.state import EMPTY_CODE_HASH, EMPTY_TRIE_ROOT
-from sidechain.chain.system import VALIDATOR_SET_ADDRESS
 from sidechain.crypto import keccak256
-from sidechain.rpc.dispatch import Dispatcher
-from sidechain.rpc.methods import ROUTES, Context
 from sidechain.rpc.reader import ChainView
 
 T1, T2, T3 = (bytes([i]) * 32 for i in (1, 2, 3))
 EMITTER = bytes.fromhex("0e" * 20)
 OTHER = bytes.fromhex("0f" * 20)
-
-
-class Client:
-    def __init__(self, devnet, **context) -> None:
-        self.context = Context(devnet.backend, **context)
-        self.dispatcher = Dispatcher(self.context, ROUTES)
-
-    def raw(self, method: str, *params):
-        return self.dispatcher.call({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, None)
-
-    def __call__(self, method: str, *params):
-        response = self.raw(method, *params)
-        assert "error" not in response, response
-        return response["result"]
-
-    def error(self, method: str, *params) -> dict:
-        response = self.raw(method, *params)
-        assert "result" not in response, response
-        return response["error"]
-
-
-@pytest.fixture
-def client(devnet):
-    return Client(devnet)
-
-
-def h(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 # --- web3_, net_, basics ---------------------------------------------------------------------------
@@ -133,21 +101,6 @@ def test_code_storage_and_call_without_evm(devnet, client):
     assert client("eth_getStorageAt", a, "0x0", "latest") == "0x" + "00" * 32
     assert client("eth_call", {"to": a, "input": "0x70a08231"}, "latest") == "0x"
     assert client.error("eth_getCode", a, "0x5")["code"] == -32001
-
-
-def test_calls_run_the_system_contracts_and_reverts_carry_the_reason(devnet, client):
-    validator_set = h(VALIDATOR_SET_ADDRESS)
-    assert client("eth_getCode", validator_set, "latest") == "0xfe"
-    output = client("eth_call", {"to": validator_set, "input": h(keccak256(b"validators()")[:4])})
-    assert decode(["address[]", "uint256[]"], bytes.fromhex(output[2:])) == (("0x" + PROPOSER.hex(),), (1,))
-    vote = keccak256(b"voteRemoveValidator(address)")[:4] + encode(["address"], [PROPOSER])
-    error = client.error("eth_estimateGas", {"from": hexaddr("A"), "to": validator_set, "input": h(vote)})
-    assert error["code"] == 3
-    assert error["message"].startswith("execution reverted: only a validator may vote")
-    assert decode(["string"], bytes.fromhex(error["data"][10:]))[0] in error["message"]
-    # A call that succeeds costs intrinsic gas plus the function's declared gas.
-    ok = keccak256(b"validatorSetId()")[:4]
-    assert client("eth_estimateGas", {"to": validator_set, "input": h(ok)}) == hex(21_000 + 4 * 16 + 2_000)
 
 
 def test_state_overrides_are_refused(client):
