@@ -13,7 +13,8 @@ import rlp
 from trie import HexaryTrie
 
 from sidechain.chain.state import EMPTY_TRIE_ROOT, Account
-from sidechain.chain.trie import MerkleTrie, MissingTrieNode, account_trie_key, verify_proof
+from sidechain.chain.trie import MerkleTrie, MissingTrieNode, account_trie_key
+from sidechain.chain.trie_proof import verify_proof
 from sidechain.crypto import keccak256
 
 

@@ -12,7 +12,7 @@ from eth_utils import keccak, to_checksum_address
 
 from e2e_support import CHAIN_ID
 from sidechain.chain.state import Account as StateAccount
-from sidechain.chain.trie import verify_proof
+from sidechain.chain.trie_proof import verify_proof
 
 RECIPIENTS = [to_checksum_address("0x" + bytes([0xA0 + i]).hex() * 20) for i in range(8)]
 

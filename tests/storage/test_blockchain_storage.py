@@ -13,7 +13,8 @@ from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.system import VALIDATOR_SET_ADDRESS
 from sidechain.chain.system.validator_set import checkpoint_set, current_set, pending_set
 from sidechain.chain.transactions import decode_transaction
-from sidechain.chain.trie import MerkleTrie, account_trie_key, storage_trie_key, verify_proof
+from sidechain.chain.trie import MerkleTrie, account_trie_key, storage_trie_key
+from sidechain.chain.trie_proof import verify_proof
 from sidechain.crypto import keccak256
 from sidechain.storage.blockchain import Blockchain
 
