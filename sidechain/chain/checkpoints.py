@@ -47,12 +47,15 @@ def block_leaves(start_block: int, hashes: list[bytes]) -> list[bytes]:
     return [ozmerkle.leaf(start_block + i, h) for i, h in enumerate(hashes)]
 
 
-def checkpoint_content(chain_id: int, number: int, interval: int, hashes: list[bytes]) -> CheckpointContent:
+def checkpoint_content(chain_id: int, number: int, interval: int, hashes: list[bytes], *,
+                       withdrawal_root: bytes = ozmerkle.EMPTY_ROOT,
+                       next_validator_set_hash: bytes = NO_VALIDATOR_SET_CHANGE) -> CheckpointContent:
     """The checkpoint of the `interval` final blocks whose hashes are `hashes`, in block order."""
     start, end = checkpoint_bounds(number, interval)
     if len(hashes) != end - start + 1:
         raise UnknownBlock(f"checkpoint {number} needs blocks {start}..{end}, got {len(hashes)} hashes")
-    return CheckpointContent(chain_id, number, start, end, ozmerkle.merkle_root(block_leaves(start, hashes)))
+    return CheckpointContent(chain_id, number, start, end, ozmerkle.merkle_root(block_leaves(start, hashes)),
+                             withdrawal_root, next_validator_set_hash)
 
 
 def block_proof(start_block: int, hashes: list[bytes], block_number: int) -> list[bytes]:

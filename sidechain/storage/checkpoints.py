@@ -49,11 +49,10 @@ def final_checkpoint(chain: Blockchain, number: int) -> FinalCheckpoint:
     if signers is None:  # unreachable once the range's last block ran
         raise UnknownBlock(f"no validator set recorded for checkpoint {number}")
     next_validators = set_after_checkpoint(state, number)
-    content = checkpoint_content(chain.genesis.chain_id, number, interval, hashes)
-    content = CheckpointContent(
-        content.sidechain_chain_id, number, start, end, content.block_root,
-        ozmerkle.merkle_root([_leaf(w) for w in withdrawals]),
-        next_validators.l1_hash() if next_validators is not None else NO_VALIDATOR_SET_CHANGE,
+    content = checkpoint_content(
+        chain.genesis.chain_id, number, interval, hashes,
+        withdrawal_root=ozmerkle.merkle_root([_leaf(w) for w in withdrawals]),
+        next_validator_set_hash=next_validators.l1_hash() if next_validators is not None else NO_VALIDATOR_SET_CHANGE,
     )
     return FinalCheckpoint(content, tuple(hashes), withdrawals, signers, next_validators)
 

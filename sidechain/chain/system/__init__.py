@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_abi import decode
+
 from ..blocks import Log
 from ..state import Account, StateOverlay, StateReader
 from ..validators import ValidatorSet
@@ -56,7 +58,6 @@ class Outcome:
     def revert_reason(self) -> str | None:
         if self.success:
             return None
-        from eth_abi import decode
         return decode(["string"], self.output[4:])[0]
 
 

@@ -30,6 +30,7 @@ from eth_abi import encode
 from ...crypto import keccak256
 from ..checkpoints import checkpoint_of_block
 from ..state import Account, StateReader
+from ..validators import ValidatorSet
 from . import tokens
 from .base import (
     Call, Event, Function, Revert, as_int, function_table, read_record, read_uint, record_key, topic_address, topic_uint,
@@ -226,9 +227,7 @@ def _affirm(call: Call, deposit_id: int, l1_token: str, recipient: str, amount: 
         # earlier affirmers may hold a quorum of the new set with no one left to affirm. Repeating
         # the same affirmation re-checks it (it still counts once).
         known = affirmed_content(state, deposit_id, content_hash)
-        if known is not None and validators.has_quorum(sum(validators.power_of(v) for v in known[1])):
-            state.set_storage(BRIDGE_ADDRESS, _accepted_key(deposit_id), content_hash)
-            _mint_ready(call)
+        if known is not None and _accept_if_quorum(call, validators, deposit_id, content_hash, known[1]):
             return ()
     if previous == content_hash:
         raise Revert(f"0x{validator.hex()} already affirmed deposit {deposit_id}")
@@ -246,10 +245,19 @@ def _affirm(call: Call, deposit_id: int, l1_token: str, recipient: str, amount: 
     voters = (known[1] if known else []) + [validator]
     write_record(state, BRIDGE_ADDRESS, _content_key(deposit_id, content_hash), [content.encode_record(), voters])
     call.emit(BRIDGE_ADDRESS, (DEPOSIT_AFFIRMED_TOPIC, topic_uint(deposit_id), topic_address(validator)), content_hash)
-    if not accepted and validators.has_quorum(sum(validators.power_of(v) for v in voters)):
-        state.set_storage(BRIDGE_ADDRESS, _accepted_key(deposit_id), content_hash)
-        _mint_ready(call)
+    if not accepted:
+        _accept_if_quorum(call, validators, deposit_id, content_hash, voters)
     return ()
+
+
+def _accept_if_quorum(call: Call, validators: ValidatorSet, deposit_id: int, content_hash: bytes, voters: list[bytes]) -> bool:
+    """Accept `content_hash` for the deposit (and mint what is ready) if `voters` hold more than
+    2/3 of the current voting power."""
+    if not validators.has_quorum(sum(validators.power_of(v) for v in voters)):
+        return False
+    call.state.set_storage(BRIDGE_ADDRESS, _accepted_key(deposit_id), content_hash)
+    _mint_ready(call)
+    return True
 
 
 def _mint_ready(call: Call) -> None:
