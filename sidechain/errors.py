@@ -46,8 +46,8 @@ class InvalidSignature(InvalidTransaction):
     """The signature does not recover a sender, or its s value is in the upper half (EIP-2)."""
 
 
-class ContractCreationNotSupported(InvalidTransaction):
-    """A transaction without a recipient: the chain has no EVM to run init code."""
+class InitcodeTooLarge(InvalidTransaction):
+    """A contract creation whose initcode passes EIP-3860's limit."""
 
 
 class IntrinsicGasTooLow(InvalidTransaction):
@@ -78,14 +78,26 @@ class InsufficientFunds(InvalidTransaction):
     """The sender's balance does not cover gas * maxFeePerGas + value."""
 
 
+class SenderNotEoa(InvalidTransaction):
+    """The sender's account holds code (EIP-3607): no key can sign for a contract."""
+
+
 class ExecutionReverted(SidechainError):
-    """eth_call or eth_estimateGas of a system-contract call that reverts; `data` is the revert data."""
+    """eth_call or eth_estimateGas of a call that reverts; `data` is the revert data."""
 
     rpc_code = 3
 
     def __init__(self, reason: str, data: bytes) -> None:
         super().__init__(f"execution reverted: {reason}" if reason else "execution reverted")
         self.data = data
+
+
+class CallFailed(SidechainError):
+    """eth_call or eth_estimateGas of a call that halted (out of gas, an invalid opcode, ...)."""
+
+
+class EvmFailure(SidechainError):
+    """The EVM binding itself failed (a bug or a broken state database, never a contract's doing)."""
 
 
 # --- mempool ------------------------------------------------------------------------------------

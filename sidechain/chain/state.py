@@ -4,10 +4,10 @@ The rules see the state through `StateReader` (accounts and storage words) and w
 `StateOverlay`, whose `changes` and `storage` are what a block touched: the store commits them and
 the tries hash only them. An in-memory reader serves unit tests; the LevelDB store serves the node.
 
-Storage belongs to the system contracts (token ledgers, the bridge, the validator set): each
-address has its own key -> value map, hashed into a storage trie under the account's
-`storage_root` as Ethereum does. Keys are 32 bytes; a value is a byte string (a 32-byte word's
-minimal big-endian bytes, or an RLP record); the empty value means "unset".
+Each contract has its own key -> value storage map, hashed into a storage trie under the
+account's `storage_root` as Ethereum does. Keys are 32 bytes; a value is a byte string: a 32-byte
+word's minimal big-endian bytes (EVM contracts), or an RLP record (the Python system contracts);
+the empty value means "unset". Code is kept by its keccak hash, as the account's `code_hash` names it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ EMPTY_CODE_HASH = keccak256(b"")
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """An account in Ethereum's shape; without an EVM, storage and code stay empty."""
+    """An account in Ethereum's shape."""
 
     nonce: int = 0
     balance: int = 0
@@ -60,14 +60,19 @@ class StateReader(Protocol):
         """The value under the 32-byte `key` of `address`'s storage; b"" if unset."""
         ...
 
+    def get_code(self, code_hash: bytes) -> bytes:
+        """The code whose keccak is `code_hash` (b"" for EMPTY_CODE_HASH); KeyError if unknown."""
+        ...
+
 
 class MemoryState:
     """A plain dict of accounts: genesis building and unit tests."""
 
     def __init__(self, accounts: dict[bytes, Account] | None = None,
-                 storage: dict[tuple[bytes, bytes], bytes] | None = None) -> None:
+                 storage: dict[tuple[bytes, bytes], bytes] | None = None, code: dict[bytes, bytes] | None = None) -> None:
         self.accounts = dict(accounts or {})
         self.storage = dict(storage or {})
+        self.code = {EMPTY_CODE_HASH: b"", **(code or {})}
 
     def get_account(self, address: bytes) -> Account:
         return self.accounts.get(address, EMPTY_ACCOUNT)
@@ -75,7 +80,12 @@ class MemoryState:
     def get_storage(self, address: bytes, key: bytes) -> bytes:
         return self.storage.get((address, key), b"")
 
-    def apply(self, changes: dict[bytes, Account], storage: dict[tuple[bytes, bytes], bytes] | None = None) -> None:
+    def get_code(self, code_hash: bytes) -> bytes:
+        return self.code[code_hash]
+
+    def apply(self, changes: dict[bytes, Account], storage: dict[tuple[bytes, bytes], bytes] | None = None,
+              code: dict[bytes, bytes] | None = None) -> None:
+        self.code.update(code or {})
         for address, account in changes.items():
             if account.is_empty:
                 self.accounts.pop(address, None)
@@ -89,15 +99,16 @@ class MemoryState:
 
 
 class StateOverlay:
-    """Writes on top of a reader; `changes` holds every account the block touched and `storage`
-    every storage word, keyed (address, key); last value wins."""
+    """Writes on top of a reader; `changes` holds every account the block touched, `storage`
+    every storage word, keyed (address, key), and `code` the code deployed; last value wins."""
 
-    __slots__ = ("base", "changes", "storage")
+    __slots__ = ("base", "changes", "storage", "code")
 
     def __init__(self, base: StateReader) -> None:
         self.base = base
         self.changes: dict[bytes, Account] = {}
         self.storage: dict[tuple[bytes, bytes], bytes] = {}
+        self.code: dict[bytes, bytes] = {}
 
     def get_account(self, address: bytes) -> Account:
         account = self.changes.get(address)
@@ -113,6 +124,13 @@ class StateOverlay:
     def set_storage(self, address: bytes, key: bytes, value: bytes) -> None:
         self.storage[(address, key)] = value
 
+    def get_code(self, code_hash: bytes) -> bytes:
+        code = self.code.get(code_hash)
+        return code if code is not None else self.base.get_code(code_hash)
+
+    def set_code(self, code_hash: bytes, code: bytes) -> None:
+        self.code[code_hash] = code
+
     def child(self) -> "StateOverlay":
         """An overlay on this one for a call that may revert: `absorb` it on success, drop it on failure."""
         return StateOverlay(self)
@@ -121,6 +139,7 @@ class StateOverlay:
         """Take over the writes of `child` (made by `child()`)."""
         self.changes.update(child.changes)
         self.storage.update(child.storage)
+        self.code.update(child.code)
 
     def storage_by_address(self) -> dict[bytes, dict[bytes, bytes]]:
         """The storage writes grouped per contract, for the storage tries and the store."""

@@ -16,8 +16,8 @@ from rlp.exceptions import DecodingError
 from ..crypto import keccak256, recover_address
 from .codec import encode_items, uint
 from ..errors import (
-    ContractCreationNotSupported,
     GasLimitExceeded,
+    InitcodeTooLarge,
     IntrinsicGasTooLow,
     MalformedTransaction,
     OversizedTransaction,
@@ -30,6 +30,11 @@ MAX_TX_SIZE = 128 * 1024
 """Largest encoded transaction accepted (go-ethereum's txMaxSize)."""
 
 TX_GAS = 21_000
+TX_CREATE_GAS = 32_000
+"""What a contract-creation transaction pays on top of TX_GAS (EIP-2)."""
+INITCODE_WORD_GAS = 2
+MAX_INITCODE_SIZE = 2 * 24_576
+"""EIP-3860: initcode is at most twice the EIP-170 code size limit, and costs 2 gas per word."""
 TX_DATA_ZERO_GAS = 4
 TX_DATA_NON_ZERO_GAS = 16
 TX_ACCESS_LIST_ADDRESS_GAS = 2_400
@@ -59,8 +64,8 @@ class Transaction:
     """The fee cap; gasPrice for legacy and type-1 transactions."""
     gas: int
     """The gas limit."""
-    to: bytes
-    """20-byte recipient (contract creation is refused at decoding)."""
+    to: bytes | None
+    """20-byte recipient; None creates a contract from `data` (the initcode)."""
     value: int
     data: bytes
     access_list: AccessList
@@ -95,13 +100,21 @@ class Transaction:
         return base_fee + self.effective_tip(base_fee)
 
 
-def intrinsic_gas(data: bytes, access_list: AccessList = ()) -> int:
-    """Gas charged before execution: 21,000 + calldata + access list (Yellow Paper, EIP-2028, EIP-2930)."""
+def intrinsic_gas(data: bytes, access_list: AccessList = (), *, create: bool = False) -> int:
+    """Gas charged before execution: 21,000 + calldata + access list (Yellow Paper, EIP-2028,
+    EIP-2930), and for a contract creation 32,000 + 2 per initcode word (EIP-2, EIP-3860)."""
     zeros = data.count(0)
     gas = TX_GAS + zeros * TX_DATA_ZERO_GAS + (len(data) - zeros) * TX_DATA_NON_ZERO_GAS
+    if create:
+        gas += TX_CREATE_GAS + INITCODE_WORD_GAS * ((len(data) + 31) // 32)
     for _, keys in access_list:
         gas += TX_ACCESS_LIST_ADDRESS_GAS + len(keys) * TX_ACCESS_LIST_STORAGE_KEY_GAS
     return gas
+
+
+def create_address(sender: bytes, nonce: int) -> bytes:
+    """Where a creation by `sender` at `nonce` deploys: keccak(rlp([sender, nonce]))[12:]."""
+    return keccak256(encode_items([sender, uint(nonce)]))[12:]
 
 
 def decode_transaction(
@@ -110,7 +123,7 @@ def decode_transaction(
     """Decode and check everything that does not depend on state; recover the sender.
 
     Raises the InvalidTransaction subclass of the first broken rule: size, encoding, type,
-    chain id, contract creation, fee fields, gas limits, signature. `sender` is for bytes this node
+    chain id, initcode size, fee fields, gas limits, signature. `sender` is for bytes this node
     already verified (its own store): recovery, the costliest step, is then skipped.
     """
     if len(raw) > MAX_TX_SIZE:
@@ -156,12 +169,10 @@ def _bytes(item: object, name: str) -> bytes:
     return item
 
 
-def _recipient(item: object) -> bytes:
+def _recipient(item: object) -> bytes | None:
     to = _bytes(item, "to")
     if to == b"":
-        raise ContractCreationNotSupported(
-            "contract creation is not supported: this chain has no EVM; send to a 20-byte address"
-        )
+        return None
     if len(to) != 20:
         raise MalformedTransaction(f"malformed transaction: field to must be 20 bytes, got {len(to)}")
     return to
@@ -251,7 +262,9 @@ def _check_fields(tx: Transaction, block_gas_limit: int | None) -> None:
             f"max priority fee per gas higher than max fee per gas: address 0x{tx.sender.hex()}, "
             f"maxPriorityFeePerGas: {tx.max_priority_fee_per_gas}, maxFeePerGas: {tx.max_fee_per_gas}"
         )
-    needed = intrinsic_gas(tx.data, tx.access_list)
+    if tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
+        raise InitcodeTooLarge(f"max initcode size exceeded: code size {len(tx.data)}, limit {MAX_INITCODE_SIZE}")
+    needed = intrinsic_gas(tx.data, tx.access_list, create=tx.to is None)
     if tx.gas < needed:
         raise IntrinsicGasTooLow(f"intrinsic gas too low: gas {tx.gas}, minimum needed {needed}")
     if block_gas_limit is not None and tx.gas > block_gas_limit:

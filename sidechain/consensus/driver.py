@@ -16,7 +16,8 @@ from collections.abc import Callable
 from ..chain.blocks import Block
 from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainError
 from ..mempool.pool import Mempool
-from ..storage.blockchain import Blockchain, ExecutedBlock
+from ..execution.executor import ExecutedBlock
+from ..storage.blockchain import Blockchain
 from .machine import CommitAction, ConsensusMachine, ProposalEvent, ProposeAction, ScheduleTimeout, TimeoutEvent, VoteAction, VoteEvent
 from .messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
 from .network import ConsensusNetwork, NoNetwork, Timeouts, fit_size

@@ -24,7 +24,8 @@ from ..errors import ConfigError, SidechainError, UnknownBlock
 from ..keystore import load_keystore
 from ..mempool.pool import Mempool
 from ..rpc.server import RpcServer
-from ..storage.blockchain import Blockchain, ExecutedBlock
+from ..execution.executor import ExecutedBlock
+from ..storage.blockchain import Blockchain
 from .checkpoint_signer import CheckpointSigner
 from .metrics import NodeMetrics
 

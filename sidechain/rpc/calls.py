@@ -1,68 +1,43 @@
-"""eth_call and eth_estimateGas without an EVM.
-
-An ordinary address has no code: a call returns empty output and a transaction costs exactly its
-intrinsic gas. The system contracts (the bridge, each bridged ERC-20 ledger, the validator set,
-checkpoint signatures) run here through the very code the block executes (`chain.system.run_call`),
-on a throw-away overlay of the requested state. A revert answers as go-ethereum does: code 3,
-"execution reverted: <reason>", and the Error(string) revert data, which web3.py and ethers decode.
-"""
+"""eth_call and eth_estimateGas at the edge: the RPC's call object becomes a message, the
+requested block its environment (go-ethereum runs a call in the context of the block whose state
+it reads), and execution/calls.py runs it."""
 
 from __future__ import annotations
 
-from ..chain.state import StateOverlay, StateReader
-from ..chain.system import CallContext, Outcome, functions_at, run_call
-from ..chain.transactions import intrinsic_gas
-from ..errors import ContractCreationNotSupported, ExecutionReverted, InsufficientFunds, IntrinsicGasTooLow
+from ..chain.blocks import Header
+from ..chain.execution import BlockEnv
+from ..chain.state import StateReader
+from ..chain.transactions import DYNAMIC_FEE_TX, LEGACY_TX
+from ..execution import calls
+from ..execution.evm import EvmCall
 from .codec import CallArgs
 
-CALL_GAS_CAP = 50_000_000
-"""Gas an eth_call or eth_estimateGas may use when the caller gives none (go-ethereum's RPCGasCap)."""
+CALL_GAS_CAP = calls.CALL_GAS_CAP
 
 
-def _require_recipient(args: CallArgs) -> bytes:
-    if args.to is None:
-        raise ContractCreationNotSupported(
-            "contract creation is not supported: this chain has no EVM; give the call a 'to' address"
-        )
-    return args.to
+def message(args: CallArgs, gas_cap: int = CALL_GAS_CAP) -> EvmCall:
+    """The message of `args`: gas defaults to the cap and never exceeds it; no price means no fee."""
+    gas = gas_cap if args.gas is None else min(args.gas, gas_cap)
+    if args.max_fee_per_gas is not None or args.max_priority_fee_per_gas is not None:
+        tip = args.max_priority_fee_per_gas or 0
+        cap = args.max_fee_per_gas if args.max_fee_per_gas is not None else tip
+        return EvmCall(args.sender or bytes(20), args.to, gas, args.value, args.data, args.nonce or 0, cap, tip,
+                       args.access_list, DYNAMIC_FEE_TX)
+    return EvmCall(args.sender or bytes(20), args.to, gas, args.value, args.data, args.nonce or 0, args.gas_price or 0, None,
+                   args.access_list, LEGACY_TX if not args.access_list else 1)
 
 
-def _run(args: CallArgs, state: StateReader, block_number: int, checkpoint_interval: int) -> Outcome | None:
-    to = _require_recipient(args)
-    functions = functions_at(state, to)
-    if functions is None:
-        return None
-    ctx = CallContext(args.sender or bytes(20), to, args.value, args.data, block_number, checkpoint_interval, read_only=True)
-    gas = (args.gas if args.gas is not None else CALL_GAS_CAP) - intrinsic_gas(args.data, args.access_list)
-    outcome = run_call(StateOverlay(state), ctx, functions, max(gas, 0))
-    if not outcome.success:
-        raise ExecutionReverted(outcome.revert_reason or "", outcome.output)
-    return outcome
+def env_of(header: Header, chain_id: int, checkpoint_interval: int, block_hash) -> BlockEnv:
+    return BlockEnv(chain_id, header.number, header.timestamp, header.proposer, header.base_fee, header.gas_limit,
+                    checkpoint_interval, block_hash)
 
 
-def call(args: CallArgs, state: StateReader, *, block_number: int, checkpoint_interval: int) -> bytes:
-    """eth_call: the output of a read-only call at the state after block `block_number - 1`."""
-    outcome = _run(args, state, block_number, checkpoint_interval)
-    return b"" if outcome is None else outcome.output
+def call(args: CallArgs, state: StateReader, env: BlockEnv, gas_cap: int = CALL_GAS_CAP) -> bytes:
+    return calls.call(state, env, message(args, gas_cap))
 
 
-def estimate_gas(args: CallArgs, state: StateReader, *, block_number: int, checkpoint_interval: int) -> int:
-    """eth_estimateGas: intrinsic gas plus a system contract's execution gas; a call that would
-    revert is an error, as in go-ethereum.
-
-    With `from` and a value, the sender must hold the value; with a gas allowance, it must cover
-    the estimate.
-    """
-    if args.sender is not None and args.value:
-        balance = state.get_account(args.sender).balance
-        if balance < args.value:
-            raise InsufficientFunds(
-                f"insufficient funds for transfer: address 0x{args.sender.hex()} have {balance} want {args.value}"
-            )
-    gas = intrinsic_gas(args.data, args.access_list)
-    outcome = _run(args, state, block_number, checkpoint_interval)
-    if outcome is not None:
-        gas += outcome.gas
-    if args.gas is not None and args.gas < gas:
-        raise IntrinsicGasTooLow(f"gas required exceeds allowance ({args.gas}): needed {gas}")
-    return gas
+def estimate_gas(args: CallArgs, state: StateReader, env: BlockEnv, gas_cap: int = CALL_GAS_CAP) -> int:
+    allowance = min(args.gas if args.gas is not None else env.gas_limit, gas_cap)
+    msg = message(args, gas_cap)
+    return calls.estimate_gas(state, env, EvmCall(msg.sender, msg.to, allowance, msg.value, msg.data, msg.nonce, msg.gas_price,
+                                                  msg.priority_fee, msg.access_list, msg.tx_type))

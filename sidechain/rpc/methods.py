@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 from .. import CLIENT_NAME
 from ..chain.state import StateReader
-from ..chain.system import SYSTEM_CODE, SYSTEM_CODE_HASH
 from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
 from ..crypto import keccak256
 from . import codec
-from .calls import call, estimate_gas
+from .calls import CALL_GAS_CAP, call, env_of, estimate_gas
 from .bridge_methods import (
     sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getSystemContracts, sidechain_getValidators, sidechain_getWithdrawal,
     sidechain_getWithdrawalProof,
@@ -47,6 +46,7 @@ class Context:
         hub: SubscriptionHub | None = None,
         max_log_range: int = MAX_BLOCK_RANGE,
         max_log_results: int = MAX_RESULTS,
+        gas_cap: int = CALL_GAS_CAP,
     ) -> None:
         self.backend = backend
         self.chain = backend.chain
@@ -55,9 +55,18 @@ class Context:
         self.hub = hub if hub is not None else SubscriptionHub()
         self.max_log_range = max_log_range
         self.max_log_results = max_log_results
+        self.gas_cap = gas_cap
+        """Most gas an eth_call or eth_estimateGas may use (--rpc-gas-cap)."""
 
     def state(self, ref: BlockId) -> StateReader:
         return self.chain.state(self.view.state_number(ref))
+
+    def call_context(self, ref: BlockId):
+        """(state, block environment) of a call at `ref`: the block's state and its header's context."""
+        number = self.view.state_number(ref)
+        header = self.chain.header_by_number(number)
+        genesis = self.chain.genesis
+        return self.chain.state(number), env_of(header, genesis.chain_id, genesis.checkpoint_interval, self.chain.block_hash)
 
 
 # --- web3_, net_ ----------------------------------------------------------------------------------
@@ -114,10 +123,9 @@ def eth_getTransactionCount(ctx: Context, address: bytes, block: BlockId) -> str
 
 
 def eth_getCode(ctx: Context, address: bytes, block: BlockId) -> str:
-    """System contracts show SYSTEM_CODE (one INVALID opcode): tools see a contract; every other
-    account has no code."""
-    account = ctx.state(block).get_account(address)
-    return codec.hex_data(SYSTEM_CODE) if account.code_hash == SYSTEM_CODE_HASH else "0x"
+    """The account's code (the built-in system contracts show SYSTEM_CODE, one INVALID opcode)."""
+    state = ctx.state(block)
+    return codec.hex_data(state.get_code(state.get_account(address).code_hash))
 
 
 def eth_getStorageAt(ctx: Context, address: bytes, slot: bytes, block: BlockId) -> str:
@@ -180,16 +188,14 @@ def eth_getTransactionReceipt(ctx: Context, tx_hash: bytes) -> dict | None:
 
 def eth_call(ctx: Context, args: CallArgs, block: BlockId, overrides: object) -> str:
     _refuse_overrides(overrides)
-    number = ctx.view.state_number(block)
-    return codec.hex_data(call(args, ctx.chain.state(number), block_number=number + 1,
-                               checkpoint_interval=ctx.chain.genesis.checkpoint_interval))
+    state, env = ctx.call_context(block)
+    return codec.hex_data(call(args, state, env, ctx.gas_cap))
 
 
 def eth_estimateGas(ctx: Context, args: CallArgs, block: BlockId, overrides: object) -> str:
     _refuse_overrides(overrides)
-    number = ctx.view.state_number(block)
-    return hex(estimate_gas(args, ctx.chain.state(number), block_number=number + 1,
-                            checkpoint_interval=ctx.chain.genesis.checkpoint_interval))
+    state, env = ctx.call_context(block)
+    return hex(estimate_gas(args, state, env, ctx.gas_cap))
 
 
 def _refuse_overrides(overrides: object) -> None:

@@ -12,7 +12,7 @@ values: nonce zero, difficulty zero, no uncles, a zero mixHash. `miner` is the p
 from __future__ import annotations
 
 from ..chain.blocks import Block, Header, Log, Receipt
-from ..chain.transactions import ACCESS_LIST_TX, DYNAMIC_FEE_TX, LEGACY_TX, Transaction
+from ..chain.transactions import ACCESS_LIST_TX, DYNAMIC_FEE_TX, LEGACY_TX, Transaction, create_address
 from ..crypto import keccak256
 
 EMPTY_UNCLES_HASH = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
@@ -89,7 +89,7 @@ def transaction_view(
         "chainId": hex(tx.chain_id),
         "nonce": hex(tx.nonce),
         "from": _d(tx.sender),
-        "to": _d(tx.to),
+        "to": None if tx.to is None else _d(tx.to),
         "value": hex(tx.value),
         "gas": hex(tx.gas),
         "gasPrice": hex(tx.effective_gas_price(base_fee) if mined and base_fee is not None else tx.max_fee_per_gas),
@@ -134,11 +134,12 @@ def receipt_view(tx: Transaction, receipt: Receipt, block_hash: bytes, number: i
         "blockHash": _d(block_hash),
         "blockNumber": hex(number),
         "from": _d(tx.sender),
-        "to": _d(tx.to),
+        "to": None if tx.to is None else _d(tx.to),
         "cumulativeGasUsed": hex(receipt.cumulative_gas_used),
         "gasUsed": hex(receipt.gas_used),
         "effectiveGasPrice": hex(receipt.effective_gas_price),
-        "contractAddress": None,
+        # go-ethereum names the address of every creation, also of one that failed
+        "contractAddress": _d(create_address(tx.sender, tx.nonce)) if tx.to is None else None,
         "logs": [
             log_view(log, block_hash, number, tx.hash, index, first_log_index + i) for i, log in enumerate(receipt.logs)
         ],

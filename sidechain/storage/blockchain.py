@@ -1,63 +1,39 @@
-"""The chain as the node holds it: the store, the head, the committed state trie.
+"""The chain as the node holds it: the store, the head, the committed state trie, history.
 
-`Blockchain` is the one writer of blocks. Consensus asks it to build a proposal, to check one it
-received, and to commit a block with its certificate. Building and checking are speculative: they
-produce an `ExecutedBlock` (the block, its execution result and its post-state trie) without
-touching the store, so a proposal that never commits costs nothing to drop.
+`Blockchain` is the one writer of blocks and the reader of the head, headers, history and
+validator sets. Consensus asks it to build a proposal, to check one it received, and to commit a
+block with its certificate; building and checking are the block executor's (execution/executor.py),
+run on the head's state, and speculative: nothing is written until `commit`.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import rlp
 
-from ..chain.blocks import ZERO_ADDRESS, ZERO_HASH, Block, Header, Receipt, receipts_root, transactions_root
-from ..chain.bloom import EMPTY_BLOOM
-from ..chain.execution import BlockEnv, ExecutionResult, execute_transactions, next_base_fee
+from ..chain.blocks import Block, Header, Receipt
+from ..chain.execution import next_base_fee
 from ..chain.genesis import GenesisConfig
 from ..chain.state import EMPTY_ACCOUNT, Account, StateReader
-from ..chain.system import genesis_state
 from ..chain.system.validator_set import current_set
 from ..chain.transactions import Transaction
-from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key, storage_trie_value
+from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
 from ..chain.validators import ValidatorSet
-from ..chain.validation import validate_body, validate_header_against_parent, validate_result
 from ..errors import StorageError, UnknownBlock, mismatch
+from ..execution.executor import BlockExecutor, ExecutedBlock, ParentState
 from .store import ChainStore
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutedBlock:
-    """A block whose transactions ran against its parent's state; ready to commit."""
-
-    block: Block
-    result: ExecutionResult
-    trie: MerkleTrie
-    """The account trie after the block (not yet persisted)."""
-    storage_tries: tuple[MerkleTrie, ...] = ()
-    """The storage tries of the contracts the block wrote to (not yet persisted)."""
-
-    def new_nodes(self) -> dict[bytes, bytes]:
-        nodes = self.trie.new_nodes()
-        for trie in self.storage_tries:
-            nodes.update(trie.new_nodes())
-        return nodes
-
-    def mark_committed(self) -> None:
-        self.trie.mark_committed()
-        for trie in self.storage_tries:
-            trie.mark_committed()
-
-
 class TrieState:
-    """Account and storage reads through the tries at a given root: historical state."""
+    """Account and storage reads through the tries at a given root: historical state. Code is
+    content-addressed, so any version of the state reads it from the one table."""
 
-    def __init__(self, trie: MerkleTrie) -> None:
+    def __init__(self, trie: MerkleTrie, load_code) -> None:
         self.trie = trie
+        self.get_code = load_code
 
     def get_account(self, address: bytes) -> Account:
         data = self.trie.get(account_trie_key(address))
@@ -77,6 +53,7 @@ class Blockchain:
     def __init__(self, store: ChainStore, genesis: GenesisConfig) -> None:
         self.store = store
         self.genesis = genesis
+        self.executor = BlockExecutor(genesis)
         self.genesis_hash = genesis.hash()
         """Which chain this is; computed once (it serialises the whole allocation)."""
         self._headers: OrderedDict[bytes, Header] = OrderedDict()
@@ -103,23 +80,10 @@ class Blockchain:
     # --- genesis ---------------------------------------------------------------------------------
 
     def _write_genesis(self) -> None:
-        accounts, storage = genesis_state(ValidatorSet.from_genesis(self.genesis.validators))
-        for address, balance in self.genesis.alloc:
-            accounts[address] = Account(balance=balance)
-        storage_by_address: dict[bytes, dict[bytes, bytes]] = {}
-        for (address, key), value in storage.items():
-            storage_by_address.setdefault(address, {})[key] = value
-        trie, storage_tries, accounts = _post_state(MerkleTrie(load_node=self.store.get_trie_node), self.store, accounts,
-                                                    storage_by_address)
-        header = Header(
-            parent_hash=ZERO_HASH, number=0, timestamp=self.genesis.timestamp, proposer=ZERO_ADDRESS,
-            state_root=trie.root_hash, transactions_root=transactions_root(()), receipts_root=receipts_root(()),
-            logs_bloom=EMPTY_BLOOM, gas_limit=self.genesis.gas_limit, gas_used=0, base_fee=self.genesis.base_fee,
-            extra_data=self.genesis_hash,
-        )
-        executed = ExecutedBlock(Block(header, ()), None, trie, storage_tries)  # type: ignore[arg-type]
-        self.store.commit_block(Block(header, ()), (), accounts, executed.new_nodes(), b"", storage=storage_by_address,
-                                genesis_hash=self.genesis_hash)
+        executed = self.executor.genesis_block(self.genesis_hash, self.store.get_trie_node)
+        result = executed.result
+        self.store.commit_block(executed.block, (), result.changes, executed.new_nodes(), b"", storage=result.storage,
+                                code=result.code, genesis_hash=self.genesis_hash)
         executed.mark_committed()
 
     # --- reads -----------------------------------------------------------------------------------
@@ -162,7 +126,7 @@ class Blockchain:
         header = self.header_by_number(number)
         if header is None:
             raise UnknownBlock(f"unknown block: number {number}, head is {self.head.number}")
-        return TrieState(MerkleTrie(header.state_root, self.store.get_trie_node))
+        return TrieState(MerkleTrie(header.state_root, self.store.get_trie_node), self.store.get_code)
 
     def state_trie(self, number: int | None = None) -> MerkleTrie:
         if number is None or number == self.head.number:
@@ -194,7 +158,7 @@ class Blockchain:
             raise UnknownBlock(f"the validator set of block {height} is not known: no block {height - 1}")
         # Through the trie at that block's root, never the flat head table, which a commit on
         # another thread could move between two reads.
-        validators = current_set(TrieState(MerkleTrie(header.state_root, self.store.get_trie_node)))
+        validators = current_set(TrieState(MerkleTrie(header.state_root, self.store.get_trie_node), self.store.get_code))
         if len(self._validator_sets) >= 64:
             self._validator_sets = {}
         self._validator_sets[epoch] = validators
@@ -205,50 +169,34 @@ class Blockchain:
 
     # --- proposing, checking, committing ----------------------------------------------------------
 
+    def block_hash(self, number: int) -> bytes:
+        """The hash of final block `number` (zero if there is none): the EVM's BLOCKHASH."""
+        return self.store.get_canonical_hash(number) or bytes(32)
+
+    def _head_parent(self) -> ParentState:
+        return ParentState(self.head, self.store, self.trie, self.block_hash)
+
     def build_block(self, proposer: bytes, timestamp: int, candidates: Iterable[Transaction], extra_data: bytes = b"") -> ExecutedBlock:
         """Execute `candidates` on the head state, leaving out invalid ones, and seal a block."""
-        parent = self.head
-        env = BlockEnv(parent.number + 1, max(timestamp, parent.timestamp), proposer, self.next_base_fee(), self.genesis.gas_limit,
-                       self.genesis.checkpoint_interval)
-        result = execute_transactions(self.store, env, candidates, skip_invalid=True)
-        trie, storage_tries = self._post_state(result)
-        header = Header(
-            parent_hash=parent.hash, number=env.number, timestamp=env.timestamp, proposer=proposer,
-            state_root=trie.root_hash, transactions_root=transactions_root(result.transactions),
-            receipts_root=receipts_root(result.receipts), logs_bloom=result.logs_bloom,
-            gas_limit=env.gas_limit, gas_used=result.gas_used, base_fee=env.base_fee, extra_data=extra_data,
-        )
-        return ExecutedBlock(Block(header, result.transactions), result, trie, storage_tries)
+        return self.executor.build(self._head_parent(), proposer, timestamp, candidates, extra_data)
 
     def execute_block(self, block: Block) -> ExecutedBlock:
         """Check a block received from a proposer or a peer against the head; raises InvalidBlock
         or InvalidTransaction."""
-        header = block.header
-        validate_header_against_parent(header, self.head, gas_limit=self.genesis.gas_limit, base_fee_floor=self.genesis.base_fee)
-        validate_body(block)
-        env = BlockEnv(header.number, header.timestamp, header.proposer, header.base_fee, header.gas_limit,
-                       self.genesis.checkpoint_interval)
-        result = execute_transactions(self.store, env, block.transactions, skip_invalid=False)
-        trie, storage_tries = self._post_state(result)
-        validate_result(header, result, trie.root_hash)
-        return ExecutedBlock(block, result, trie, storage_tries)
+        return self.executor.execute(self._head_parent(), block)
 
     def commit(self, executed: ExecutedBlock, certificate: bytes) -> None:
         """Make `executed` final: one atomic write, then move the in-memory head."""
         block = executed.block
         if block.header.parent_hash != self.head.hash:
             raise StorageError(f"commit of block {block.number} does not extend the head {self.head.number}")
-        self.store.commit_block(block, executed.result.receipts, executed.result.changes, executed.new_nodes(), certificate,
-                                storage=executed.result.storage)
+        result = executed.result
+        self.store.commit_block(block, result.receipts, result.changes, executed.new_nodes(), certificate,
+                                storage=result.storage, code=result.code)
         executed.mark_committed()
         self.trie = executed.trie
         self.head = block.header
         self._cache_header(block.hash, block.header)
-
-    def _post_state(self, result: ExecutionResult) -> tuple[MerkleTrie, tuple[MerkleTrie, ...]]:
-        trie, storage_tries, changes = _post_state(self.trie, self.store, result.changes, result.storage)
-        result.changes.update(changes)  # the touched contracts' new storage roots
-        return trie, storage_tries
 
     def _require_header(self, block_hash: bytes | None) -> Header:
         header = self.header_by_hash(block_hash) if block_hash else None
@@ -261,22 +209,3 @@ class Blockchain:
         if len(self._headers) > self.HEADER_CACHE:
             self._headers.popitem(last=False)
 
-
-def _post_state(trie: MerkleTrie, parent: StateReader, changes: dict[bytes, Account],
-                storage: dict[bytes, dict[bytes, bytes]]) -> tuple[MerkleTrie, tuple[MerkleTrie, ...], dict[bytes, Account]]:
-    """The account trie after `changes` and `storage`: each written contract's storage trie is
-    updated first and its new root goes into its account. Returns (account trie, storage tries,
-    the accounts with their storage roots)."""
-    changes = dict(changes)
-    storage_tries = []
-    for address, words in storage.items():
-        account = changes.get(address) or parent.get_account(address)
-        storage_trie = MerkleTrie(account.storage_root, trie.load_node).update(
-            (storage_trie_key(key), storage_trie_value(value)) for key, value in words.items()
-        )
-        storage_tries.append(storage_trie)
-        changes[address] = Account(account.nonce, account.balance, storage_trie.root_hash, account.code_hash)
-    account_trie = trie.update(
-        (account_trie_key(address), None if account.is_empty else account.encode()) for address, account in changes.items()
-    )
-    return account_trie, tuple(storage_tries), changes

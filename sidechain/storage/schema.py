@@ -6,7 +6,7 @@ a key or a value encoding changes; a node refuses a database of another version.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA_VERSION_KEY = b"m:schema"
 GENESIS_HASH_KEY = b"m:genesis"
@@ -51,6 +51,11 @@ def account_key(address: bytes) -> bytes:
 def storage_key(address: bytes, key: bytes) -> bytes:
     """Latest state, flat: (contract address, 32-byte storage key) -> value. Reads at the head skip the tries."""
     return b"s" + address + key
+
+
+def code_key(code_hash: bytes) -> bytes:
+    """keccak(code) -> contract code; content-addressed, so every version of the state shares it."""
+    return b"C" + code_hash
 
 
 def trie_node_key(node_hash: bytes) -> bytes:

@@ -14,7 +14,7 @@ import rlp
 
 from ..chain.blocks import Block, Header, Receipt
 from ..chain.codec import encode_items, uint
-from ..chain.state import EMPTY_ACCOUNT, Account
+from ..chain.state import EMPTY_ACCOUNT, EMPTY_CODE_HASH, Account
 from ..chain.transactions import decode_transaction
 from ..errors import StorageError, mismatch
 from . import schema
@@ -98,6 +98,14 @@ class ChainStore:
     def get_storage(self, address: bytes, key: bytes) -> bytes:
         return self.db.get(schema.storage_key(address, key), b"")
 
+    def get_code(self, code_hash: bytes) -> bytes:
+        if code_hash == EMPTY_CODE_HASH:
+            return b""
+        code = self.db.get(schema.code_key(code_hash))
+        if code is None:
+            raise KeyError(code_hash)
+        return code
+
     def get_trie_node(self, node_hash: bytes) -> bytes:
         data = self.db.get(schema.trie_node_key(node_hash))
         if data is None:
@@ -115,10 +123,11 @@ class ChainStore:
         certificate: bytes,
         *,
         storage: dict[bytes, dict[bytes, bytes]] | None = None,
+        code: dict[bytes, bytes] | None = None,
         genesis_hash: bytes | None = None,
     ) -> None:
-        """Write the block, its receipts, certificate, lookups, state changes (accounts and
-        contract storage) and trie nodes, and move the head to it, in one synced batch."""
+        """Write the block, its receipts, certificate, lookups, state changes (accounts, contract
+        storage and code) and trie nodes, and move the head to it, in one synced batch."""
         h = block.hash
         with self.db.write_batch(transaction=True, sync=True) as batch:
             if genesis_hash is not None:
@@ -142,6 +151,8 @@ class ChainStore:
                         batch.put(schema.storage_key(address, key), value)
                     else:
                         batch.delete(schema.storage_key(address, key))
+            for code_hash, contract_code in (code or {}).items():
+                batch.put(schema.code_key(code_hash), contract_code)
             for node_hash, node in trie_nodes.items():
                 batch.put(schema.trie_node_key(node_hash), node)
             batch.put(schema.HEAD_KEY, h)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from ..chain.blocks import Block
 from ..consensus.messages import CommitCertificate
 from ..errors import SidechainError
-from ..storage.blockchain import Blockchain, ExecutedBlock
+from ..execution.executor import ExecutedBlock
+from ..storage.blockchain import Blockchain
 from .protocol import (
     BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, STATUS_REQUEST, PeerStatus, decode_blocks_request,
     decode_blocks_response, encode_blocks_request, encode_blocks_response,

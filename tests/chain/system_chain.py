@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
-from sidechain.chain.execution import BlockEnv, ExecutionResult, execute_transactions
+from sidechain.chain.execution import BlockEnv, ExecutionResult
+from sidechain.execution.block import execute_transactions
 from sidechain.chain.state import Account as StateAccount
 from sidechain.chain.state import MemoryState, StateOverlay
 from sidechain.chain.system import CallContext, functions_at, genesis_state, run_call
@@ -64,7 +65,7 @@ class MemoryChain:
         return decode_transaction(bytes(raw), CHAIN_ID)
 
     def block(self, *txs) -> ExecutionResult:
-        env = BlockEnv(self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, self.interval)
+        env = BlockEnv(CHAIN_ID, self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, self.interval)
         result = execute_transactions(self.state, env, txs, skip_invalid=False)
         self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
         self.number += 1

@@ -17,7 +17,8 @@ from eth_utils import keccak, to_checksum_address
 
 from sidechain.chain.blocks import Block, Header, Log, Receipt, receipts_root, transactions_root
 from sidechain.chain.bloom import EMPTY_BLOOM
-from sidechain.chain.execution import BlockEnv, execute_transactions
+from sidechain.chain.execution import BlockEnv
+from sidechain.execution.block import execute_transactions
 from sidechain.chain.merkle import EMPTY_ROOT
 from sidechain.chain.state import Account, MemoryState
 from sidechain.chain.transactions import decode_transaction
@@ -291,7 +292,7 @@ STATE_ROOT = b"\x5a" * 32
 def _executed():
     tx = decode_transaction(signed(0), CHAIN_ID)
     state = MemoryState({SENDER: Account(0, 10**18)})
-    result = execute_transactions(state, BlockEnv(11, 0, PROPOSER, GWEI, GAS_LIMIT), [tx], skip_invalid=False)
+    result = execute_transactions(state, BlockEnv(CHAIN_ID, 11, 0, PROPOSER, GWEI, GAS_LIMIT), [tx], skip_invalid=False)
     # the one receipt, encoded by hand (type 2, success, 21,000 gas, no logs), as the tree's only leaf
     receipt_root = keccak(b"\x00" + keccak(b"\x02" + rlp.encode([1, 21_000, b"\x00" * 256, []])))
     h = child(gas_used=21_000, receipts_root=receipt_root, state_root=STATE_ROOT, logs_bloom=EMPTY_BLOOM)

@@ -5,7 +5,8 @@ import pytest
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from sidechain.chain.execution import BlockEnv, execute_transactions
+from sidechain.chain.execution import BlockEnv
+from sidechain.execution.block import execute_transactions
 from sidechain.chain.state import Account as StateAccount
 from sidechain.chain.state import MemoryState, StateOverlay
 from sidechain.chain.system import (
@@ -36,7 +37,7 @@ def run(tx, block_number: int = 17):
     boundary = StateOverlay(state)
     end_block(boundary, 16, 16)  # the last block of checkpoint 1 records the set that signs it
     state.apply(boundary.changes, boundary.storage)
-    env = BlockEnv(block_number, 1, b"\x00" * 20, BASE_FEE, 30_000_000, 16)
+    env = BlockEnv(CHAIN_ID, block_number, 1, b"\x00" * 20, BASE_FEE, 30_000_000, 16)
     result = execute_transactions(state, env, [tx], skip_invalid=False)
     return result.receipts[0], result
 
@@ -78,7 +79,7 @@ def test_signatures_are_kept_in_storage_and_a_later_post_replaces_the_earlier_on
     boundary = StateOverlay(state)
     end_block(boundary, 16, 16)
     state.apply(boundary.changes, boundary.storage)
-    env = BlockEnv(17, 1, b"\x00" * 20, BASE_FEE, 30_000_000, 16)
+    env = BlockEnv(CHAIN_ID, 17, 1, b"\x00" * 20, BASE_FEE, 30_000_000, 16)
     result = execute_transactions(state, env, [first, corrected], skip_invalid=False)
     state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
     assert signatures_of(state, 1) == {bytes.fromhex(VALIDATOR.address[2:]): b"\x02" * 65}

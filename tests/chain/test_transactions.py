@@ -19,8 +19,8 @@ from sidechain.chain import transactions as tx_module
 from sidechain.chain.transactions import MAX_TX_SIZE, decode_transaction
 from sidechain.crypto import SECP256K1_N
 from sidechain.errors import (
-    ContractCreationNotSupported,
     GasLimitExceeded,
+    InitcodeTooLarge,
     IntrinsicGasTooLow,
     InvalidSignature,
     InvalidTransaction,
@@ -305,10 +305,29 @@ def test_unsupported_type_byte(type_byte):
 
 
 @pytest.mark.parametrize("fields", [LEGACY, TYPE1, TYPE2], ids=["legacy", "type1", "type2"])
-def test_contract_creation_not_supported(fields):
-    raw = sign({k: v for k, v in fields.items() if k != "to"})
-    with pytest.raises(ContractCreationNotSupported, match="20-byte address"):
-        decode_transaction(raw, CHAIN_ID)
+def test_contract_creation_decodes_without_a_recipient(fields):
+    creation = {k: v for k, v in fields.items() if k != "to"} | {"gas": 200_000}
+    tx = decode_transaction(sign(creation), CHAIN_ID)
+    assert tx.to is None and tx.data == creation["data"] and tx.sender == SENDER
+
+
+# A creation pays 32,000 more (EIP-2) and 2 per 32-byte word of initcode (EIP-3860): 6 bytes of
+# non-zero data -> 21,000 + 6 * 16 + 32,000 + 2 * 1 = 53,098.
+def test_contract_creation_intrinsic_gas():
+    creation = dict(TYPE2, data=b"\x60\x01\x60\x01\xf3\x01")
+    del creation["to"]
+    assert decode_transaction(sign(creation | {"gas": 53_098}), CHAIN_ID).gas == 53_098
+    with pytest.raises(IntrinsicGasTooLow, match="gas 53097, minimum needed 53098"):
+        decode_transaction(sign(creation | {"gas": 53_097}), CHAIN_ID)
+
+
+def test_initcode_above_the_eip3860_limit_is_refused():
+    creation = dict(TYPE2, data=b"\x01" * (49_152 + 1), gas=30_000_000)
+    del creation["to"]
+    with pytest.raises(InitcodeTooLarge, match="code size 49153, limit 49152"):
+        decode_transaction(sign(creation), CHAIN_ID)
+    at_limit = dict(creation, data=b"\x01" * 49_152)
+    assert len(decode_transaction(sign(at_limit), CHAIN_ID).data) == 49_152
 
 
 # data cost: 4 per zero byte, 16 per non-zero byte (EIP-2028); access list: 2400 per address,

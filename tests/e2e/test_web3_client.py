@@ -85,13 +85,17 @@ def test_blocks_by_number_and_hash_agree_and_link(w3, node, dev_keys):
     assert w3.eth.get_block("earliest").number == 0
 
 
-def test_fee_market_methods(w3):
+def test_fee_market_methods(w3, dev_keys):
     node_tip = w3.eth.max_priority_fee
     assert node_tip >= 1
     assert w3.eth.gas_price >= w3.eth.get_block("latest").baseFeePerGas
     history = w3.eth.fee_history(4, "latest", [25, 75])
     assert len(history.baseFeePerGas) == len(history.gasUsedRatio) + 1
-    assert w3.eth.estimate_gas({"to": RECIPIENT, "value": 1, "data": "0x0001"}) == 21_000 + 4 + 16
+    funded = Account.from_key(dev_keys[4]).address
+    assert w3.eth.estimate_gas({"from": funded, "to": RECIPIENT, "value": 1, "data": "0x0001"}) == 21_000 + 4 + 16
+    # as go-ethereum and anvil answer: a value the sender does not hold cannot be estimated
+    with pytest.raises(Web3RPCError, match="insufficient funds"):
+        w3.eth.estimate_gas({"to": RECIPIENT, "value": 1})
 
 
 def test_get_logs_is_empty_for_plain_transfers_and_filters_are_checked(w3, node):

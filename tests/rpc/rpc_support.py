@@ -23,7 +23,8 @@ from sidechain.mempool.pool import Mempool
 from sidechain.rpc.dispatch import Dispatcher
 from sidechain.rpc.methods import ROUTES, Context
 from sidechain.rpc.server import RpcConfig, RpcServer
-from sidechain.storage.blockchain import Blockchain, ExecutedBlock
+from sidechain.execution.executor import ExecutedBlock
+from sidechain.storage.blockchain import Blockchain
 
 CHAIN_ID = 7071
 GWEI = 10**9

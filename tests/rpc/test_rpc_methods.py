@@ -287,8 +287,8 @@ def test_estimate_gas_is_intrinsic_gas(client):
 
 
 def test_estimate_gas_errors(client):
-    error = client.error("eth_estimateGas", {"from": hexaddr("A"), "input": "0x00"})
-    assert error["code"] == -32000 and "contract creation is not supported" in error["message"]
+    # a creation whose initcode is one STOP: 21,000 + 32,000 (EIP-2) + 4 (a zero byte) + 2 (one word, EIP-3860)
+    assert client("eth_estimateGas", {"from": hexaddr("A"), "input": "0x00"}) == hex(53_006)
     error = client.error("eth_estimateGas", {"from": hexaddr("C"), "to": hexaddr("A"), "value": "0x1"})
     assert error["message"] == f"insufficient funds for transfer: address {hexaddr('C')} have 0 want 1"
     error = client.error("eth_estimateGas", {"to": hexaddr("A"), "gas": hex(20_000)})

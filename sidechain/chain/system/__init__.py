@@ -66,7 +66,7 @@ def functions_at(state: StateReader, address: bytes) -> dict[bytes, Function] | 
     table = FIXED_CONTRACTS.get(address)
     if table is not None:
         return table
-    if state.get_account(address).code_hash == SYSTEM_CODE_HASH:
+    if state.get_account(address).code_hash == SYSTEM_CODE_HASH and tokens.is_ledger(state, address):
         return tokens.FUNCTIONS
     return None
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import rlp
+
 from ...crypto import keccak256
 from ..state import StateOverlay, StateReader
 from .base import (
@@ -65,6 +67,22 @@ def metadata(state: StateReader, token: bytes) -> tuple[bytes, str, str, int] | 
         return None
     l1_token, name, symbol, decimals = record
     return l1_token, name.decode(), symbol.decode(), as_int(decimals)
+
+
+def is_ledger(state: StateReader, address: bytes) -> bool:
+    """Whether `address` holds the ledger the bridge opened for the L1 token it records.
+
+    The address must derive from that L1 token: an EVM contract can deploy SYSTEM_CODE and write
+    any storage, but it cannot land at such an address, so it is never taken for a ledger.
+    """
+    data = state.get_storage(address, _METADATA)
+    try:
+        record = rlp.decode(data) if data else None
+    except rlp.DecodingError:
+        return False
+    if not (isinstance(record, list) and len(record) == 4 and isinstance(record[0], bytes)):
+        return False
+    return token_address(record[0]) == address
 
 
 def create(state: StateOverlay, l1_token: bytes, name: str, symbol: str, decimals: int) -> bytes:

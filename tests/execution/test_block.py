@@ -8,14 +8,17 @@ receipts). Expected numbers are written out from the rules, not taken from the c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from eth_account import Account as EthAccount
 from eth_utils import to_checksum_address
 
 from sidechain.chain.blocks import ZERO_HASH, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
-from sidechain.chain.execution import BlockEnv, apply_transaction, execute_transactions, next_base_fee
-from sidechain.chain.state import Account, MemoryState, StateOverlay
+from sidechain.chain.execution import BlockEnv, next_base_fee
+from sidechain.execution.block import execute_transactions
+from sidechain.chain.state import Account, MemoryState
 from sidechain.chain.transactions import decode_transaction
 from sidechain.errors import (
     FeeCapTooLow,
@@ -38,7 +41,7 @@ CAROL = b"\xca" * 20
 PROPOSER = b"\x9a" * 20
 
 BASE_FEE = 7 * GWEI
-ENV = BlockEnv(number=5, timestamp=1_700_000_000, proposer=PROPOSER, base_fee=BASE_FEE, gas_limit=30_000_000)
+ENV = BlockEnv(chain_id=CHAIN_ID, number=5, timestamp=1_700_000_000, proposer=PROPOSER, base_fee=BASE_FEE, gas_limit=30_000_000)
 
 
 def transfer(key: bytes = ALICE_KEY, *, nonce: int = 0, to: bytes = CAROL, value: int = 1_000, gas: int = 21_000,
@@ -179,7 +182,7 @@ def test_self_transfer_only_pays_the_fee():
 
 
 def test_proposer_sending_gets_its_own_tip():
-    env = BlockEnv(ENV.number, ENV.timestamp, ALICE, ENV.base_fee, ENV.gas_limit)
+    env = BlockEnv(CHAIN_ID, ENV.number, ENV.timestamp, ALICE, ENV.base_fee, ENV.gas_limit)
     state = funded(alice=ETH)
     run(state, [transfer(value=0)], env)
     # pays base fee + tip, gets the tip back: net cost is the burn
@@ -212,19 +215,19 @@ ERRORS = [
     ("legacy price below base fee", {ALICE: Account(0, ETH)}, dict(legacy_price=BASE_FEE - 1), ENV, FeeCapTooLow,
      rf"maxFeePerGas: {BASE_FEE - 1}, baseFee: {BASE_FEE}"),
     ("gas above block limit", {ALICE: Account(0, ETH)}, dict(gas=30_001),
-     BlockEnv(1, 0, PROPOSER, BASE_FEE, 30_000), GasLimitExceeded, r"transaction gas 30001, block gas left 30000"),
+     BlockEnv(CHAIN_ID, 1, 0, PROPOSER, BASE_FEE, 30_000), GasLimitExceeded, r"transaction gas 30001, block gas left 30000"),
 ]
 
 
 @pytest.mark.parametrize("accounts, tx_args, env, error, message", [c[1:] for c in ERRORS], ids=[c[0] for c in ERRORS])
 def test_invalid_transaction_changes_nothing(accounts, tx_args, env, error, message):
     state = MemoryState(accounts)
-    overlay = StateOverlay(state)
     tx = transfer(**tx_args)
 
-    with pytest.raises(error, match=message):
-        apply_transaction(overlay, tx, env, env.gas_limit)
-    assert overlay.changes == {}
+    proposed = execute_transactions(state, env, [tx], skip_invalid=True)
+    assert proposed.transactions == () and proposed.changes == {} and proposed.storage == {}
+    ((left_out, reason),) = proposed.rejected
+    assert left_out is tx and isinstance(reason, error) and re.search(message, str(reason))
 
     with pytest.raises(error, match=message):
         execute_transactions(state, env, [tx], skip_invalid=False)
@@ -239,7 +242,7 @@ def test_balance_exactly_covering_the_cap_is_enough():
 
 
 def test_block_full_counts_gas_used_not_gas_limits():
-    env = BlockEnv(1, 0, PROPOSER, BASE_FEE, 120_000)
+    env = BlockEnv(CHAIN_ID, 1, 0, PROPOSER, BASE_FEE, 120_000)
     state = funded(alice=ETH)
     first = transfer(nonce=0, gas=100_000)   # uses 21,000: 99,000 left
     second = transfer(nonce=1, gas=99_000)   # uses 21,000: 78,000 left

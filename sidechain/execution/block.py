@@ -1,0 +1,99 @@
+"""A block's transactions, run in order: the EVM for everything but calls to the built-in system
+contracts, which run in Python (chain/system) until they are EVM contracts themselves.
+
+Consecutive EVM transactions go to revm in one batch (one crossing); a system-contract call ends
+the batch, so it sees the batch's writes, and the next batch sees its own. Deterministic: the same
+parent state, environment and transactions give the same result on every node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..chain.blocks import Receipt
+from ..chain.bloom import EMPTY_BLOOM, merge_blooms
+from ..chain.execution import BlockEnv, ExecutionResult, apply_system_transaction
+from ..chain.state import StateOverlay, StateReader
+from ..chain.system import end_block, functions_at
+from ..chain.transactions import Transaction, create_address
+from ..errors import InvalidTransaction
+from . import evm
+
+
+def _no_block_hash(number: int) -> bytes:
+    return bytes(32)
+
+
+class _Block:
+    """The running tally of one block's execution."""
+
+    def __init__(self, parent_state: StateReader, env: BlockEnv, skip_invalid: bool) -> None:
+        self.state = StateOverlay(parent_state)
+        self.env = env
+        self.skip_invalid = skip_invalid
+        self.included: list[Transaction] = []
+        self.receipts: list[Receipt] = []
+        self.created: list[bytes | None] = []
+        self.rejected: list[tuple[Transaction, InvalidTransaction]] = []
+        self.cumulative = 0
+
+    def include(self, tx: Transaction, gas_used: int, logs: tuple, status: int, created: bytes | None) -> None:
+        self.cumulative += gas_used
+        self.included.append(tx)
+        self.receipts.append(Receipt(tx.tx_type, status, self.cumulative, logs, gas_used, tx.effective_gas_price(self.env.base_fee)))
+        self.created.append(created)
+
+    def reject(self, tx: Transaction, error: InvalidTransaction) -> None:
+        if not self.skip_invalid:
+            raise error
+        self.rejected.append((tx, error))
+
+    def run_system(self, tx: Transaction, functions) -> None:
+        try:
+            gas_used, logs, status = apply_system_transaction(self.state, tx, self.env, self.env.gas_limit - self.cumulative, functions)
+        except InvalidTransaction as exc:
+            self.reject(tx, exc)
+            return
+        self.include(tx, gas_used, logs, status, None)
+
+    def run_evm(self, batch: list[Transaction]) -> None:
+        if not batch:
+            return
+        env = self.env
+        evm_env = evm.EvmEnv(env.chain_id, env.number, env.timestamp, env.proposer, env.base_fee, env.gas_limit - self.cumulative,
+                             env.block_hash or _no_block_hash)
+        for tx, outcome in zip(batch, evm.execute(self.state, evm_env, [evm.EvmCall.of(tx) for tx in batch])):
+            if isinstance(outcome, InvalidTransaction):
+                self.reject(tx, outcome)
+            else:
+                created = create_address(tx.sender, tx.nonce) if tx.to is None and outcome.success else None
+                self.include(tx, outcome.gas_used, outcome.logs, int(outcome.success), created)
+        batch.clear()
+
+
+def execute_transactions(
+    parent_state: StateReader, env: BlockEnv, transactions: Iterable[Transaction], *, skip_invalid: bool
+) -> ExecutionResult:
+    """Run `transactions` in order on top of `parent_state`.
+
+    skip_invalid=True (building a proposal): an invalid candidate is left out and reported in
+    `rejected`. skip_invalid=False (checking a received block): the first invalid one raises.
+    """
+    block = _Block(parent_state, env, skip_invalid)
+    batch: list[Transaction] = []
+    for tx in transactions:
+        # Only system calls make system contracts (the bridge opens token ledgers), and each one
+        # settles the batch before it: the state without the pending batch answers this exactly.
+        functions = functions_at(block.state, tx.to) if tx.to is not None else None
+        if functions is None:
+            batch.append(tx)
+            continue
+        block.run_evm(batch)
+        block.run_system(tx, functions)
+    block.run_evm(batch)
+    end_block(block.state, env.number, env.checkpoint_interval)
+    receipts = block.receipts
+    bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
+    state = block.state
+    return ExecutionResult(tuple(block.included), tuple(receipts), block.cumulative, bloom, state.changes,
+                           state.storage_by_address(), tuple(block.rejected), dict(state.code), tuple(block.created))

@@ -1,0 +1,195 @@
+"""The EVM (revm, Cancun) as the executor sees it: run a batch of transactions against a state.
+
+revm lives in the Rust extension `sidechain.evm._revm`, built by `scripts/bootstrap`; this module is
+the only one that talks to it. revm reads the state through `_StateView`'s four callbacks (each
+account, code and slot crosses once per batch) and hands back each transaction's outcome and the
+batch's net writes, which land in the caller's `StateOverlay`: the tries and the store take them
+from there as they take any other write. A transaction that cannot be included raises the
+`InvalidTransaction` subclass of its rule, worded as go-ethereum words it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..chain.blocks import Log
+from ..chain.state import EMPTY_CODE_HASH, EMPTY_TRIE_ROOT, Account, StateOverlay, StateReader
+from ..chain.transactions import Transaction
+from ..errors import (
+    EvmFailure, FeeCapTooLow, GasLimitExceeded, InitcodeTooLarge, InsufficientFunds, IntrinsicGasTooLow, InvalidTransaction,
+    NonceTooHigh, NonceTooLow, SenderNotEoa, TipAboveFeeCap, WrongChainId,
+)
+
+try:
+    from ..evm import _revm
+except ImportError as exc:  # pragma: no cover - a checkout without the built extension
+    raise ImportError(f"the EVM extension is not built ({exc}): run scripts/bootstrap") from None
+
+SPEC = _revm.SPEC
+"""The fork the chain runs: every opcode, precompile and gas rule of it."""
+_U128_MAX = 2**128 - 1
+_ZERO_WORD = bytes(32)
+
+
+@dataclass(frozen=True, slots=True)
+class EvmEnv:
+    """The block a batch runs in, as the EVM sees it."""
+
+    chain_id: int
+    number: int
+    timestamp: int
+    coinbase: bytes
+    """Who earns the tips: the block's proposer."""
+    base_fee: int
+    gas_limit: int
+    """Gas the block has left for this batch: transactions draw from it in order."""
+    block_hash: Callable[[int], bytes]
+    """The hash of an earlier block by number (BLOCKHASH); revm only asks for the last 256."""
+
+
+@dataclass(frozen=True, slots=True)
+class EvmCall:
+    """A message to run as a transaction: a decoded transaction, or an eth_call's arguments."""
+
+    sender: bytes
+    to: bytes | None
+    gas: int
+    value: int = 0
+    data: bytes = b""
+    nonce: int = 0
+    gas_price: int = 0
+    """gasPrice, or the fee cap of an EIP-1559 transaction."""
+    priority_fee: int | None = None
+    """The tip cap of an EIP-1559 transaction; None for legacy and EIP-2930."""
+    access_list: tuple = ()
+    tx_type: int = 0
+
+    @classmethod
+    def of(cls, tx: Transaction) -> "EvmCall":
+        return cls(tx.sender, tx.to, tx.gas, tx.value, tx.data, tx.nonce, tx.max_fee_per_gas,
+                   tx.max_priority_fee_per_gas if tx.tx_type == 2 else None, tx.access_list, tx.tx_type)
+
+    def args(self, chain_id: int) -> tuple:
+        # Fee caps above 2**128 cannot be paid by any balance that exists, so capping them changes
+        # no outcome (insufficient funds either way) and keeps revm's u128 fields exact.
+        return (self.tx_type, self.sender, self.gas, min(self.gas_price, _U128_MAX),
+                None if self.priority_fee is None else min(self.priority_fee, _U128_MAX), self.to,
+                self.value.to_bytes(32, "big"), self.data, self.nonce, chain_id,
+                [(address, list(keys)) for address, keys in self.access_list])
+
+
+@dataclass(frozen=True, slots=True)
+class EvmOutcome:
+    """One executed transaction."""
+
+    success: bool
+    gas_used: int
+    """What the receipt reports: after the refund."""
+    output: bytes
+    """Return data, or revert data (Error(string), a custom error, or empty)."""
+    logs: tuple[Log, ...]
+    contract_address: bytes | None
+    """The address a successful creation deployed to."""
+    halt: str | None
+    """Why execution stopped exceptionally (OutOfGas, InvalidFEOpcode, ...), if it did."""
+
+
+class _StateView:
+    """What revm reads: the callbacks of the binding, over a StateReader."""
+
+    __slots__ = ("state", "block_hash")
+
+    def __init__(self, state: StateReader, block_hash: Callable[[int], bytes]) -> None:
+        self.state = state
+        self.block_hash = block_hash
+
+    def basic(self, address: bytes) -> tuple | None:
+        account = self.state.get_account(address)
+        if account.is_empty:
+            return None
+        code = None if account.code_hash == EMPTY_CODE_HASH else self.state.get_code(account.code_hash)
+        return account.nonce, account.balance.to_bytes(32, "big"), account.code_hash, code
+
+    def code(self, code_hash: bytes) -> bytes:
+        return self.state.get_code(code_hash)
+
+    def storage(self, address: bytes, key: bytes) -> bytes:
+        return self.state.get_storage(address, key)
+
+
+def _block_args(env: EvmEnv) -> tuple:
+    return env.number, env.timestamp, env.coinbase, env.base_fee, env.gas_limit, _ZERO_WORD
+
+
+def _invalid(call: EvmCall, env: EvmEnv, kind: str, a: str, b: str, message: str) -> InvalidTransaction:
+    """revm's refusal as go-ethereum words it (wallets match these strings)."""
+    sender = "0x" + call.sender.hex()
+    if kind == "nonce_too_low":
+        return NonceTooLow(f"nonce too low: next nonce {b}, tx nonce {a}")
+    if kind == "nonce_too_high":
+        return NonceTooHigh(f"nonce too high: next nonce {b}, tx nonce {a}")
+    if kind == "insufficient_funds":
+        return InsufficientFunds(f"insufficient funds for gas * price + value: address {sender} have {b} want {a}")
+    if kind == "fee_cap_too_low":
+        return FeeCapTooLow(f"max fee per gas less than block base fee: address {sender}, maxFeePerGas: {call.gas_price}, "
+                            f"baseFee: {env.base_fee}")
+    if kind == "tip_above_fee_cap":
+        return TipAboveFeeCap(f"max priority fee per gas higher than max fee per gas: address {sender}, "
+                              f"maxPriorityFeePerGas: {call.priority_fee}, maxFeePerGas: {call.gas_price}")
+    if kind == "gas_limit_reached":
+        return GasLimitExceeded(message)
+    if kind == "intrinsic_gas_too_low":
+        return IntrinsicGasTooLow(f"intrinsic gas too low: gas {b}, minimum needed {a}")
+    if kind == "sender_not_eoa":
+        return SenderNotEoa(f"sender not an eoa: address {sender}")
+    if kind == "initcode_too_large":
+        return InitcodeTooLarge(f"max initcode size exceeded: code size {len(call.data)}")
+    if kind == "invalid_chain_id":
+        return WrongChainId(f"invalid chain id: expected {env.chain_id}")
+    return InvalidTransaction(message)
+
+
+def _outcome(row: tuple) -> EvmOutcome:
+    status, gas_used, output, logs, created, halt = row
+    return EvmOutcome(bool(status), gas_used, output, tuple(Log(a, tuple(t), d) for a, t, d in logs), created, halt)
+
+
+def execute(state: StateOverlay, env: EvmEnv, calls: Sequence[EvmCall]) -> list[EvmOutcome | InvalidTransaction]:
+    """Run `calls` in order on `state`; their writes land in `state`. Each entry of the answer is
+    the call's outcome, or the error that kept it out (it changed nothing)."""
+    try:
+        rows, diff = _revm.execute(_StateView(state, env.block_hash), env.chain_id, _block_args(env),
+                                   [c.args(env.chain_id) for c in calls])
+    except _revm.EvmError as exc:
+        raise EvmFailure(str(exc)) from None
+    _apply(state, diff)
+    return [_outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:]) for call, row in zip(calls, rows)]
+
+
+def simulate(state: StateReader, env: EvmEnv, call: EvmCall) -> EvmOutcome | InvalidTransaction:
+    """eth_call's mode: run one message without a nonce check or a base-fee floor; keep nothing."""
+    try:
+        rows, _ = _revm.execute(_StateView(state, env.block_hash), env.chain_id, _block_args(env), [call.args(env.chain_id)],
+                                call=True)
+    except _revm.EvmError as exc:
+        raise EvmFailure(str(exc)) from None
+    row = rows[0]
+    return _outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:])
+
+
+def _apply(state: StateOverlay, diff: list) -> None:
+    """Fold a batch's net writes into `state`: accounts, their storage words, new code."""
+    for address, nonce, balance, code_hash, code, storage_reset, storage in diff:
+        before = state.get_account(address)
+        # A created (or destroyed) account starts from empty storage; no account that can be
+        # created holds storage before it (addresses with storage always have code or a nonce).
+        storage_root = EMPTY_TRIE_ROOT if storage_reset else before.storage_root
+        after = Account(nonce, int.from_bytes(balance, "big"), storage_root, code_hash)
+        if after.is_empty and before.is_empty:
+            continue  # touched but still empty (a zero tip, a zero-value call): EIP-161 leaves no trace
+        state.set_account(address, after)
+        if code is not None:
+            state.set_code(code_hash, code)
+        for key, value in storage:
+            state.set_storage(address, key, value)
