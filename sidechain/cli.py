@@ -86,7 +86,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         password = _read_password(args.password_file)
     config = NodeConfig(
         data_dir=data_dir, rpc_host=args.rpc_host, rpc_port=args.rpc_port, password=password,
-        cors_origins=tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()),
+        cors_origins=tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()), rpc_gas_cap=args.rpc_gas_cap,
         p2p_port=args.p2p_port, bootstrap=tuple(b.strip() for b in args.bootstrap.split(",") if b.strip()),
         l1_chain_id=args.l1_chain_id,
         checkpoint_manager=bytes.fromhex(args.checkpoint_manager.removeprefix("0x")) if args.checkpoint_manager else None,
@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bootstrap", default="", help="comma-separated peer multiaddrs: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID")
     run.add_argument("--checkpoint-manager", help="address of CheckpointManager on L1: the validator signs every checkpoint for it")
     run.add_argument("--l1-chain-id", type=int, help="chain id of that L1 (part of the checkpoints' EIP-712 domain)")
+    run.add_argument("--rpc-gas-cap", type=int, default=50_000_000,
+                     help="most gas one eth_call or eth_estimateGas may use (default 50000000, as go-ethereum)")
     run.add_argument("--cors-origins", default="*", help="comma-separated origins browsers may call from (default *)")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=cmd_run)

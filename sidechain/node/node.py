@@ -44,6 +44,8 @@ class NodeConfig:
     password: str | None = None
     """Password of the validator keystore (data_dir/keystore.json); None runs a non-validating node."""
     cors_origins: tuple[str, ...] = ("*",)
+    rpc_gas_cap: int = 50_000_000
+    """Most gas one eth_call or eth_estimateGas may use."""
     p2p_port: int | None = None
     """libp2p TCP port on 127.0.0.1; None runs without peers (a one-validator network)."""
     bootstrap: tuple[str, ...] = ()
@@ -97,7 +99,7 @@ class Node:
                 self.chain, self.p2p, self.driver.import_synced,
                 on_reject=lambda reason: self.metrics.rejected.labels("sync", reason, "reject").inc(),
             )
-        self.rpc = RpcServer(self, cors_origins=config.cors_origins)
+        self.rpc = RpcServer(self, cors_origins=config.cors_origins, gas_cap=config.rpc_gas_cap)
         self.rpc.add_route("GET", "/metrics", self._serve_metrics)
         self._eviction_task: asyncio.Task | None = None
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..chain.blocks import Block, Receipt
+from .calls import CALL_GAS_CAP
 from .dispatch import MAX_BATCH, Dispatcher, error_body
 from .errors import RequestTooLarge
 from .filters import MAX_BLOCK_RANGE, MAX_RESULTS
@@ -45,6 +46,8 @@ class RpcConfig:
     """Messages a WebSocket client may fall behind before it is dropped."""
     max_log_range: int = MAX_BLOCK_RANGE
     max_log_results: int = MAX_RESULTS
+    gas_cap: int = CALL_GAS_CAP
+    """Most gas one eth_call or eth_estimateGas may use (go-ethereum's --rpc.gascap)."""
 
 
 class RpcServer:
@@ -56,15 +59,18 @@ class RpcServer:
         config: RpcConfig | None = None,
         *,
         cors_origins: tuple[str, ...] | None = None,
+        gas_cap: int | None = None,
     ) -> None:
         config = config or RpcConfig()
         if cors_origins is not None:
             config = dataclasses.replace(config, cors_origins=tuple(cors_origins))
+        if gas_cap is not None:
+            config = dataclasses.replace(config, gas_cap=gas_cap)
         self.config = config
         self.backend = backend
         self.context = Context(
             backend,
-            max_log_range=config.max_log_range, max_log_results=config.max_log_results,
+            max_log_range=config.max_log_range, max_log_results=config.max_log_results, gas_cap=config.gas_cap,
         )
         self.dispatcher = Dispatcher(self.context, ROUTES, config.max_batch)
         self.app = web.Application(middlewares=[self._cors], client_max_size=config.max_body_bytes)
