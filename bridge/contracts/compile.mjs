@@ -2,7 +2,10 @@
 // and write one artifact per contract: <out>/<Contract>.json with its ABI, creation and runtime
 // bytecode, the compiler version and settings, and a hash of every source fed to the compiler.
 //
-// Usage: node bridge/contracts/compile.mjs [--out DIR]   (default DIR: bridge/artifacts)
+// Usage: node bridge/contracts/compile.mjs [--out DIR] [--src DIR] [--evm-version V]
+//   --out DIR          where the artifacts go (default: bridge/artifacts)
+//   --src DIR          the folder whose .sol files (recursively) are compiled (default: bridge/contracts)
+//   --evm-version V    the EVM target, e.g. cancun (default: prague)
 // Imports of `@openzeppelin/contracts/...` resolve from the repository's node_modules.
 
 import { createHash } from "node:crypto";
@@ -27,13 +30,20 @@ const SETTINGS = {
   outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
 };
 
+const USAGE = "usage: compile.mjs [--out DIR] [--src DIR] [--evm-version V]";
+
 function parseArgs(argv) {
   let out = join(REPO, "bridge", "artifacts");
+  let src = HERE;
+  let evmVersion = SETTINGS.evmVersion;
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--out" && i + 1 < argv.length) out = resolve(argv[++i]);
-    else throw new Error(`unknown argument: ${argv[i]} (usage: compile.mjs [--out DIR])`);
+    const hasValue = i + 1 < argv.length;
+    if (argv[i] === "--out" && hasValue) out = resolve(argv[++i]);
+    else if (argv[i] === "--src" && hasValue) src = resolve(argv[++i]);
+    else if (argv[i] === "--evm-version" && hasValue) evmVersion = argv[++i];
+    else throw new Error(`unknown argument: ${argv[i]} (${USAGE})`);
   }
-  return { out };
+  return { out, src, settings: { ...SETTINGS, evmVersion } };
 }
 
 function solidityFiles(dir) {
@@ -53,9 +63,9 @@ function unitName(path) {
 }
 
 function main() {
-  const { out } = parseArgs(process.argv.slice(2));
+  const { out, src, settings } = parseArgs(process.argv.slice(2));
   const sources = {};
-  for (const path of solidityFiles(HERE)) sources[unitName(path)] = { content: readFileSync(path, "utf8") };
+  for (const path of solidityFiles(src)) sources[unitName(path)] = { content: readFileSync(path, "utf8") };
   const imported = {};
 
   function findImports(name) {
@@ -68,7 +78,8 @@ function main() {
     }
   }
 
-  const input = { language: "Solidity", sources, settings: SETTINGS };
+  if (!Object.keys(sources).length) throw new Error(`no .sol files under ${src}`);
+  const input = { language: "Solidity", sources, settings };
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImports }));
   const errors = (output.errors || []).filter((e) => e.severity === "error");
   for (const e of output.errors || []) process.stderr.write(e.formattedMessage + "\n");
@@ -89,7 +100,7 @@ function main() {
         abi: compiled.abi,
         bytecode: "0x" + compiled.evm.bytecode.object,
         deployedBytecode: "0x" + compiled.evm.deployedBytecode.object,
-        compiler: { name: "solc", version: solc.version(), settings: { ...SETTINGS, outputSelection: undefined } },
+        compiler: { name: "solc", version: solc.version(), settings: { ...settings, outputSelection: undefined } },
         sourceHash: digest,
       };
       writeFileSync(join(out, `${contract}.json`), JSON.stringify(artifact, null, 2) + "\n");
