@@ -144,6 +144,10 @@ class UnknownBlock(SidechainError):
     rpc_code = -32001
 
 
+class UnknownTransaction(SidechainError):
+    """A transaction hash that is in no final block of this node."""
+
+
 # --- configuration, keys, storage ---------------------------------------------------------------
 
 

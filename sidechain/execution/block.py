@@ -71,15 +71,7 @@ class _Block:
         batch.clear()
 
 
-def execute_transactions(
-    parent_state: StateReader, env: BlockEnv, transactions: Iterable[Transaction], *, skip_invalid: bool
-) -> ExecutionResult:
-    """Run `transactions` in order on top of `parent_state`.
-
-    skip_invalid=True (building a proposal): an invalid candidate is left out and reported in
-    `rejected`. skip_invalid=False (checking a received block): the first invalid one raises.
-    """
-    block = _Block(parent_state, env, skip_invalid)
+def _run_all(block: _Block, transactions: Iterable[Transaction]) -> None:
     batch: list[Transaction] = []
     for tx in transactions:
         # Only system calls make system contracts (the bridge opens token ledgers), and each one
@@ -91,9 +83,29 @@ def execute_transactions(
         block.run_evm(batch)
         block.run_system(tx, functions)
     block.run_evm(batch)
+
+
+def execute_transactions(
+    parent_state: StateReader, env: BlockEnv, transactions: Iterable[Transaction], *, skip_invalid: bool
+) -> ExecutionResult:
+    """Run `transactions` in order on top of `parent_state`.
+
+    skip_invalid=True (building a proposal): an invalid candidate is left out and reported in
+    `rejected`. skip_invalid=False (checking a received block): the first invalid one raises.
+    """
+    block = _Block(parent_state, env, skip_invalid)
+    _run_all(block, transactions)
     end_block(block.state, env.number, env.checkpoint_interval)
     receipts = block.receipts
     bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
     state = block.state
     return ExecutionResult(tuple(block.included), tuple(receipts), block.cumulative, bloom, state.changes,
                            state.storage_by_address(), tuple(block.rejected), dict(state.code), tuple(block.created))
+
+
+def state_after(parent_state: StateReader, env: BlockEnv, transactions: Iterable[Transaction]) -> tuple[StateOverlay, int]:
+    """The state after `transactions` of a final block, before the end-of-block step, and the gas
+    they used: where a tracer replays the block's next transaction."""
+    block = _Block(parent_state, env, skip_invalid=False)
+    _run_all(block, transactions)
+    return block.state, block.cumulative

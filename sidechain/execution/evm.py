@@ -178,6 +178,18 @@ def simulate(state: StateReader, env: EvmEnv, call: EvmCall) -> EvmOutcome | Inv
     return _outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:])
 
 
+def trace(state: StateReader, env: EvmEnv, call: EvmCall, tracer: str, config: str = "{}", *,
+          call_mode: bool = False) -> tuple[EvmOutcome | InvalidTransaction, object]:
+    """Run one message under a tracer and keep nothing: "callTracer" answers go-ethereum's call
+    frames as JSON text, "accessList" the access list it touched as [(address, [keys])]."""
+    try:
+        row, result = _revm.trace(_StateView(state, env.block_hash), env.chain_id, _block_args(env), call.args(env.chain_id),
+                                  tracer, config, call=call_mode)
+    except _revm.EvmError as exc:
+        raise EvmFailure(str(exc)) from None
+    return (_outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:])), result
+
+
 def _apply(state: StateOverlay, diff: list) -> None:
     """Fold a batch's net writes into `state`: accounts, their storage words, new code."""
     for address, nonce, balance, code_hash, code, storage_reset, storage in diff:

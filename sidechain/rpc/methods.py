@@ -26,6 +26,7 @@ from .bridge_methods import (
     sidechain_getWithdrawalProof,
 )
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
+from .debug_methods import debug_traceCall, debug_traceTransaction, eth_createAccessList
 from .codec import BlockId, CallArgs, LogQuery
 from .errors import InvalidParams, MethodNotFound
 from .fees import FeeOracle
@@ -383,6 +384,9 @@ ROUTES: dict[str, Route] = {
         (Param("blockCount", codec.count), Param("newestBlock", codec.block_number), _opt("rewardPercentiles", codec.percentiles, ())),
     ),
     "eth_getLogs": Route(eth_getLogs, (Param("filter", codec.log_query),)),
+    "eth_createAccessList": Route(eth_createAccessList, (_CALL, _BLOCK)),
+    "debug_traceTransaction": Route(debug_traceTransaction, (_TX_HASH, _opt("options", codec.anything))),
+    "debug_traceCall": Route(debug_traceCall, (_CALL, _BLOCK, _opt("options", codec.anything))),
     "eth_subscribe": Route(eth_subscribe, (Param("kind", codec.string), _opt("options", codec.anything)), session=True),
     "eth_unsubscribe": Route(eth_unsubscribe, (Param("subscriptionId", codec.string),), session=True),
     "sidechain_consensusStatus": Route(sidechain_consensusStatus),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from eth_abi import encode
 from eth_account import Account
+from eth_utils import to_checksum_address
 from rpc_support import CHAIN_ID, GWEI, KEYS, Client, h
 
 from sidechain.chain.transactions import create_address
@@ -85,3 +86,59 @@ def test_the_gas_cap_bounds_calls_and_estimates(devnet):
     assert error["message"] == "gas required exceeds allowance (40000)"
     looping = deploy(devnet, initcode(ENDLESS_LOOP))
     assert capped.error("eth_call", {"to": looping}, "latest")["message"] == "out of gas"
+
+
+def proxy_to(target: str) -> bytes:
+    """CALL(gas, target, 0, 0, 0, 0, 32) and RETURN the word it answered."""
+    return bytes.fromhex("6020600060006000600073") + bytes.fromhex(target[2:]) + bytes.fromhex("5af15060206000f3")
+
+
+def test_trace_transaction_shows_the_nested_calls(devnet, client):
+    store = deploy(devnet, STORE_42_AND_DEPLOY)
+    proxy = deploy(devnet, initcode(proxy_to(store)))
+    raw = SENDER.sign_transaction({"chainId": CHAIN_ID, "nonce": devnet.nonces["A"], "gas": 100_000, "to": to_checksum_address(proxy), "value": 0,
+                                   "type": 2, "maxFeePerGas": 10 * GWEI, "maxPriorityFeePerGas": GWEI})
+    devnet.nonces["A"] += 1
+    block = devnet.commit([bytes(raw.raw_transaction)])
+    tx_hash = h(block.transactions[0].hash)
+    receipt = client("eth_getTransactionReceipt", tx_hash)
+
+    frame = client("debug_traceTransaction", tx_hash, {"tracer": "callTracer"})
+    assert frame["type"] == "CALL" and frame["from"].lower() == SENDER.address.lower() and frame["to"].lower() == proxy
+    assert frame["gasUsed"] == receipt["gasUsed"] and frame["output"] == "0x" + "00" * 31 + "2a"
+    (inner,) = frame["calls"]
+    assert inner["type"] == "CALL" and inner["to"].lower() == store and inner["output"] == "0x" + "00" * 31 + "2a"
+    top_only = client("debug_traceTransaction", tx_hash, {"tracer": "callTracer", "tracerConfig": {"onlyTopCall": True}})
+    assert "calls" not in top_only
+
+    traced = client("debug_traceCall", {"to": proxy}, "latest", {"tracer": "callTracer"})
+    assert traced["calls"][0]["to"].lower() == store
+    assert client.error("debug_traceTransaction", tx_hash, {})["code"] == -32602  # only the callTracer
+    assert client.error("debug_traceTransaction", "0x" + "ab" * 32, {"tracer": "callTracer"})["message"].startswith(
+        "transaction not found")
+
+
+def test_trace_of_a_reverted_transaction_names_the_reason(devnet, client):
+    reverter = deploy(devnet, initcode(REVERT_NOPE))
+    raw = SENDER.sign_transaction({"chainId": CHAIN_ID, "nonce": devnet.nonces["A"], "gas": 100_000, "to": to_checksum_address(reverter), "value": 0,
+                                   "type": 2, "maxFeePerGas": 10 * GWEI, "maxPriorityFeePerGas": GWEI})
+    devnet.nonces["A"] += 1
+    block = devnet.commit([bytes(raw.raw_transaction)])
+    frame = client("debug_traceTransaction", h(block.transactions[0].hash), {"tracer": "callTracer"})
+    assert frame["error"] == "execution reverted" and frame["revertReason"] == "nope" and frame["output"] == h(REVERT_DATA)
+
+
+def test_create_access_list_names_the_storage_a_call_reads_beyond_its_recipient(devnet, client):
+    store = deploy(devnet, STORE_42_AND_DEPLOY)
+    proxy = deploy(devnet, initcode(proxy_to(store)))
+    answer = client("eth_createAccessList", {"from": SENDER.address, "to": proxy}, "latest")
+    assert answer["accessList"] == [{"address": store, "storageKeys": ["0x" + "00" * 32]}]
+    # With the list, the call pays 2,400 + 1,900 up front (EIP-2930) and then a warm account and a
+    # warm slot (100 each) instead of a cold account (2,600) and a cold slot (2,100): 200 less than
+    # the same call mined without it.
+    raw = SENDER.sign_transaction({"chainId": CHAIN_ID, "nonce": devnet.nonces["A"], "gas": 100_000, "to": to_checksum_address(proxy),
+                                   "value": 0, "type": 2, "maxFeePerGas": 10 * GWEI, "maxPriorityFeePerGas": GWEI})
+    devnet.nonces["A"] += 1
+    block = devnet.commit([bytes(raw.raw_transaction)])
+    mined = int(client("eth_getTransactionReceipt", h(block.transactions[0].hash))["gasUsed"], 16)
+    assert int(answer["gasUsed"], 16) == mined - 200

@@ -20,13 +20,16 @@ use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction, Output};
 use revm::context::transaction::{AccessList, AccessListItem};
-use revm::context::{BlockEnv, CfgEnv, Context, ContextTr, TxEnv};
+use revm::context::{BlockEnv, CfgEnv, Context, ContextTr, Journal, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
 use revm::database::CacheDB;
 use revm::database_interface::{DBErrorMarker, DatabaseCommit, DatabaseRef};
 use revm::primitives::{hardfork::SpecId, Address, Bytes, StorageKey, StorageValue, TxKind, B256, KECCAK_EMPTY, U256};
 use revm::state::{AccountInfo, Bytecode, EvmState};
-use revm::{ExecuteEvm, MainBuilder, MainContext};
+use revm::{ExecuteEvm, InspectEvm, MainBuilder, MainContext};
+use revm_inspectors::access_list::AccessListInspector;
+use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
+use alloy_rpc_types_trace::geth::CallConfig;
 
 create_exception!(_revm, EvmError, PyException, "The EVM binding failed (a bug or a broken state database, never a contract's doing).");
 
@@ -332,7 +335,115 @@ fn outcome<'py>(py: Python<'py>, result: &ExecutionResult) -> PyResult<Bound<'py
 #[pyo3(signature = (state, chain_id, block, txs, *, call = false))]
 fn execute<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: BlockArgs, txs: Vec<TxArgs>, call: bool)
     -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
-    match catch_unwind(AssertUnwindSafe(|| run(py, state, chain_id, block, txs, call))) {
+    catching(|| run(py, state, chain_id, block, txs, call))
+}
+
+/// Trace one transaction: `tracer` is "callTracer" (geth's call frames as JSON; `config` its
+/// tracerConfig JSON) or "accessList" (the access list eth_createAccessList answers, found by
+/// running until the list stops growing, as go-ethereum does). Returns (outcome, result) with the
+/// outcome as in `execute`; a transaction that could not run gives ("invalid", ...) and None.
+#[pyfunction]
+#[pyo3(signature = (state, chain_id, block, tx, tracer, config = "{}", *, call = false))]
+fn trace<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: BlockArgs, tx: TxArgs, tracer: &str, config: &str,
+              call: bool) -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyAny>)> {
+    catching(|| {
+        let env = block_env(&block)?;
+        let tx = tx_env(tx)?;
+        match tracer {
+            "callTracer" => {
+                let options: CallConfig = serde_json::from_str(config)
+                    .map_err(|e| EvmError::new_err(format!("callTracer config: {e}")))?;
+                let inspector = TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&options));
+                let mut evm = context(py, state, chain_id, env, call).build_mainnet_with_inspector(inspector);
+                match evm.inspect_tx(tx) {
+                    Ok(done) => {
+                        let frame = std::mem::replace(&mut evm.inspector, TracingInspector::new(TracingInspectorConfig::none()))
+                            .into_geth_builder()
+                            .geth_call_traces(options, done.result.tx_gas_used());
+                        let json = serde_json::to_string(&frame).map_err(|e| EvmError::new_err(e.to_string()))?;
+                        Ok((ok_row(py, &done.result)?, json.into_pyobject(py)?.into_any()))
+                    }
+                    Err(EVMError::Transaction(err)) => Ok((invalid_row(py, &err)?, py.None().into_bound(py))),
+                    Err(other) => Err(failure(other, evm.ctx.db_mut())),
+                }
+            }
+            "accessList" => {
+                let mut list = tx.access_list.clone();
+                let mut last = None;
+                let ctx_state = state;
+                for _ in 0..16 {
+                    let inspector = AccessListInspector::new(list.clone());
+                    let mut attempt = tx.clone();
+                    attempt.access_list = list.clone();
+                    attempt.tx_type = attempt.tx_type.max(1); // a legacy transaction carries no access list
+                    let mut evm = context(py, ctx_state.clone(), chain_id, env.clone(), call).build_mainnet_with_inspector(inspector);
+                    match evm.inspect_tx(attempt) {
+                        Ok(done) => {
+                            let found = std::mem::replace(&mut evm.inspector, AccessListInspector::new(AccessList::default()))
+                                .into_access_list();
+                            let stable = found == list;
+                            last = Some(done.result);
+                            list = found;
+                            if stable {
+                                break;
+                            }
+                        }
+                        Err(EVMError::Transaction(err)) => return Ok((invalid_row(py, &err)?, py.None().into_bound(py))),
+                        Err(other) => return Err(failure(other, evm.ctx.db_mut())),
+                    }
+                }
+                let items = PyList::empty(py);
+                for item in list.0.iter() {
+                    let keys: Vec<Bound<'py, PyBytes>> = item.storage_keys.iter().map(|k| PyBytes::new(py, k.as_slice())).collect();
+                    items.append((PyBytes::new(py, item.address.as_slice()), PyList::new(py, keys)?))?;
+                }
+                let result = last.ok_or_else(|| EvmError::new_err("access list: no run"))?;
+                Ok((ok_row(py, &result)?, items.into_any()))
+            }
+            other => Err(EvmError::new_err(format!("unknown tracer {other:?}: expected \"callTracer\" or \"accessList\""))),
+        }
+    })
+}
+
+fn ok_row<'py>(py: Python<'py>, result: &ExecutionResult) -> PyResult<Bound<'py, PyTuple>> {
+    let row = outcome(py, result)?;
+    let mut items: Vec<Bound<'py, PyAny>> = vec!["ok".into_pyobject(py)?.into_any()];
+    items.extend(row.iter());
+    PyTuple::new(py, items)
+}
+
+fn invalid_row<'py>(py: Python<'py>, err: &InvalidTransaction) -> PyResult<Bound<'py, PyTuple>> {
+    let row = invalid(py, err)?;
+    let mut items: Vec<Bound<'py, PyAny>> = vec!["invalid".into_pyobject(py)?.into_any()];
+    items.extend(row.iter());
+    PyTuple::new(py, items)
+}
+
+type EvmContext<'py> = Context<BlockEnv, TxEnv, CfgEnv, CacheDB<PyState<'py>>, Journal<CacheDB<PyState<'py>>>, ()>;
+
+/// The context every entry point runs in: the block, Cancun's rules, and the state behind a cache.
+fn context<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, env: BlockEnv, call: bool) -> EvmContext<'py> {
+    let mut cfg = CfgEnv::new_with_spec(SPEC);
+    cfg.chain_id = chain_id;
+    if call {
+        cfg.disable_nonce_check = true;
+        cfg.disable_base_fee = true;
+        cfg.disable_block_gas_limit = true;
+    }
+    let db = CacheDB::new(PyState { py, state, error: RefCell::new(None) });
+    Context::mainnet().with_db(db).with_cfg(cfg).with_block(env)
+}
+
+/// A database failure as the Python exception that caused it, anything else as EvmError.
+fn failure<'py>(err: EVMError<CallbackFailed>, db: &mut CacheDB<PyState<'py>>) -> PyErr {
+    match err {
+        EVMError::Database(failed) => db.db.error.borrow_mut().take().unwrap_or_else(|| EvmError::new_err(failed.to_string())),
+        other => EvmError::new_err(format!("the EVM failed: {other}")),
+    }
+}
+
+fn catching<T>(body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(body)) {
         Ok(result) => result,
         Err(panic) => {
             let message = panic.downcast_ref::<String>().cloned()
@@ -347,15 +458,7 @@ fn run<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: Blo
     -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
     let env = block_env(&block)?;
     let mut gas_left = env.gas_limit;
-    let mut cfg = CfgEnv::new_with_spec(SPEC);
-    cfg.chain_id = chain_id;
-    if call {
-        cfg.disable_nonce_check = true;
-        cfg.disable_base_fee = true;
-        cfg.disable_block_gas_limit = true;
-    }
-    let db = CacheDB::new(PyState { py, state, error: RefCell::new(None) });
-    let mut evm = Context::mainnet().with_db(db).with_cfg(cfg).with_block(env).build_mainnet();
+    let mut evm = context(py, state, chain_id, env, call).build_mainnet();
     let outcomes = PyList::empty(py);
     let mut diff = BatchDiff::default();
     for args in txs {
@@ -371,23 +474,11 @@ fn run<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: Blo
                 if !call {
                     diff.absorb(&done.state);
                 }
-                let row = outcome(py, &done.result)?;
-                let mut items: Vec<Bound<'py, PyAny>> = vec!["ok".into_pyobject(py)?.into_any()];
-                items.extend(row.iter());
-                outcomes.append(PyTuple::new(py, items)?)?;
+                outcomes.append(ok_row(py, &done.result)?)?;
                 evm.ctx.db_mut().commit(done.state);
             }
-            Err(EVMError::Transaction(err)) => {
-                let row = invalid(py, &err)?;
-                let mut items: Vec<Bound<'py, PyAny>> = vec!["invalid".into_pyobject(py)?.into_any()];
-                items.extend(row.iter());
-                outcomes.append(PyTuple::new(py, items)?)?;
-            }
-            Err(EVMError::Database(failed)) => {
-                let pending = evm.ctx.db_mut().db.error.borrow_mut().take();
-                return Err(pending.unwrap_or_else(|| EvmError::new_err(failed.to_string())));
-            }
-            Err(other) => return Err(EvmError::new_err(format!("the EVM failed: {other}"))),
+            Err(EVMError::Transaction(err)) => outcomes.append(invalid_row(py, &err)?)?,
+            Err(other) => return Err(failure(other, evm.ctx.db_mut())),
         }
     }
     Ok((outcomes, diff.to_python(py)?))
@@ -396,6 +487,7 @@ fn run<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: Blo
 #[pymodule]
 fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(execute, m)?)?;
+    m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;
