@@ -16,6 +16,7 @@ from ..chain.blocks import ZERO_ADDRESS, ZERO_HASH, Block, Header, receipts_root
 from ..chain.bloom import EMPTY_BLOOM
 from ..chain.execution import BlockEnv, ExecutionResult, next_base_fee
 from ..chain.genesis import GenesisConfig
+from ..chain.predeploys import genesis_accounts as predeploy_accounts
 from ..chain.state import Account, MemoryState, StateReader
 from ..chain.system import SYSTEM_CODE, SYSTEM_CODE_HASH, genesis_state
 from ..chain.transactions import Transaction
@@ -68,8 +69,12 @@ class BlockExecutor:
     def genesis_block(self, genesis_hash: bytes, load_node: Callable[[bytes], bytes]) -> ExecutedBlock:
         """Block 0: the system contracts and the allocations, sealed under `genesis_hash`."""
         accounts, storage = genesis_state(ValidatorSet.from_genesis(self.genesis.validators))
+        predeployed, code = predeploy_accounts()
+        accounts.update(predeployed)
         for address, balance in self.genesis.alloc:
-            accounts[address] = Account(balance=balance)
+            before = accounts.get(address)
+            accounts[address] = Account(balance=balance) if before is None else Account(before.nonce, balance, before.storage_root,
+                                                                                        before.code_hash)
         storage_by_address: dict[bytes, dict[bytes, bytes]] = {}
         for (address, key), value in storage.items():
             storage_by_address.setdefault(address, {})[key] = value
@@ -80,7 +85,7 @@ class BlockExecutor:
             logs_bloom=EMPTY_BLOOM, gas_limit=self.genesis.gas_limit, gas_used=0, base_fee=self.genesis.base_fee,
             extra_data=genesis_hash,
         )
-        result = ExecutionResult((), (), 0, EMPTY_BLOOM, accounts, storage_by_address, code={SYSTEM_CODE_HASH: SYSTEM_CODE})
+        result = ExecutionResult((), (), 0, EMPTY_BLOOM, accounts, storage_by_address, code={SYSTEM_CODE_HASH: SYSTEM_CODE, **code})
         return ExecutedBlock(Block(header, ()), result, trie, storage_tries)
 
     def env(self, parent: ParentState, number: int, timestamp: int, proposer: bytes, base_fee: int, gas_limit: int) -> BlockEnv:
