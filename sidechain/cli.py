@@ -87,6 +87,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     config = NodeConfig(
         data_dir=data_dir, rpc_host=args.rpc_host, rpc_port=args.rpc_port, password=password,
         cors_origins=tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()), rpc_gas_cap=args.rpc_gas_cap,
+        allow_unprotected_txs=args.allow_unprotected_txs,
         p2p_port=args.p2p_port, bootstrap=tuple(b.strip() for b in args.bootstrap.split(",") if b.strip()),
         l1_chain_id=args.l1_chain_id,
         checkpoint_manager=bytes.fromhex(args.checkpoint_manager.removeprefix("0x")) if args.checkpoint_manager else None,
@@ -142,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--l1-chain-id", type=int, help="chain id of that L1 (part of the checkpoints' EIP-712 domain)")
     run.add_argument("--rpc-gas-cap", type=int, default=50_000_000,
                      help="most gas one eth_call or eth_estimateGas may use (default 50000000, as go-ethereum)")
+    run.add_argument("--allow-unprotected-txs", action="store_true",
+                     help="accept pre-EIP-155 legacy transactions (valid on every chain) over RPC; refused by default")
     run.add_argument("--cors-origins", default="*", help="comma-separated origins browsers may call from (default *)")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=cmd_run)

@@ -42,6 +42,10 @@ class WrongChainId(InvalidTransaction):
     """Signed for another chain, or without EIP-155 replay protection."""
 
 
+class UnprotectedTransaction(InvalidTransaction):
+    """A pre-EIP-155 legacy transaction sent to a node that does not take them over RPC."""
+
+
 class InvalidSignature(InvalidTransaction):
     """The signature does not recover a sender, or its s value is in the upper half (EIP-2)."""
 

@@ -83,8 +83,13 @@ class Transaction:
     @property
     def y_parity(self) -> int:
         if self.tx_type == LEGACY_TX:
-            return (self.v - 35) % 2
+            return self.v - 27 if self.v in (27, 28) else (self.v - 35) % 2
         return self.v
+
+    @property
+    def protected(self) -> bool:
+        """Signed for one chain (EIP-155, or any typed transaction); False for a pre-EIP-155 legacy one."""
+        return self.tx_type != LEGACY_TX or self.v >= 35
 
     @property
     def gas_price(self) -> int:
@@ -205,9 +210,12 @@ def _decode_legacy(raw: bytes, chain_id: int, sender: bytes | None) -> Transacti
     data = _bytes(items[5], "data")
     v, r, s = _uint(items[6], "v"), _uint(items[7], "r"), _uint(items[8], "s")
     if v in (27, 28):
-        raise WrongChainId(
-            f"invalid chain id: only replay-protected (EIP-155) transactions allowed, expected chain id {chain_id}"
-        )
+        # Pre-EIP-155: valid on any chain (the deterministic deployment proxy's own deployment is
+        # one); the RPC refuses them unless the operator allows them, as go-ethereum does.
+        if sender is None:
+            sender = recover_address(keccak256(encode_items(items[:6])), v - 27, r, s)
+        return Transaction(LEGACY_TX, chain_id, nonce, gas_price, gas_price, gas, to, value, data, (), v, r, s,
+                           sender, keccak256(raw), raw)
     if v < 35:
         raise MalformedTransaction(f"malformed transaction: invalid v value {v}")
     signed_chain_id = (v - 35) // 2

@@ -64,18 +64,20 @@ class EvmCall:
     """The tip cap of an EIP-1559 transaction; None for legacy and EIP-2930."""
     access_list: tuple = ()
     tx_type: int = 0
+    protected: bool = True
+    """Signed for this chain; False for a pre-EIP-155 legacy transaction, which names no chain."""
 
     @classmethod
     def of(cls, tx: Transaction) -> "EvmCall":
         return cls(tx.sender, tx.to, tx.gas, tx.value, tx.data, tx.nonce, tx.max_fee_per_gas,
-                   tx.max_priority_fee_per_gas if tx.tx_type == 2 else None, tx.access_list, tx.tx_type)
+                   tx.max_priority_fee_per_gas if tx.tx_type == 2 else None, tx.access_list, tx.tx_type, tx.protected)
 
     def args(self, chain_id: int) -> tuple:
         # Fee caps above 2**128 cannot be paid by any balance that exists, so capping them changes
         # no outcome (insufficient funds either way) and keeps revm's u128 fields exact.
         return (self.tx_type, self.sender, self.gas, min(self.gas_price, _U128_MAX),
                 None if self.priority_fee is None else min(self.priority_fee, _U128_MAX), self.to,
-                self.value.to_bytes(32, "big"), self.data, self.nonce, chain_id,
+                self.value.to_bytes(32, "big"), self.data, self.nonce, chain_id if self.protected else None,
                 [(address, list(keys)) for address, keys in self.access_list])
 
 

@@ -20,7 +20,7 @@ from ..consensus.network import Timeouts
 from ..consensus.messages import ValidatorSet
 from ..consensus.signer import Signer
 from ..consensus.wal import WriteAheadLog
-from ..errors import ConfigError, SidechainError, UnknownBlock
+from ..errors import ConfigError, SidechainError, UnknownBlock, UnprotectedTransaction
 from ..keystore import load_keystore
 from ..mempool.pool import Mempool
 from ..rpc.server import RpcServer
@@ -46,6 +46,8 @@ class NodeConfig:
     cors_origins: tuple[str, ...] = ("*",)
     rpc_gas_cap: int = 50_000_000
     """Most gas one eth_call or eth_estimateGas may use."""
+    allow_unprotected_txs: bool = False
+    """Take pre-EIP-155 legacy transactions (valid on any chain) over RPC, as go-ethereum's flag does."""
     p2p_port: int | None = None
     """libp2p TCP port on 127.0.0.1; None runs without peers (a one-validator network)."""
     bootstrap: tuple[str, ...] = ()
@@ -207,6 +209,9 @@ class Node:
 
     def submit_transaction(self, raw: bytes) -> bytes:
         tx = decode_transaction(raw, self.genesis.chain_id, self.genesis.gas_limit)
+        if not tx.protected and not self.config.allow_unprotected_txs:
+            raise UnprotectedTransaction("only replay-protected (EIP-155) transactions allowed over RPC "
+                                         "(start the node with --allow-unprotected-txs to accept them)")
         self.pool_transaction(tx)
         if self.network is not None:
             self.network.announce_transaction(tx)

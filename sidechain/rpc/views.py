@@ -86,7 +86,6 @@ def transaction_view(
         "transactionIndex": hex(index) if mined else None,
         "hash": _d(tx.hash),
         "type": hex(tx.tx_type),
-        "chainId": hex(tx.chain_id),
         "nonce": hex(tx.nonce),
         "from": _d(tx.sender),
         "to": None if tx.to is None else _d(tx.to),
@@ -98,6 +97,8 @@ def transaction_view(
         "r": hex(tx.r),
         "s": hex(tx.s),
     }
+    if tx.protected:
+        view["chainId"] = hex(tx.chain_id)
     if tx.tx_type != LEGACY_TX:
         view["yParity"] = hex(tx.y_parity)
         view["accessList"] = [

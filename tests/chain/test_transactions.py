@@ -140,12 +140,13 @@ def test_wrong_chain_id_legacy():
         decode_transaction(raw, CHAIN_ID)
 
 
-def test_pre_eip155_legacy_is_wrong_chain_id():
+def test_pre_eip155_legacy_decodes_as_unprotected():
     unprotected = {k: v for k, v in LEGACY.items() if k != "chainId"}
     signed = ACCOUNT.sign_transaction(unprotected)
     assert signed.v in (27, 28)
-    with pytest.raises(WrongChainId, match=r"EIP-155.*7070"):
-        decode_transaction(bytes(signed.raw_transaction), CHAIN_ID)
+    tx = decode_transaction(bytes(signed.raw_transaction), CHAIN_ID)
+    assert tx.sender == SENDER and not tx.protected and tx.y_parity == signed.v - 27
+    assert decode_transaction(sign(LEGACY), CHAIN_ID).protected and decode_transaction(sign(TYPE2), CHAIN_ID).protected
 
 
 def _high_s(raw: bytes) -> bytes:

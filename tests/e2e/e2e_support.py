@@ -35,8 +35,9 @@ def free_port_block(n: int) -> int:
 class RunningNode:
     """One validator process over a data directory that outlives restarts."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra_args: list[str] | None = None) -> None:
         self.root = root
+        self.extra_args = extra_args or []
         (self.node,) = init_network(root, 1, rpc_base_port=free_port(), block_time_ms=BLOCK_TIME_MS)
         self.start()
 
@@ -49,7 +50,7 @@ class RunningNode:
         return self.node.ws_url
 
     def start(self) -> None:
-        start_node(self.node, self.root)
+        start_node(self.node, self.root, self.extra_args)
         wait_ready(self.node)
 
     def stop(self) -> None:
