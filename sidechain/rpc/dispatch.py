@@ -15,7 +15,8 @@ import logging
 from ..errors import ExecutionReverted, SidechainError
 from .codec import BadParam
 from .errors import InvalidParams, InvalidRequest, MethodNotFound, ParseError
-from .methods import Context, Route
+from .methods import Context
+from .routes import Route
 from .subscriptions import Session
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from .calls import CALL_GAS_CAP
 from .dispatch import MAX_BATCH, Dispatcher, error_body
 from .errors import RequestTooLarge
 from .filters import MAX_BLOCK_RANGE, MAX_RESULTS
-from .methods import ROUTES, Context
+from .methods import Context
+from .routes import ROUTES
 from .subscriptions import Session
 
 log = logging.getLogger(__name__)

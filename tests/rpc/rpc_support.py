@@ -21,7 +21,8 @@ from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.transactions import decode_transaction
 from sidechain.mempool.pool import Mempool
 from sidechain.rpc.dispatch import Dispatcher
-from sidechain.rpc.methods import ROUTES, Context
+from sidechain.rpc.methods import Context
+from sidechain.rpc.routes import ROUTES
 from sidechain.rpc.server import RpcConfig, RpcServer
 from sidechain.execution.executor import ExecutedBlock
 from sidechain.storage.blockchain import Blockchain

@@ -12,7 +12,7 @@ import pytest
 from rpc_support import CHAIN_ID, GWEI, hexaddr, log_entry, run, serving
 from web3 import AsyncHTTPProvider, AsyncWeb3, Web3
 
-from sidechain.rpc import methods
+from sidechain.rpc import routes
 from sidechain.rpc.server import RpcConfig
 
 EMITTER = bytes.fromhex("0e" * 20)
@@ -93,7 +93,7 @@ def test_internal_errors_are_logged_and_not_leaked(devnet, monkeypatch, caplog):
     def broken(ctx):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setitem(methods.ROUTES, "eth_blockNumber", methods.Route(broken))
+    monkeypatch.setitem(routes.ROUTES, "eth_blockNumber", routes.Route(broken))
 
     async def scenario():
         async with serving(devnet) as server:

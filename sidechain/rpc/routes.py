@@ -1,0 +1,109 @@
+"""The JSON-RPC routes table: each method name, its handler and the parsers of its positional
+parameters (`codec`). The dispatcher decodes the parameters, so a handler only sees ints, bytes and
+typed objects and returns JSON-ready values (cometbft's rpc/core/routes.go)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from . import codec
+from .bridge_methods import (
+    sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getSystemContracts, sidechain_getValidators, sidechain_getWithdrawal,
+    sidechain_getWithdrawalProof,
+)
+from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
+from .debug_methods import debug_traceCall, debug_traceTransaction, eth_createAccessList
+from .methods import (
+    eth_accounts, eth_blockNumber, eth_call, eth_chainId, eth_estimateGas, eth_feeHistory, eth_gasPrice, eth_getBalance,
+    eth_getBlockByHash, eth_getBlockByNumber, eth_getBlockReceipts, eth_getBlockTransactionCountByHash,
+    eth_getBlockTransactionCountByNumber, eth_getCode, eth_getLogs, eth_getProof, eth_getStorageAt,
+    eth_getTransactionByBlockHashAndIndex, eth_getTransactionByBlockNumberAndIndex, eth_getTransactionByHash,
+    eth_getTransactionCount, eth_getTransactionReceipt, eth_maxPriorityFeePerGas, eth_sendRawTransaction, eth_subscribe,
+    eth_syncing, eth_unsubscribe, net_listening, net_peerCount, net_version, sidechain_consensusStatus, txpool_content,
+    txpool_status, web3_clientVersion, web3_sha3,
+)
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    parse: Callable[[object], object]
+    required: bool = True
+    default: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    handler: Callable
+    params: tuple[Param, ...] = ()
+    session: bool = False
+    """The handler also takes the caller's WebSocket session (None over HTTP)."""
+
+
+def _opt(name: str, parse: Callable[[object], object], default: object = None) -> Param:
+    return Param(name, parse, False, default)
+
+
+_ADDRESS = Param("address", codec.address)
+_BLOCK = _opt("block", codec.block_id, "latest")
+_BLOCK_NUMBER = Param("block", codec.block_number)
+_BLOCK_HASH = Param("blockHash", codec.hash32)
+_TX_HASH = Param("transactionHash", codec.hash32)
+_FULL = _opt("fullTransactions", codec.boolean, False)
+_INDEX = Param("index", codec.uint64)
+_CALL = Param("transaction", codec.call_args)
+_OVERRIDES = _opt("stateOverrides", codec.anything)
+
+ROUTES: dict[str, Route] = {
+    "web3_clientVersion": Route(web3_clientVersion),
+    "web3_sha3": Route(web3_sha3, (Param("data", codec.data),)),
+    "net_version": Route(net_version),
+    "net_listening": Route(net_listening),
+    "net_peerCount": Route(net_peerCount),
+    "eth_chainId": Route(eth_chainId),
+    "eth_blockNumber": Route(eth_blockNumber),
+    "eth_syncing": Route(eth_syncing),
+    "eth_accounts": Route(eth_accounts),
+    "eth_getBalance": Route(eth_getBalance, (_ADDRESS, _BLOCK)),
+    "eth_getTransactionCount": Route(eth_getTransactionCount, (_ADDRESS, _BLOCK)),
+    "eth_getCode": Route(eth_getCode, (_ADDRESS, _BLOCK)),
+    "eth_getStorageAt": Route(eth_getStorageAt, (_ADDRESS, Param("slot", codec.storage_key), _BLOCK)),
+    "eth_getProof": Route(
+        eth_getProof, (_ADDRESS, Param("storageKeys", codec.list_of(codec.storage_key, "storage keys")), _BLOCK)
+    ),
+    "eth_sendRawTransaction": Route(eth_sendRawTransaction, (Param("data", codec.data),)),
+    "eth_getTransactionByHash": Route(eth_getTransactionByHash, (_TX_HASH,)),
+    "eth_getTransactionReceipt": Route(eth_getTransactionReceipt, (_TX_HASH,)),
+    "eth_call": Route(eth_call, (_CALL, _BLOCK, _OVERRIDES)),
+    "eth_estimateGas": Route(eth_estimateGas, (_CALL, _BLOCK, _OVERRIDES)),
+    "eth_getBlockByNumber": Route(eth_getBlockByNumber, (_BLOCK_NUMBER, _FULL)),
+    "eth_getBlockByHash": Route(eth_getBlockByHash, (_BLOCK_HASH, _FULL)),
+    "eth_getBlockTransactionCountByNumber": Route(eth_getBlockTransactionCountByNumber, (_BLOCK_NUMBER,)),
+    "eth_getBlockTransactionCountByHash": Route(eth_getBlockTransactionCountByHash, (_BLOCK_HASH,)),
+    "eth_getTransactionByBlockNumberAndIndex": Route(eth_getTransactionByBlockNumberAndIndex, (_BLOCK_NUMBER, _INDEX)),
+    "eth_getTransactionByBlockHashAndIndex": Route(eth_getTransactionByBlockHashAndIndex, (_BLOCK_HASH, _INDEX)),
+    "eth_getBlockReceipts": Route(eth_getBlockReceipts, (Param("block", codec.block_id),)),
+    "eth_gasPrice": Route(eth_gasPrice),
+    "eth_maxPriorityFeePerGas": Route(eth_maxPriorityFeePerGas),
+    "eth_feeHistory": Route(
+        eth_feeHistory,
+        (Param("blockCount", codec.count), Param("newestBlock", codec.block_number), _opt("rewardPercentiles", codec.percentiles, ())),
+    ),
+    "eth_getLogs": Route(eth_getLogs, (Param("filter", codec.log_query),)),
+    "eth_createAccessList": Route(eth_createAccessList, (_CALL, _BLOCK)),
+    "debug_traceTransaction": Route(debug_traceTransaction, (_TX_HASH, _opt("options", codec.anything))),
+    "debug_traceCall": Route(debug_traceCall, (_CALL, _BLOCK, _opt("options", codec.anything))),
+    "eth_subscribe": Route(eth_subscribe, (Param("kind", codec.string), _opt("options", codec.anything)), session=True),
+    "eth_unsubscribe": Route(eth_unsubscribe, (Param("subscriptionId", codec.string),), session=True),
+    "sidechain_consensusStatus": Route(sidechain_consensusStatus),
+    "sidechain_getCheckpoint": Route(sidechain_getCheckpoint, (Param("number", codec.uint64),)),
+    "sidechain_getBlockProof": Route(sidechain_getBlockProof, (Param("block", codec.uint64),)),
+    "sidechain_getDepositStatus": Route(sidechain_getDepositStatus, (Param("depositId", codec.uint64),)),
+    "sidechain_getWithdrawal": Route(sidechain_getWithdrawal, (Param("withdrawalId", codec.uint64),)),
+    "sidechain_getWithdrawalProof": Route(sidechain_getWithdrawalProof, (Param("withdrawalId", codec.uint64),)),
+    "sidechain_getValidators": Route(sidechain_getValidators, (_opt("block", codec.block_id, "latest"),)),
+    "sidechain_getBridgeTotals": Route(sidechain_getBridgeTotals, (Param("l1Token", codec.address),)),
+    "sidechain_getSystemContracts": Route(sidechain_getSystemContracts),
+    "txpool_status": Route(txpool_status),
+    "txpool_content": Route(txpool_content),
+}
