@@ -19,6 +19,7 @@ from .codec import BlockId, CallArgs, LogQuery
 from .errors import InvalidParams, MethodNotFound
 from .fees import FeeOracle
 from .filters import MAX_BLOCK_RANGE, MAX_RESULTS, LogFilter, get_logs
+from .polling import FilterRegistry
 from .reader import ChainView
 from .subscriptions import KINDS, LOGS, Session, SubscriptionHub
 from .views import block_receipts_view, block_view, receipt_view, transaction_view
@@ -46,6 +47,8 @@ class Context:
         self.max_log_results = max_log_results
         self.gas_cap = gas_cap
         """Most gas an eth_call or eth_estimateGas may use (--rpc-gas-cap)."""
+        self.filters = FilterRegistry()
+        """The filters eth_newFilter and eth_newBlockFilter installed."""
 
     def state(self, ref: BlockId) -> StateReader:
         return self.chain.state(self.view.state_number(ref))

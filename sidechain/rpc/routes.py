@@ -14,6 +14,7 @@ from .bridge_methods import (
 )
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
 from .debug_methods import debug_traceCall, debug_traceTransaction, eth_createAccessList
+from .polling import eth_getFilterChanges, eth_getFilterLogs, eth_newBlockFilter, eth_newFilter, eth_uninstallFilter
 from .methods import (
     eth_accounts, eth_blockNumber, eth_call, eth_chainId, eth_estimateGas, eth_feeHistory, eth_gasPrice, eth_getBalance,
     eth_getBlockByHash, eth_getBlockByNumber, eth_getBlockReceipts, eth_getBlockTransactionCountByHash,
@@ -53,6 +54,7 @@ _FULL = _opt("fullTransactions", codec.boolean, False)
 _INDEX = Param("index", codec.uint64)
 _CALL = Param("transaction", codec.call_args)
 _OVERRIDES = _opt("stateOverrides", codec.anything)
+_FILTER_ID = Param("filterId", codec.string)
 
 ROUTES: dict[str, Route] = {
     "web3_clientVersion": Route(web3_clientVersion),
@@ -90,6 +92,11 @@ ROUTES: dict[str, Route] = {
         (Param("blockCount", codec.count), Param("newestBlock", codec.block_number), _opt("rewardPercentiles", codec.percentiles, ())),
     ),
     "eth_getLogs": Route(eth_getLogs, (Param("filter", codec.log_query),)),
+    "eth_newFilter": Route(eth_newFilter, (Param("filter", codec.log_query),)),
+    "eth_newBlockFilter": Route(eth_newBlockFilter),
+    "eth_getFilterChanges": Route(eth_getFilterChanges, (_FILTER_ID,)),
+    "eth_getFilterLogs": Route(eth_getFilterLogs, (_FILTER_ID,)),
+    "eth_uninstallFilter": Route(eth_uninstallFilter, (_FILTER_ID,)),
     "eth_createAccessList": Route(eth_createAccessList, (_CALL, _BLOCK)),
     "debug_traceTransaction": Route(debug_traceTransaction, (_TX_HASH, _opt("options", codec.anything))),
     "debug_traceCall": Route(debug_traceCall, (_CALL, _BLOCK, _opt("options", codec.anything))),

@@ -15,6 +15,7 @@ from web3 import AsyncWeb3, WebSocketProvider
 from web3.exceptions import Web3RPCError
 
 from e2e_support import CHAIN_ID
+from sidechain.devnet import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPIENT = to_checksum_address("0x" + "5e" * 20)
@@ -134,3 +135,12 @@ def test_ethers_v6_sends_a_transfer_and_reads_its_receipt(node, dev_keys):
     result = json.loads(out.stdout)
     assert result["status"] == 1 and result["chainId"] == str(CHAIN_ID)
     assert result["gasUsed"] == "21000" and result["balanceDelta"] == "1000"
+
+
+def test_web3_block_filter_polls_new_blocks_over_http(w3, dev_keys):
+    block_filter = w3.eth.filter("latest")  # eth_newBlockFilter
+    tx_hash = transfer(w3, dev_keys[5], RECIPIENT, 1)
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=20)
+    seen: list = []
+    wait_until(lambda: seen.extend(block_filter.get_new_entries()) or receipt.blockHash in seen, 20, "the block through the filter")
+    assert w3.eth.uninstall_filter(block_filter.filter_id)
