@@ -62,7 +62,7 @@ class _Block:
         env = self.env
         evm_env = evm.EvmEnv(env.chain_id, env.number, env.timestamp, env.proposer, env.base_fee, env.gas_limit - self.cumulative,
                              env.block_hash or _no_block_hash)
-        for tx, outcome in zip(batch, evm.execute(self.state, evm_env, [evm.EvmCall.of(tx) for tx in batch])):
+        for tx, outcome in zip(batch, evm.execute(self.state, evm_env, batch)):
             if isinstance(outcome, InvalidTransaction):
                 self.reject(tx, outcome)
             else:

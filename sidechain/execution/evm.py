@@ -97,17 +97,27 @@ class EvmOutcome:
     """Why execution stopped exceptionally (OutOfGas, InvalidFEOpcode, ...), if it did."""
 
 
-class _StateView:
-    """What revm reads: the callbacks of the binding, over a StateReader."""
+def tx_args(tx: Transaction, chain_id: int) -> tuple:
+    """EvmCall.of(tx).args(chain_id) without the intermediate object: the block's hot path."""
+    tip = tx.max_priority_fee_per_gas if tx.tx_type == 2 else None
+    return (tx.tx_type, tx.sender, tx.gas, min(tx.max_fee_per_gas, _U128_MAX), None if tip is None else min(tip, _U128_MAX), tx.to,
+            tx.value.to_bytes(32, "big"), tx.data, tx.nonce, chain_id if tx.protected else None,
+            [(address, list(keys)) for address, keys in tx.access_list] if tx.access_list else [])
 
-    __slots__ = ("state", "block_hash")
+
+class _StateView:
+    """What revm reads: the callbacks of the binding, over a StateReader. `read` keeps each
+    account as it was read (once per batch), so folding the batch's writes back needs no reread."""
+
+    __slots__ = ("state", "block_hash", "read")
 
     def __init__(self, state: StateReader, block_hash: Callable[[int], bytes]) -> None:
         self.state = state
         self.block_hash = block_hash
+        self.read: dict[bytes, Account] = {}
 
     def basic(self, address: bytes) -> tuple | None:
-        account = self.state.get_account(address)
+        account = self.read[address] = self.state.get_account(address)
         if account.is_empty:
             return None
         code = None if account.code_hash == EMPTY_CODE_HASH else self.state.get_code(account.code_hash)
@@ -153,20 +163,20 @@ def _invalid(call: EvmCall, env: EvmEnv, kind: str, a: str, b: str, message: str
 
 
 def _outcome(row: tuple) -> EvmOutcome:
-    status, gas_used, output, logs, created, halt = row
-    return EvmOutcome(bool(status), gas_used, output, tuple(Log(a, tuple(t), d) for a, t, d in logs), created, halt)
+    _, status, gas_used, output, logs, created, halt = row
+    return EvmOutcome(status == 1, gas_used, output, tuple([Log(a, tuple(t), d) for a, t, d in logs]) if logs else (), created, halt)
 
 
-def execute(state: StateOverlay, env: EvmEnv, calls: Sequence[EvmCall]) -> list[EvmOutcome | InvalidTransaction]:
-    """Run `calls` in order on `state`; their writes land in `state`. Each entry of the answer is
-    the call's outcome, or the error that kept it out (it changed nothing)."""
+def execute(state: StateOverlay, env: EvmEnv, transactions: Sequence[Transaction]) -> list[EvmOutcome | InvalidTransaction]:
+    """Run a block's `transactions` in order on `state`; their writes land in `state`. Each entry
+    of the answer is the transaction's outcome, or the error that kept it out (it changed nothing)."""
+    view = _StateView(state, env.block_hash)
     try:
-        rows, diff = _revm.execute(_StateView(state, env.block_hash), env.chain_id, _block_args(env),
-                                   [c.args(env.chain_id) for c in calls])
+        rows, diff = _revm.execute(view, env.chain_id, _block_args(env), [tx_args(tx, env.chain_id) for tx in transactions])
     except _revm.EvmError as exc:
         raise EvmFailure(str(exc)) from None
-    _apply(state, diff)
-    return [_outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:]) for call, row in zip(calls, rows)]
+    _apply(state, diff, view.read)
+    return [_outcome(row) if row[0] == "ok" else _invalid(EvmCall.of(tx), env, *row[1:]) for tx, row in zip(transactions, rows)]
 
 
 def simulate(state: StateReader, env: EvmEnv, call: EvmCall) -> EvmOutcome | InvalidTransaction:
@@ -177,7 +187,7 @@ def simulate(state: StateReader, env: EvmEnv, call: EvmCall) -> EvmOutcome | Inv
     except _revm.EvmError as exc:
         raise EvmFailure(str(exc)) from None
     row = rows[0]
-    return _outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:])
+    return _outcome(row) if row[0] == "ok" else _invalid(call, env, *row[1:])
 
 
 def trace(state: StateReader, env: EvmEnv, call: EvmCall, tracer: str, config: str = "{}", *,
@@ -189,13 +199,14 @@ def trace(state: StateReader, env: EvmEnv, call: EvmCall, tracer: str, config: s
                                   tracer, config, call=call_mode)
     except _revm.EvmError as exc:
         raise EvmFailure(str(exc)) from None
-    return (_outcome(row[1:]) if row[0] == "ok" else _invalid(call, env, *row[1:])), result
+    return (_outcome(row) if row[0] == "ok" else _invalid(call, env, *row[1:])), result
 
 
-def _apply(state: StateOverlay, diff: list) -> None:
-    """Fold a batch's net writes into `state`: accounts, their storage words, new code."""
+def _apply(state: StateOverlay, diff: list, read: dict[bytes, Account]) -> None:
+    """Fold a batch's net writes into `state`: accounts, their storage words, new code. `read`
+    holds the accounts as the batch read them (revm reads every account it writes)."""
     for address, nonce, balance, code_hash, code, storage_reset, storage in diff:
-        before = state.get_account(address)
+        before = read.get(address) or state.get_account(address)
         # A created (or destroyed) account starts from empty storage; no account that can be
         # created holds storage before it (addresses with storage always have code or a nonce).
         storage_root = EMPTY_TRIE_ROOT if storage_reset else before.storage_root
