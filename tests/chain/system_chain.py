@@ -5,17 +5,21 @@ not conftest, so test modules can import it by a name no other test folder uses.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_abi_to_4byte_selector, function_signature_to_4byte_selector, to_checksum_address
 
 from sidechain.chain.execution import BlockEnv, ExecutionResult
 from sidechain.execution.block import execute_transactions
 from sidechain.chain.state import Account as StateAccount
-from sidechain.chain.state import MemoryState, StateOverlay
-from sidechain.chain.system import CallContext, functions_at, genesis_state, run_call
+from sidechain.chain.state import MemoryState
+from sidechain.chain.system import SYSTEM_CODE, SYSTEM_CODE_HASH, genesis_state
+from sidechain.chain.system.tokens import token_abi
 from sidechain.chain.transactions import decode_transaction
 from sidechain.chain.validators import ValidatorSet
+from sidechain.execution.calls import revert_reason, run_message
+from sidechain.execution.evm import EvmCall
 
 CHAIN_ID = 7070
 BASE_FEE = 10**9
@@ -26,6 +30,25 @@ VIEW_GAS = 100_000
 
 def addr(account) -> bytes:
     return bytes.fromhex(account.address[2:])
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """A call run on the chain's state and kept nowhere."""
+
+    success: bool
+    output: bytes
+    gas: int
+    revert_reason: str | None
+    """Error(string)'s reason, or a custom error of the bridged token spelled Name(args), or None."""
+
+
+def _custom_error(data: bytes) -> str | None:
+    for item in token_abi():
+        if item["type"] == "error" and function_abi_to_4byte_selector(item) == data[:4]:
+            args = decode([i["type"] for i in item["inputs"]], data[4:])
+            return f"{item['name']}({', '.join(map(str, args))})"
+    return None
 
 
 def calldata(signature: str, *args) -> bytes:
@@ -44,7 +67,7 @@ class MemoryChain:
         genesis = ValidatorSet(tuple(addr(v) for v in validators), tuple(powers or (1,) * len(validators)))
         accounts, storage = genesis_state(genesis)
         accounts.update({addr(a): StateAccount(balance=FUNDS) for a in funded})
-        self.state = MemoryState(accounts, storage)
+        self.state = MemoryState(accounts, storage, {SYSTEM_CODE_HASH: SYSTEM_CODE})
         self.interval = interval
         self.gas = gas
         self.call_gas = call_gas
@@ -67,7 +90,7 @@ class MemoryChain:
     def block(self, *txs) -> ExecutionResult:
         env = BlockEnv(CHAIN_ID, self.number, self.number, b"\x00" * 20, BASE_FEE, 30_000_000, self.interval)
         result = execute_transactions(self.state, env, txs, skip_invalid=False)
-        self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()})
+        self.state.apply(result.changes, {(a, k): v for a, words in result.storage.items() for k, v in words.items()}, result.code)
         self.number += 1
         self.fees += result.gas_used * BASE_FEE
         return result
@@ -92,11 +115,15 @@ class MemoryChain:
             self.block()
 
     def outcome(self, account, data: bytes, value: int = 0, *, to: bytes | None = None, gas: int | None = None,
-                read_only: bool = False):
-        """The outcome of a call on the current state, written nowhere."""
+                read_only: bool = False) -> CallOutcome:
+        """The outcome of a call on the current state (as eth_call runs it), written nowhere."""
         to = self.contract if to is None else to
-        ctx = CallContext(addr(account), to, value, data, self.number, self.interval, read_only=read_only)
-        return run_call(StateOverlay(self.state), ctx, functions_at(self.state, to), self.call_gas if gas is None else gas)
+        # eth_call's context: the head's block; system contracts see the next one, where a call lands
+        env = BlockEnv(CHAIN_ID, self.number - 1, self.number - 1, b"\x00" * 20, BASE_FEE, 30_000_000, self.interval)
+        message = EvmCall(addr(account), to, 21_000 + (self.call_gas if gas is None else gas), value, data)
+        result = run_message(self.state, env, message)
+        reason = None if result.success else (revert_reason(result.output) or _custom_error(result.output))
+        return CallOutcome(result.success, result.output, result.gas_used, reason)
 
     def read(self, caller, signature: str, args: tuple, outputs: list[str]) -> tuple:
         """A read-only call that must succeed, its output decoded as `outputs`."""

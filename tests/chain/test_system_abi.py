@@ -1,10 +1,11 @@
 """The system contracts' JSON ABIs are generated from the very tables the chain executes, so a tool
-built from them calls exactly what runs; the bridged-token ABI is the standard ERC-20 one."""
+built from them calls exactly what runs; the bridged-token ABI is the compiled BridgedToken's, a
+standard ERC-20's."""
 
-from eth_utils import function_abi_to_4byte_selector
+from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 
 from sidechain.chain.system import system_contracts
-from sidechain.chain.system.tokens import APPROVAL_TOPIC, TRANSFER_TOPIC
+from sidechain.chain.system.tokens import TRANSFER_TOPIC
 
 STANDARD_ERC20 = {
     "name()": "0x06fdde03", "symbol()": "0x95d89b41", "decimals()": "0x313ce567", "totalSupply()": "0x18160ddd",
@@ -23,7 +24,9 @@ def test_the_bridged_token_abi_is_erc20_and_its_events_have_the_standard_topics(
     abi = system_contracts()["bridgedToken"]["abi"]
     assert STANDARD_ERC20.items() <= _selectors(abi).items()
     assert TRANSFER_TOPIC.hex() == "ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
-    assert APPROVAL_TOPIC.hex() == "8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925"
+    topics = {e["name"]: event_abi_to_log_topic(e).hex() for e in abi if e["type"] == "event"}
+    assert topics == {"Transfer": TRANSFER_TOPIC.hex(),
+                      "Approval": "8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925"}
     views = {f["name"] for f in abi if f["type"] == "function" and f["stateMutability"] == "view"}
     assert views == {"name", "symbol", "decimals", "totalSupply", "balanceOf", "allowance", "l1Token"}
 

@@ -1,5 +1,6 @@
-"""Bridged ERC-20 ledgers: OpenZeppelin's ERC20 semantics, events and storage slots, through
-ordinary signed transactions to the ledger's address."""
+"""Bridged ERC-20s: OpenZeppelin ERC-20 contracts (BridgedToken.sol) run by the EVM, with OpenZeppelin's
+semantics, events, custom errors and storage slots, through ordinary signed transactions to the
+token's address; only the bridge mints and burns."""
 
 import pytest
 from eth_abi import decode
@@ -91,15 +92,20 @@ def test_a_transfer_to_oneself_changes_no_balance():
 
 
 @pytest.mark.parametrize("data, reason", [
-    (transfer(BOB, 1001), "exceeds balance"),
-    (transfer(bytes(20), 1), "zero address"),
-    (approve(bytes(20), 1), "zero address"),
-    (b"\xde\xad\xbe\xef" + bytes(64), "no function with selector"),
-    (transfer(BOB, 1)[:20], "malformed arguments"),
+    (transfer(BOB, 1001), f"ERC20InsufficientBalance({ALICE.address.lower()}, 1000, 1001)"),
+    (transfer(bytes(20), 1), f"ERC20InvalidReceiver(0x{'00' * 20})"),
+    (approve(bytes(20), 1), f"ERC20InvalidSpender(0x{'00' * 20})"),
+    (transfer(BRIDGE_ADDRESS, 1), f"BridgedTokenLockedRecipient(0x{BRIDGE_ADDRESS.hex()})"),
+    (transfer(TOKEN, 1), f"BridgedTokenLockedRecipient(0x{TOKEN.hex()})"),
+    (calldata("mint(address,uint256)", addr(ALICE), 5), f"BridgedTokenOnlyBridge({ALICE.address.lower()})"),
+    (calldata("burn(address,uint256)", addr(ALICE), 5), f"BridgedTokenOnlyBridge({ALICE.address.lower()})"),
+    (b"\xde\xad\xbe\xef" + bytes(64), None),  # no such function: Solidity reverts with no data
+    (transfer(BOB, 1)[:20], None),  # calldata too short for the arguments: likewise
 ])
 def test_a_call_that_breaks_a_rule_reverts_and_changes_no_balance(data, reason):
     chain = Chain()
-    assert reason in chain.outcome(ALICE, data).revert_reason
+    refused = chain.outcome(ALICE, data)
+    assert not refused.success and refused.revert_reason == reason
     receipt, result = chain.send(ALICE, data)
     assert receipt.status == 0 and receipt.logs == ()
     assert TOKEN not in result.storage
@@ -138,15 +144,16 @@ def test_an_unlimited_allowance_stays_unlimited():
 
 
 @pytest.mark.parametrize("allowed, amount, reason", [
-    (0, 1, "insufficient allowance"),
-    (99, 100, "insufficient allowance"),
-    (5000, 1001, "exceeds balance"),
+    (0, 1, "ERC20InsufficientAllowance({bob}, 0, 1)"),
+    (99, 100, "ERC20InsufficientAllowance({bob}, 99, 100)"),
+    (5000, 1001, "ERC20InsufficientBalance({alice}, 1000, 1001)"),
 ])
 def test_transfer_from_beyond_allowance_or_balance_reverts_and_keeps_the_allowance(allowed, amount, reason):
     chain = Chain()
     if allowed:
         chain.send(ALICE, approve(BOB, allowed))
-    assert reason in chain.outcome(BOB, transfer_from(ALICE, CAROL, amount)).revert_reason
+    expected = reason.format(alice=ALICE.address.lower(), bob=BOB.address.lower())
+    assert chain.outcome(BOB, transfer_from(ALICE, CAROL, amount)).revert_reason == expected
     receipt, result = chain.send(BOB, transfer_from(ALICE, CAROL, amount))
     assert receipt.status == 0
     assert TOKEN not in result.storage

@@ -14,7 +14,8 @@ from eth_utils import to_checksum_address
 from rpc_support import ACCOUNTS, CHAIN_ID, GWEI, KEYS, RICH, h
 
 from bridge.artifacts import COMPILE_SCRIPT, REPO_NODE_MODULES
-from sidechain.chain.predeploys import ARTIFACTS, DEPLOYMENT_PROXY_ADDRESS, MULTICALL3_ADDRESS
+from sidechain.chain.contracts import ARTIFACTS
+from sidechain.chain.predeploys import DEPLOYMENT_PROXY_ADDRESS, MULTICALL3_ADDRESS
 from sidechain.crypto import keccak256
 
 SENDER = Account.from_key(KEYS["A"])
@@ -70,10 +71,11 @@ def test_predeploys_are_contracts_from_genesis(client):
         assert client("eth_getTransactionCount", h(address), "0x0") == "0x1"
 
 
-def test_the_committed_multicall3_artifact_matches_its_source(tmp_path):
+def test_the_committed_artifacts_match_their_sources(tmp_path):
     assert (REPO_NODE_MODULES / "solc").is_dir(), "node_modules/solc is missing: run scripts/bootstrap"
     subprocess.run(["node", str(COMPILE_SCRIPT), "--src", str(ARTIFACTS.parent), "--evm-version", "cancun", "--out", str(tmp_path)],
                    check=True, capture_output=True, timeout=120)
-    fresh = json.loads((tmp_path / "Multicall3.json").read_text())
-    committed = json.loads((ARTIFACTS / "Multicall3.json").read_text())
-    assert fresh == committed, "run scripts/build-contracts and commit sidechain/chain/predeploys/artifacts"
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == sorted(p.name for p in ARTIFACTS.glob("*.json"))
+    for path in tmp_path.glob("*.json"):
+        committed = json.loads((ARTIFACTS / path.name).read_text())
+        assert json.loads(path.read_text()) == committed, f"{path.name}: run scripts/build-contracts and commit the artifacts"

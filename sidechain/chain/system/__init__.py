@@ -4,8 +4,8 @@ Solidity ABI, so standard tools can call them. No EVM: each function is Python (
 - CHECKPOINT_SIGNATURES_ADDRESS: validators post their checkpoint signatures (checkpoint_signatures.py).
 - VALIDATOR_SET_ADDRESS: validators vote validators in and out (validator_set.py).
 - BRIDGE_ADDRESS: deposits affirmed by the validators are minted, withdrawals burn (bridge.py).
-- token_address(l1_token): the ERC-20 ledger of each bridged L1 token (tokens.py); any account
-  carrying SYSTEM_CODE that is not a fixed contract is such a ledger.
+- token_address(l1_token): the ERC-20 of each bridged L1 token (tokens.py), an OpenZeppelin
+  contract (contracts/BridgedToken.sol) that the EVM runs; only the bridge mints and burns.
 
 A call runs in a child overlay of the block's state: a revert drops its writes (the value
 transfer included), keeps the gas it cost and yields status 0 and Error(string) revert data, as a
@@ -62,13 +62,9 @@ class Outcome:
 
 
 def functions_at(state: StateReader, address: bytes) -> dict[bytes, Function] | None:
-    """The function table of the system contract at `address`, or None for an ordinary account."""
-    table = FIXED_CONTRACTS.get(address)
-    if table is not None:
-        return table
-    if state.get_account(address).code_hash == SYSTEM_CODE_HASH and tokens.is_ledger(state, address):
-        return tokens.FUNCTIONS
-    return None
+    """The function table of the built-in contract at `address`, or None for any other account
+    (the EVM runs it). `state` is there for built-ins that may one day live at other addresses."""
+    return FIXED_CONTRACTS.get(address)
 
 
 def run_call(state: StateOverlay, ctx: CallContext, functions: dict[bytes, Function], gas_available: int) -> Outcome:
@@ -117,8 +113,7 @@ def system_contracts() -> dict[str, dict]:
                          "abi": contract_abi(validator_set.FUNCTIONS, validator_set.EVENTS)},
         "checkpointSignatures": {"address": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS),
                                  "abi": contract_abi(checkpoint_signatures.FUNCTIONS, checkpoint_signatures.EVENTS)},
-        "bridgedToken": {"address": None, "addressOf": "bridge.tokenFor(l1Token)",
-                         "abi": contract_abi(tokens.FUNCTIONS, tokens.EVENTS)},
+        "bridgedToken": {"address": None, "addressOf": "bridge.tokenFor(l1Token)", "abi": tokens.token_abi()},
     }
 
 

@@ -1,6 +1,6 @@
 """Contracts every chain's tools expect at well-known addresses, placed in the genesis state.
 
-- MULTICALL3_ADDRESS: Multicall3's interface (Multicall3.sol here, compiled into artifacts/ by
+- MULTICALL3_ADDRESS: Multicall3's interface (contracts/Multicall3.sol, compiled by
   `scripts/build-contracts`), which viem, ethers' multicall providers and wallets batch reads with.
 - DEPLOYMENT_PROXY_ADDRESS: the deterministic deployment proxy that CREATE2 factories and Safe's
   deployments use. A contract's CREATE2 address depends on the deployer's address, the salt and
@@ -12,16 +12,12 @@
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
-from ...crypto import keccak256
-from ..state import Account
+from ..crypto import keccak256
+from .contracts import runtime_code
+from .state import Account
 
 MULTICALL3_ADDRESS = bytes.fromhex("ca11bde05977b3631167028862be2a173976ca11")
 DEPLOYMENT_PROXY_ADDRESS = bytes.fromhex("4e59b44847b379578588920ca78fbf26c0b4956c")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 DEPLOYMENT_PROXY_CODE = bytes.fromhex(
     "3660209003"      # size = CALLDATASIZE - 32
@@ -34,14 +30,9 @@ DEPLOYMENT_PROXY_CODE = bytes.fromhex(
 )
 
 
-@cache
-def multicall3_code() -> bytes:
-    return bytes.fromhex(json.loads((ARTIFACTS / "Multicall3.json").read_text())["deployedBytecode"][2:])
-
-
 def predeploys() -> dict[bytes, bytes]:
     """Address -> runtime code of every predeploy."""
-    return {MULTICALL3_ADDRESS: multicall3_code(), DEPLOYMENT_PROXY_ADDRESS: DEPLOYMENT_PROXY_CODE}
+    return {MULTICALL3_ADDRESS: runtime_code("Multicall3"), DEPLOYMENT_PROXY_ADDRESS: DEPLOYMENT_PROXY_CODE}
 
 
 def genesis_accounts() -> tuple[dict[bytes, Account], dict[bytes, bytes]]:
