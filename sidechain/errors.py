@@ -57,29 +57,58 @@ class InitcodeTooLarge(InvalidTransaction):
 class IntrinsicGasTooLow(InvalidTransaction):
     """The gas limit does not cover 21,000 plus the calldata cost."""
 
+    @classmethod
+    def of(cls, gas: int, needed: int) -> "IntrinsicGasTooLow":
+        return cls(f"intrinsic gas too low: gas {gas}, minimum needed {needed}")
+
 
 class GasLimitExceeded(InvalidTransaction):
     """The transaction's gas limit is above the block gas limit."""
+
+    @classmethod
+    def block_full(cls, gas: int, gas_left: int) -> "GasLimitExceeded":
+        return cls(f"gas limit reached: transaction gas {gas}, block gas left {gas_left}")
 
 
 class TipAboveFeeCap(InvalidTransaction):
     """maxPriorityFeePerGas is higher than maxFeePerGas."""
 
+    @classmethod
+    def of(cls, sender: bytes, tip: int, cap: int) -> "TipAboveFeeCap":
+        return cls(f"max priority fee per gas higher than max fee per gas: address 0x{sender.hex()}, "
+                   f"maxPriorityFeePerGas: {tip}, maxFeePerGas: {cap}")
+
 
 class FeeCapTooLow(InvalidTransaction):
     """maxFeePerGas (or gasPrice) is below the current base fee."""
+
+    @classmethod
+    def of(cls, sender: bytes, cap: int, base_fee: int) -> "FeeCapTooLow":
+        return cls(f"max fee per gas less than block base fee: address 0x{sender.hex()}, maxFeePerGas: {cap}, baseFee: {base_fee}")
 
 
 class NonceTooLow(InvalidTransaction):
     """The nonce was already used by this sender."""
 
+    @classmethod
+    def of(cls, next_nonce: int, tx_nonce: int) -> "NonceTooLow":
+        return cls(f"nonce too low: next nonce {next_nonce}, tx nonce {tx_nonce}")
+
 
 class NonceTooHigh(InvalidTransaction):
     """Inside a block: the nonce is not the sender's next nonce."""
 
+    @classmethod
+    def of(cls, next_nonce: int, tx_nonce: int) -> "NonceTooHigh":
+        return cls(f"nonce too high: next nonce {next_nonce}, tx nonce {tx_nonce}")
+
 
 class InsufficientFunds(InvalidTransaction):
     """The sender's balance does not cover gas * maxFeePerGas + value."""
+
+    @classmethod
+    def of(cls, sender: bytes, have: int, want: int) -> "InsufficientFunds":
+        return cls(f"insufficient funds for gas * price + value: address 0x{sender.hex()} have {have} want {want}")
 
 
 class SenderNotEoa(InvalidTransaction):

@@ -80,23 +80,17 @@ def apply_system_transaction(state: StateOverlay, tx: Transaction, env: BlockEnv
     """Apply one transaction to a system contract; returns (gas used, logs, status). Raises
     InvalidTransaction and changes nothing if the transaction cannot be included in this block."""
     if tx.gas > gas_left:
-        raise GasLimitExceeded(f"gas limit reached: transaction gas {tx.gas}, block gas left {gas_left}")
+        raise GasLimitExceeded.block_full(tx.gas, gas_left)
     if tx.max_fee_per_gas < env.base_fee:
-        raise FeeCapTooLow(
-            f"max fee per gas less than block base fee: address 0x{tx.sender.hex()}, "
-            f"maxFeePerGas: {tx.max_fee_per_gas}, baseFee: {env.base_fee}"
-        )
+        raise FeeCapTooLow.of(tx.sender, tx.max_fee_per_gas, env.base_fee)
     sender = state.get_account(tx.sender)
     if tx.nonce < sender.nonce:
-        raise NonceTooLow(f"nonce too low: next nonce {sender.nonce}, tx nonce {tx.nonce}")
+        raise NonceTooLow.of(sender.nonce, tx.nonce)
     if tx.nonce > sender.nonce:
-        raise NonceTooHigh(f"nonce too high: next nonce {sender.nonce}, tx nonce {tx.nonce}")
+        raise NonceTooHigh.of(sender.nonce, tx.nonce)
     upfront = tx.gas * tx.max_fee_per_gas + tx.value
     if sender.balance < upfront:
-        raise InsufficientFunds(
-            f"insufficient funds for gas * price + value: address 0x{tx.sender.hex()} "
-            f"have {sender.balance} want {upfront}"
-        )
+        raise InsufficientFunds.of(tx.sender, sender.balance, upfront)
     gas_used = intrinsic_gas(tx.data, tx.access_list)
     ctx = CallContext(tx.sender, tx.to, tx.value, tx.data, env.number, env.checkpoint_interval)
     outcome = run_call(state, ctx, functions, tx.gas - gas_used)

@@ -266,14 +266,11 @@ def _decode_typed(raw: bytes, chain_id: int, sender: bytes | None) -> Transactio
 
 def _check_fields(tx: Transaction, block_gas_limit: int | None) -> None:
     if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
-        raise TipAboveFeeCap(
-            f"max priority fee per gas higher than max fee per gas: address 0x{tx.sender.hex()}, "
-            f"maxPriorityFeePerGas: {tx.max_priority_fee_per_gas}, maxFeePerGas: {tx.max_fee_per_gas}"
-        )
+        raise TipAboveFeeCap.of(tx.sender, tx.max_priority_fee_per_gas, tx.max_fee_per_gas)
     if tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
         raise InitcodeTooLarge(f"max initcode size exceeded: code size {len(tx.data)}, limit {MAX_INITCODE_SIZE}")
     needed = intrinsic_gas(tx.data, tx.access_list, create=tx.to is None)
     if tx.gas < needed:
-        raise IntrinsicGasTooLow(f"intrinsic gas too low: gas {tx.gas}, minimum needed {needed}")
+        raise IntrinsicGasTooLow.of(tx.gas, needed)
     if block_gas_limit is not None and tx.gas > block_gas_limit:
         raise GasLimitExceeded(f"exceeds block gas limit: gas {tx.gas}, block gas limit {block_gas_limit}")

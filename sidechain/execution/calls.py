@@ -81,7 +81,7 @@ def run_message(state: StateReader, env: BlockEnv, message: evm.EvmCall) -> Call
 def _run_system(state: StateReader, env: BlockEnv, message: evm.EvmCall, functions) -> CallResult:
     base = intrinsic_gas(message.data, message.access_list)
     if message.gas < base:
-        raise IntrinsicGasTooLow(f"intrinsic gas too low: gas {message.gas}, minimum needed {base}")
+        raise IntrinsicGasTooLow.of(message.gas, base)
     if message.value:
         balance = state.get_account(message.sender).balance
         if balance < message.value:

@@ -138,21 +138,19 @@ def _invalid(call: EvmCall, env: EvmEnv, kind: str, a: str, b: str, message: str
     """revm's refusal as go-ethereum words it (wallets match these strings)."""
     sender = "0x" + call.sender.hex()
     if kind == "nonce_too_low":
-        return NonceTooLow(f"nonce too low: next nonce {b}, tx nonce {a}")
+        return NonceTooLow.of(int(b), int(a))
     if kind == "nonce_too_high":
-        return NonceTooHigh(f"nonce too high: next nonce {b}, tx nonce {a}")
+        return NonceTooHigh.of(int(b), int(a))
     if kind == "insufficient_funds":
-        return InsufficientFunds(f"insufficient funds for gas * price + value: address {sender} have {b} want {a}")
+        return InsufficientFunds.of(call.sender, int(b), int(a))
     if kind == "fee_cap_too_low":
-        return FeeCapTooLow(f"max fee per gas less than block base fee: address {sender}, maxFeePerGas: {call.gas_price}, "
-                            f"baseFee: {env.base_fee}")
+        return FeeCapTooLow.of(call.sender, call.gas_price, env.base_fee)
     if kind == "tip_above_fee_cap":
-        return TipAboveFeeCap(f"max priority fee per gas higher than max fee per gas: address {sender}, "
-                              f"maxPriorityFeePerGas: {call.priority_fee}, maxFeePerGas: {call.gas_price}")
+        return TipAboveFeeCap.of(call.sender, call.priority_fee, call.gas_price)
     if kind == "gas_limit_reached":
         return GasLimitExceeded(message)
     if kind == "intrinsic_gas_too_low":
-        return IntrinsicGasTooLow(f"intrinsic gas too low: gas {b}, minimum needed {a}")
+        return IntrinsicGasTooLow.of(int(b), int(a))
     if kind == "sender_not_eoa":
         return SenderNotEoa(f"sender not an eoa: address {sender}")
     if kind == "initcode_too_large":
@@ -167,39 +165,40 @@ def _outcome(row: tuple) -> EvmOutcome:
     return EvmOutcome(status == 1, gas_used, output, tuple([Log(a, tuple(t), d) for a, t, d in logs]) if logs else (), created, halt)
 
 
+def _binding(entry, state: StateReader, env: EvmEnv, *args, **options):
+    """Call a binding entry point on `state`; its own failures become EvmFailure (a callback's
+    exception comes back as it was raised)."""
+    view = _StateView(state, env.block_hash)
+    try:
+        return view, entry(view, env.chain_id, _block_args(env), *args, **options)
+    except _revm.EvmError as exc:
+        raise EvmFailure(str(exc)) from None
+
+
+def _result(row: tuple, call: EvmCall, env: EvmEnv) -> EvmOutcome | InvalidTransaction:
+    return _outcome(row) if row[0] == "ok" else _invalid(call, env, *row[1:])
+
+
 def execute(state: StateOverlay, env: EvmEnv, transactions: Sequence[Transaction]) -> list[EvmOutcome | InvalidTransaction]:
     """Run a block's `transactions` in order on `state`; their writes land in `state`. Each entry
     of the answer is the transaction's outcome, or the error that kept it out (it changed nothing)."""
-    view = _StateView(state, env.block_hash)
-    try:
-        rows, diff = _revm.execute(view, env.chain_id, _block_args(env), [tx_args(tx, env.chain_id) for tx in transactions])
-    except _revm.EvmError as exc:
-        raise EvmFailure(str(exc)) from None
+    view, (rows, diff) = _binding(_revm.execute, state, env, [tx_args(tx, env.chain_id) for tx in transactions])
     _apply(state, diff, view.read)
     return [_outcome(row) if row[0] == "ok" else _invalid(EvmCall.of(tx), env, *row[1:]) for tx, row in zip(transactions, rows)]
 
 
 def simulate(state: StateReader, env: EvmEnv, call: EvmCall) -> EvmOutcome | InvalidTransaction:
     """eth_call's mode: run one message without a nonce check or a base-fee floor; keep nothing."""
-    try:
-        rows, _ = _revm.execute(_StateView(state, env.block_hash), env.chain_id, _block_args(env), [call.args(env.chain_id)],
-                                call=True)
-    except _revm.EvmError as exc:
-        raise EvmFailure(str(exc)) from None
-    row = rows[0]
-    return _outcome(row) if row[0] == "ok" else _invalid(call, env, *row[1:])
+    _, (rows, _) = _binding(_revm.execute, state, env, [call.args(env.chain_id)], call=True)
+    return _result(rows[0], call, env)
 
 
 def trace(state: StateReader, env: EvmEnv, call: EvmCall, tracer: str, config: str = "{}", *,
           call_mode: bool = False) -> tuple[EvmOutcome | InvalidTransaction, object]:
     """Run one message under a tracer and keep nothing: "callTracer" answers go-ethereum's call
     frames as JSON text, "accessList" the access list it touched as [(address, [keys])]."""
-    try:
-        row, result = _revm.trace(_StateView(state, env.block_hash), env.chain_id, _block_args(env), call.args(env.chain_id),
-                                  tracer, config, call=call_mode)
-    except _revm.EvmError as exc:
-        raise EvmFailure(str(exc)) from None
-    return (_outcome(row) if row[0] == "ok" else _invalid(call, env, *row[1:])), result
+    _, (row, result) = _binding(_revm.trace, state, env, call.args(env.chain_id), tracer, config, call=call_mode)
+    return _result(row, call, env), result
 
 
 def _apply(state: StateOverlay, diff: list, read: dict[bytes, Account]) -> None:

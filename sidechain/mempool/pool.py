@@ -128,12 +128,9 @@ class Mempool:
         addr = tx.sender
         account = state.get_account(addr)
         if tx.nonce < account.nonce:
-            raise NonceTooLow(f"nonce too low: next nonce {account.nonce}, tx nonce {tx.nonce}")
+            raise NonceTooLow.of(account.nonce, tx.nonce)
         if tx.max_fee_per_gas < base_fee:
-            raise FeeCapTooLow(
-                f"max fee per gas less than block base fee: address 0x{addr.hex()}, "
-                f"maxFeePerGas: {tx.max_fee_per_gas}, baseFee: {base_fee}"
-            )
+            raise FeeCapTooLow.of(addr, tx.max_fee_per_gas, base_fee)
         if tx.max_priority_fee_per_gas < self.min_tip:
             raise Underpriced(f"transaction underpriced: tip {tx.max_priority_fee_per_gas}, minimum {self.min_tip}")
         s = self._senders.get(addr)
