@@ -1,8 +1,8 @@
-"""Support of the contract-tools end-to-end test: the contracts of tests/e2e/contracts compiled by the
-npm `solc` (solcjs, standard JSON, through tests/e2e/compile_contracts.mjs) once per machine, and the
+"""Support of the contract end-to-end tests: Solidity folders (tests/e2e/contracts, the corpus of
+tests/evm) compiled by the npm `solc` through bridge/contracts/compile.mjs once per machine, and the
 node tools (ethers scripts, Foundry's `cast` from the npm package) run with deadlines.
 
-Artifacts are cached in ~/.cache/sidechain/e2e-artifacts/<hash>/, where the hash covers every source,
+Artifacts are cached in ~/.cache/sidechain/test-artifacts/<hash>/, where the hash covers every source,
 the compiler driver and the versions of solc and OpenZeppelin: a second run only reads JSON files.
 """
 
@@ -21,8 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "contracts"
-COMPILER = HERE / "compile_contracts.mjs"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sidechain" / "e2e-artifacts"
+COMPILER = REPO / "bridge" / "contracts" / "compile.mjs"
+"""The project's one compiler driver (npm solc, standard JSON), with --src and --evm-version."""
+EVM_VERSION = "cancun"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sidechain" / "test-artifacts"
 CAST_WRAPPER = REPO / "node_modules" / ".bin" / "cast"
 """The npm package's launcher (node bin.mjs); it exits 0 even when cast fails, so the tests run the
 platform binary below, which the launcher itself starts."""
@@ -38,13 +40,13 @@ def package_version(name: str) -> str:
     return json.loads((REPO / "node_modules" / name / "package.json").read_text())["version"]
 
 
-def sources_hash() -> str:
+def sources_hash(src: Path) -> str:
     """Hash of what decides the artifacts: the sources, the driver, the compiler and library versions."""
     digest = hashlib.sha256()
-    for path in sorted(SOURCES.glob("*.sol")):
-        digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
+    for path in sorted(src.rglob("*.sol")):
+        digest.update(f"{path.relative_to(src)}\0".encode() + path.read_bytes() + b"\0")
     digest.update(COMPILER.read_bytes())
-    digest.update(f"solc {package_version('solc')} oz {package_version('@openzeppelin/contracts')}".encode())
+    digest.update(f"solc {package_version('solc')} oz {package_version('@openzeppelin/contracts')} {EVM_VERSION}".encode())
     return digest.hexdigest()[:24]
 
 
@@ -55,18 +57,18 @@ def require_node() -> str:
     return node
 
 
-def artifacts_dir() -> Path:
-    """The directory of the compiled artifacts (one <Contract>.json each), compiling on first use."""
-    target = CACHE / sources_hash()
+def artifacts_dir(src: Path = SOURCES) -> Path:
+    """The directory of the compiled artifacts of `src` (one <Contract>.json each), compiling on first use."""
+    target = CACHE / sources_hash(src)
     if (target / "complete").exists():
         return target
     CACHE.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="compiling-", dir=CACHE))
     try:
-        done = subprocess.run([require_node(), str(COMPILER), "--out", str(scratch)],
+        done = subprocess.run([require_node(), str(COMPILER), "--src", str(src), "--evm-version", EVM_VERSION, "--out", str(scratch)],
                               capture_output=True, text=True, timeout=300, cwd=REPO)
         if done.returncode != 0:
-            raise RuntimeError(f"compiling tests/e2e/contracts failed:\n{done.stderr}")
+            raise RuntimeError(f"compiling {src} failed:\n{done.stderr}")
         (scratch / "complete").write_text("")
         try:
             scratch.rename(target)  # atomic: a concurrent run either wins or finds it done
@@ -79,13 +81,18 @@ def artifacts_dir() -> Path:
 
 
 @lru_cache(maxsize=None)
-def artifacts() -> dict[str, dict]:
-    """Contract name -> {"abi", "bytecode", "deployedBytecode"}."""
+def compiled(src: Path = SOURCES) -> dict[str, dict]:
+    """Contract name -> {"abi", "bytecode", "deployedBytecode"} of every contract under `src`."""
     found = {}
-    for path in sorted(artifacts_dir().glob("*.json")):
+    for path in sorted(artifacts_dir(src).glob("*.json")):
         artifact = json.loads(path.read_text())
         found[artifact["contractName"]] = {k: artifact[k] for k in ("abi", "bytecode", "deployedBytecode")}
     return found
+
+
+def artifacts() -> dict[str, dict]:
+    """The contracts of tests/e2e/contracts, compiled."""
+    return compiled(SOURCES)
 
 
 def run_ethers(*args: str, timeout: float = TOOL_TIMEOUT) -> dict:

@@ -2,24 +2,17 @@
 pre-signed EIP-1559 transactions, plain JSON-RPC calls with deadlines, and `Differ`, which runs the
 same transactions on two chains and records every difference.
 
-The corpus is compiled by bridge/contracts/compile.mjs (`--evm-version cancun`) into
-~/.cache/sidechain/test-artifacts/<hash>/, where the hash covers every corpus source, the compiler
-driver and the versions of solc and OpenZeppelin: a second run only reads JSON files.
+The corpus is compiled by bridge/contracts/compile.mjs for Cancun through tests/e2e/contract_tools.py,
+cached per machine.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import rlp
@@ -31,58 +24,18 @@ from web3 import Web3
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))  # e2e_support, for the tests of this folder
 
+from contract_tools import compiled  # noqa: E402
 from e2e_support import CHAIN_ID, RunningNode  # noqa: E402,F401  (re-exported for the tests)
 from sidechain.devnet import rpc_call, wait_until  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "contracts"
-COMPILER = REPO / "bridge" / "contracts" / "compile.mjs"
-EVM_VERSION = "cancun"
-CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sidechain" / "test-artifacts"
 GWEI = 10**9
 RPC_TIMEOUT = 10.0
 
 
-def _package_version(name: str) -> str:
-    return json.loads((REPO / "node_modules" / name / "package.json").read_text())["version"]
-
-
-def corpus_hash() -> str:
-    """Hash of what decides the artifacts: the sources, the driver, the compiler and library versions."""
-    digest = hashlib.sha256()
-    for path in sorted(CORPUS.rglob("*.sol")):
-        digest.update(f"{path.relative_to(CORPUS)}\0".encode() + path.read_bytes() + b"\0")
-    digest.update(COMPILER.read_bytes())
-    digest.update(f"solc {_package_version('solc')} oz {_package_version('@openzeppelin/contracts')} {EVM_VERSION}".encode())
-    return digest.hexdigest()[:24]
-
-
-@lru_cache(maxsize=None)
 def compiled_corpus() -> dict[str, dict]:
     """Contract name -> {"abi", "bytecode", "deployedBytecode"} of every contract of the corpus."""
-    target = CACHE / corpus_hash()
-    if not (target / "complete").exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix="compiling-", dir=CACHE))
-        try:
-            done = subprocess.run(
-                ["node", str(COMPILER), "--src", str(CORPUS), "--evm-version", EVM_VERSION, "--out", str(scratch)],
-                capture_output=True, text=True, timeout=300, cwd=REPO,
-            )
-            if done.returncode != 0:
-                raise RuntimeError(f"compiling the EVM corpus failed:\n{done.stderr}")
-            (scratch / "complete").write_text("")
-            try:
-                scratch.rename(target)  # atomic: a concurrent run either wins or finds it done
-            except OSError:
-                if not (target / "complete").exists():
-                    raise
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    artifacts = {}
-    for path in sorted(target.glob("*.json")):
-        artifact = json.loads(path.read_text())
-        artifacts[artifact["contractName"]] = {k: artifact[k] for k in ("abi", "bytecode", "deployedBytecode")}
-    return artifacts
+    return compiled(CORPUS)
 
 
 # --- addresses and ABI ------------------------------------------------------------------------------
