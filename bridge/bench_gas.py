@@ -6,7 +6,8 @@ on a new contiguous checkpoint so every measurement pays the same storage writes
 line over (signers, gas) gives the fixed base and the per-signer slope. Also measured: deployment,
 a checkpoint that rotates the validator set, and `verifyBlock` over a 16-block range.
 
-RootBridge: deployment, `depositETH` and `depositERC20` (a token's first deposit, which registers it,
+RootBridge: deployment (locking a GENESIS_SUPPLY of 1 ETH, as every deployment locks its sidechain
+genesis's allocations), `depositETH` and `depositERC20` (a token's first deposit, which registers it,
 and a later one), and `exit` of ETH and of an ERC-20 with a proof of depth 10 (a checkpoint of 1,024
 withdrawals), paid to a recipient that already holds the asset and to a new one. Exits are measured
 after a first one, so the spent-id bitmap's slot already exists; the first exit is reported apart.
@@ -41,6 +42,8 @@ SIDECHAIN_CHAIN_ID = 7070
 RANGE = 16
 EXIT_TREE_LEAVES = 1024
 TARGET_PER_SIGNER_GAS = 8_000
+GENESIS_SUPPLY = 10**18
+"""The sidechain genesis allocations RootBridge locks at deployment in the benchmark."""
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
@@ -134,7 +137,7 @@ def measure_verify_block(w3: Web3, deployer: bytes) -> dict:
 
 def measure_root_bridge(w3: Web3, deployer: bytes) -> dict:
     chain = Chain(w3, deployer, bench_keys(4, "validator"))
-    bridge, receipt = deploy_root_bridge(w3, deployer, chain.contract.address)
+    bridge, receipt = deploy_root_bridge(w3, deployer, chain.contract.address, GENESIS_SUPPLY)
     result: dict = {"deploy_gas": receipt["gasUsed"]}
     depositor, holder = anvil_private_key(1), private_key_to_address(anvil_private_key(2))
     token, _ = deploy_test_token(w3, deployer, "Bench Token", "BENCH", 18, private_key_to_address(depositor), 10**30)

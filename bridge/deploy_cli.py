@@ -3,8 +3,10 @@ sidechain genesis to any Ethereum network.
 
     scripts/deploy-l1 --rpc-url https://... --keystore ~/.keys/deployer.json [--genesis genesis/devnet.json]
 
-The deployer key comes from an encrypted keystore (geth, Foundry or eth-account format); it needs
-ETH for gas on that network. Prints one JSON object with the addresses and writes it to --out.
+The deployer key comes from an encrypted keystore (geth, Foundry or eth-account format). RootBridge
+is deployed with the genesis's allocations locked in it (their sum, sent with the deployment), so the
+deployer needs that much ETH plus gas on that network; it is refused before anything is sent when its
+balance falls short. Prints one JSON object with the addresses and the amount locked and writes it to --out.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+from eth_account import Account
 from web3 import Web3
 
 from sidechain.chain.genesis import load_genesis
 from sidechain.errors import SidechainError
 from sidechain.keystore import load_keystore
 
-from .deploy import deploy_checkpoint_manager
+from .deploy import deploy_checkpoint_manager, format_eth, genesis_supply, require_deployment_funds
 from .root_bridge import deploy_root_bridge
 
 
@@ -31,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rpc-url", required=True, help="JSON-RPC URL of the L1 (anvil, Sepolia, Hoodi, ...)")
     parser.add_argument("--keystore", required=True, help="encrypted keystore of the deployer account")
     parser.add_argument("--password-file", help="file holding the keystore password (otherwise asked on the terminal)")
-    parser.add_argument("--genesis", default="genesis/devnet.json", help="sidechain genesis: chain id and first validator set")
+    parser.add_argument("--genesis", default="genesis/devnet.json", help="sidechain genesis: chain id, first validator set, and the allocations to lock")
     parser.add_argument("--confirmations", type=int, default=1, help="blocks to wait on top of the deployment (testnets: 2 or more)")
     parser.add_argument("--out", help="also write the JSON to this file")
     args = parser.parse_args(argv)
@@ -43,11 +46,19 @@ def main(argv: list[str] | None = None) -> int:
         chain_id = w3.eth.chain_id
         validators = sorted(v.address for v in genesis.validators)
         powers = [next(v.power for v in genesis.validators if v.address == a) for a in validators]
+        supply = genesis_supply(genesis)
+        deployer = Account.from_key(key).address
+        checksummed = [Web3.to_checksum_address(a) for a in validators]
+        require_deployment_funds(w3, deployer, supply, [
+            ("CheckpointManager", [genesis.chain_id, checksummed, powers], 0),
+            ("RootBridge", [deployer, supply], supply),  # the manager's address does not change the gas
+        ])
         print(f"deploying CheckpointManager to chain {chain_id} for sidechain {genesis.chain_id} "
               f"({len(validators)} validators)", file=sys.stderr)
         contract, receipt = deploy_checkpoint_manager(w3, key, genesis.chain_id, validators, powers)
-        print(f"deploying RootBridge for CheckpointManager {contract.address}", file=sys.stderr)
-        bridge, bridge_receipt = deploy_root_bridge(w3, key, contract.address)
+        print(f"deploying RootBridge for CheckpointManager {contract.address}, locking the genesis supply of "
+              f"{format_eth(supply)} ETH ({supply} wei)", file=sys.stderr)
+        bridge, bridge_receipt = deploy_root_bridge(w3, key, contract.address, supply)
         deadline = time.monotonic() + 600
         while w3.eth.block_number < bridge_receipt["blockNumber"] + args.confirmations - 1:
             if time.monotonic() > deadline:
@@ -60,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
               "deployBlock": receipt["blockNumber"], "deployTx": "0x" + bytes(receipt["transactionHash"]).hex(),
               "gasUsed": receipt["gasUsed"], "RootBridge": bridge.address,
               "rootBridgeDeployTx": "0x" + bytes(bridge_receipt["transactionHash"]).hex(),
-              "rootBridgeGasUsed": bridge_receipt["gasUsed"]}
+              "rootBridgeGasUsed": bridge_receipt["gasUsed"], "genesisLocked": str(supply)}
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

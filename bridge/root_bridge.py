@@ -95,9 +95,13 @@ class Deposit:
     """The token's metadata when this is its first deposit (TokenRegistered in the same transaction)."""
 
 
-def deploy_root_bridge(w3: Web3, private_key: bytes, checkpoint_manager: str | bytes) -> tuple[Contract, TxReceipt]:
-    """Deploy RootBridge trusting the checkpoints of `checkpoint_manager`."""
-    return deploy_contract(w3, "RootBridge", [_checksum(checkpoint_manager)], private_key)
+def deploy_root_bridge(w3: Web3, private_key: bytes, checkpoint_manager: str | bytes,
+                       genesis_supply: int) -> tuple[Contract, TxReceipt]:
+    """Deploy RootBridge trusting the checkpoints of `checkpoint_manager`, locking `genesis_supply`
+    wei (the sidechain genesis's allocations, `bridge.deploy.genesis_supply`) sent with the deployment:
+    the constructor refuses any other amount (GenesisNotLocked)."""
+    return deploy_contract(w3, "RootBridge", [_checksum(checkpoint_manager), genesis_supply], private_key,
+                           value=genesis_supply)
 
 
 def deploy_test_token(w3: Web3, private_key: bytes, name: str, symbol: str, decimals: int,

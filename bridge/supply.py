@@ -1,10 +1,16 @@
 """The bridge's supply invariant, per token, read from both chains:
 
     held by RootBridge on L1 == RootBridge.lockedBalance(token)
-                             == minted on the sidechain + deposited but not minted yet - exited on L1
+                             == genesis locked + minted on the sidechain + deposited but not minted yet - exited on L1
+    genesis locked on L1     == the genesis supply the sidechain recorded
+    exited <= burned <= genesis supply + minted
+    can still exit = genesis supply + minted - exited <= held
 
-(minted - exited = what circulates on the sidechain, minted - burned, plus what was burned and not
-exited yet). `bridge supply` prints it; the tests check it after every bridge test. Reads only.
+The genesis terms are ETH's alone (RootBridge locked the sidechain genesis's allocations at its
+deployment; 0 for every ERC-20). Every wei of the native coin is backed: what circulates on the
+sidechain, at most genesis supply + minted - burned, plus what was burned and not exited yet is at
+most what RootBridge holds. `bridge supply` prints it; the tests check it after every bridge test.
+Reads only.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from sidechain.devnet import rpc_call
 
 from .deploy import contract_at
 from .root_bridge import ETH, deposits_in
-from .sidechain_bridge import l1_erc20
+from .sidechain_bridge import bridge_contract, l1_erc20
 
 EXITED_TOPIC = Web3.keccak(text="Exited(uint64,address,address,uint256)")
 
@@ -29,7 +35,7 @@ class TokenSupply:
     held: int
     """What RootBridge actually holds on L1."""
     locked: int
-    """RootBridge's own books: credited deposits minus exits."""
+    """RootBridge's own books: credited deposits (ETH: and the genesis lock) minus exits."""
     minted: int
     """Minted on the sidechain over its life."""
     unminted: int
@@ -38,16 +44,30 @@ class TokenSupply:
     """Withdrawn (burned) on the sidechain over its life."""
     exited: int
     """Paid out on L1 by exits."""
+    genesis_locked: int = 0
+    """ETH only: what RootBridge locked at its deployment (RootBridge.genesisLocked())."""
+    genesis_supply: int = 0
+    """ETH only: the native coin the sidechain's genesis allocated, as its bridge recorded it (genesisSupply())."""
+
+    @property
+    def can_exit(self) -> int:
+        """What may still leave through exits: the genesis supply and what was minted, less what exited."""
+        return self.genesis_supply + self.minted - self.exited
 
     @property
     def holds(self) -> bool:
-        return self.held == self.locked == self.minted + self.unminted - self.exited and self.exited <= self.burned
+        return (self.held == self.locked == self.genesis_locked + self.minted + self.unminted - self.exited
+                and self.genesis_supply == self.genesis_locked
+                and self.exited <= self.burned <= self.genesis_supply + self.minted
+                and self.can_exit <= self.held)
 
     def describe(self) -> str:
         name = "ETH" if self.token == ETH else "0x" + self.token.hex()
         verdict = "ok" if self.holds else "MISMATCH"
-        return (f"{name}: held {self.held}, locked {self.locked}, minted {self.minted} (+{self.unminted} pending), "
-                f"burned {self.burned}, exited {self.exited}: {verdict}")
+        genesis = (f"genesis locked {self.genesis_locked} on L1 (sidechain genesis supply {self.genesis_supply}), "
+                   if self.token == ETH else "")
+        return (f"{name}: held {self.held}, locked {self.locked}, {genesis}minted {self.minted} (+{self.unminted} "
+                f"pending), burned {self.burned}, exited {self.exited}, can still exit {self.can_exit}: {verdict}")
 
 
 def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str, from_block: int = 0) -> list[TokenSupply]:
@@ -62,6 +82,8 @@ def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str, from_block: in
         token = bytes(log["topics"][2])[12:]
         exited[token] = exited.get(token, 0) + int.from_bytes(bytes(log["data"]), "big")
     tokens = [ETH] + sorted({d.token for d in deposits} - {ETH})
+    genesis_locked = bridge.functions.genesisLocked().call()
+    genesis_supply = bridge_contract(Web3(Web3.HTTPProvider(sidechain_rpc))).functions.genesisSupply().call()
     report = []
     for token in tokens:
         totals = rpc_call(sidechain_rpc, "sidechain_getBridgeTotals", ["0x" + token.hex()])
@@ -72,5 +94,6 @@ def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str, from_block: in
             minted=int(totals["minted"], 16),
             unminted=sum(d.amount for d in deposits if d.token == token and d.deposit_id >= next_to_mint),
             burned=int(totals["burned"], 16), exited=exited.get(token, 0),
+            **({"genesis_locked": genesis_locked, "genesis_supply": genesis_supply} if token == ETH else {}),
         ))
     return report

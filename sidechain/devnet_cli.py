@@ -34,7 +34,9 @@ def _running(pid: int | None, name: bytes) -> bool:
 
 
 def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
-    """anvil as the devnet's L1, with CheckpointManager deployed for the devnet's validators."""
+    """anvil as the devnet's L1, with CheckpointManager deployed for the devnet's validators and
+    RootBridge holding the devnet genesis's allocations (locked by the deployer, anvil's account #0)."""
+    from bridge.deploy import genesis_supply
     from bridge.l1devnet import ensure_contracts, start_anvil
 
     from .devkeys import anvil_private_key
@@ -45,7 +47,7 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
         deployment = ensure_contracts(
             f"http://127.0.0.1:{port}", root / "l1-deployment.json", deployer_key=anvil_private_key(0),
             sidechain_chain_id=genesis.chain_id, validators=[v.address for v in genesis.validators],
-            powers=[v.power for v in genesis.validators],
+            powers=[v.power for v in genesis.validators], genesis_supply=genesis_supply(genesis),
         )
     except Exception:
         stop_pid(process.pid)
@@ -53,7 +55,7 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
     return {"rpc": f"http://127.0.0.1:{port}", "chainId": deployment["chainId"], "pid": process.pid,
             "contracts": {"CheckpointManager": deployment["CheckpointManager"], "rootBridge": deployment["RootBridge"],
                           "testToken": deployment["TestToken"]}, "deployBlock": deployment["deployBlock"],
-            "log": str(root / "l1.log")}
+            "genesisLocked": deployment["genesisLocked"], "log": str(root / "l1.log")}
 
 
 def start_relayer(root: Path, node: NodeProcess, index: int, l1: dict) -> int:
@@ -108,9 +110,12 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
     for node in nodes:
         print(f"  {node.name}  {node.rpc_url}  (ws {node.ws_url})  validator {node.address}  log {node.log_path}")
     if l1:
+        from bridge.deploy import format_eth
+
         contracts = l1["contracts"]
         print(f"  L1 (anvil)   {l1['rpc']}  chain id {l1['chainId']}  CheckpointManager {contracts['CheckpointManager']}")
-        print(f"               RootBridge {contracts['rootBridge']}  test token (DEV) {contracts['testToken']}")
+        print(f"               RootBridge {contracts['rootBridge']} (genesis allocations locked: "
+              f"{format_eth(int(l1['genesisLocked']))} ETH)  test token (DEV) {contracts['testToken']}")
     print(f"endpoints and funded dev accounts: {path}")
 
 

@@ -15,6 +15,9 @@ import {CheckpointManager} from "./CheckpointManager.sol";
 /// the sidechain's validators to mint against, and pays each withdrawal made on the sidechain once,
 /// when it is proven against the withdrawal root of a checkpoint accepted by CheckpointManager.
 /// There is no owner: funds leave only through `exit` with a proof against a signed checkpoint.
+/// Every wei of the sidechain's native coin is backed by ETH held here: the deployment locks the
+/// sidechain genesis's allocations (their sum, `genesisLocked`), and deposits lock the rest, so the
+/// ETH that can ever leave is genesisLocked + ETH deposited, and any holder may withdraw and exit.
 /// @dev Token address(0) stands for ETH throughout. A withdrawal's leaf follows OpenZeppelin's
 /// conventions: `keccak256(bytes.concat(keccak256(abi.encode(id, token, recipient, amount))))`,
 /// sorted-pair hashing (sidechain.chain.ozmerkle.withdrawal_leaf builds the same leaf in Python).
@@ -37,14 +40,18 @@ contract RootBridge is ReentrancyGuard {
     }
 
     CheckpointManager private immutable _checkpointManager;
+    /// The sidechain genesis's native supply, locked (sent along) at deployment.
+    uint256 private immutable _genesisLocked;
 
     uint64 private _nextDepositId;
-    /// token => deposits credited minus exits paid; address(0) = ETH.
+    /// token => deposits credited minus exits paid; address(0) = ETH, which starts at the genesis lock.
     mapping(address => uint256) private _locked;
     mapping(address => bool) private _registered;
     /// Withdrawal ids already paid. A bitmap: sequential ids share storage slots.
     BitMaps.BitMap private _exited;
 
+    /// @notice The deployment sent `sent` wei, not the sidechain genesis's supply of `required` wei.
+    error GenesisNotLocked(uint256 sent, uint256 required);
     /// @notice A deposit of nothing, or of a fee-on-transfer token that delivered nothing.
     error ZeroAmount();
     /// @notice A deposit to address(0).
@@ -57,11 +64,14 @@ contract RootBridge is ReentrancyGuard {
     error InvalidWithdrawalProof();
     /// @notice Withdrawal `id` has been paid already.
     error AlreadyExited(uint64 id);
-    /// @notice The bridge holds `locked` of `token` from deposits, less than the `amount` to pay.
+    /// @notice The bridge holds `locked` of `token` from deposits (ETH: and the genesis lock), less
+    /// than the `amount` to pay.
     error ExceedsLockedBalance(address token, uint256 locked, uint256 amount);
     /// @notice `recipient` refused the ETH (reverted or ran out of gas).
     error EthTransferFailed(address recipient);
 
+    /// @notice The sidechain genesis's allocations, `amount` wei in all, locked at deployment.
+    event GenesisLocked(uint256 amount);
     /// @notice `token`'s metadata, read from it on its first deposit (name "", symbol "" and
     /// decimals 18 when the token does not answer).
     event TokenRegistered(address indexed token, string name, string symbol, uint8 decimals);
@@ -73,9 +83,15 @@ contract RootBridge is ReentrancyGuard {
     event Exited(uint64 indexed withdrawalId, address indexed token, address indexed recipient, uint256 amount);
 
     /// @param checkpointManager_ The CheckpointManager whose checkpoints prove withdrawals.
-    constructor(address checkpointManager_) {
+    /// @param genesisSupply The sum of the sidechain genesis's `alloc` balances: the deployment must
+    /// send exactly this much ETH, which backs the genesis coins as a deposit backs minted ones.
+    constructor(address checkpointManager_, uint256 genesisSupply) payable {
+        if (msg.value != genesisSupply) revert GenesisNotLocked(msg.value, genesisSupply);
         _checkpointManager = CheckpointManager(checkpointManager_);
         _nextDepositId = 1;
+        _genesisLocked = genesisSupply;
+        _locked[address(0)] = genesisSupply;
+        emit GenesisLocked(genesisSupply);
     }
 
     /// @notice Lock the ETH sent for `to` on the sidechain.
@@ -147,7 +163,13 @@ contract RootBridge is ReentrancyGuard {
         return _exited.get(id);
     }
 
-    /// @notice Deposits of `token` (address(0) = ETH) credited so far, minus the exits paid in it.
+    /// @notice The sidechain genesis's native supply, locked at deployment.
+    function genesisLocked() external view returns (uint256) {
+        return _genesisLocked;
+    }
+
+    /// @notice Deposits of `token` credited so far, minus the exits paid in it; for ETH
+    /// (address(0)) the genesis lock counts as a deposit.
     function lockedBalance(address token) external view returns (uint256) {
         return _locked[token];
     }

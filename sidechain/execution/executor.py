@@ -68,7 +68,8 @@ class BlockExecutor:
 
     def genesis_block(self, genesis_hash: bytes, load_node: Callable[[bytes], bytes]) -> ExecutedBlock:
         """Block 0: the system contracts and the allocations, sealed under `genesis_hash`."""
-        accounts, storage = genesis_state(ValidatorSet.from_genesis(self.genesis.validators))
+        accounts, storage = genesis_state(ValidatorSet.from_genesis(self.genesis.validators),
+                                          genesis_supply=sum(balance for _, balance in self.genesis.alloc))
         predeployed, code = predeploy_accounts()
         accounts.update(predeployed)
         for address, balance in self.genesis.alloc:

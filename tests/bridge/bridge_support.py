@@ -1,5 +1,6 @@
-"""A real one-validator sidechain node process beside a test's own anvil, and RootBridge on it: what
-the deposit relayer tests run against. The node is always killed, even when a test fails."""
+"""A real one-validator sidechain node process beside a test's own anvil, and RootBridge on it (holding
+the node's genesis allocations, as every deployment does): what the deposit relayer tests run
+against. The node is always killed, even when a test fails."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from typing import Iterator
 from eth_account import Account
 from web3 import Web3
 
-from bridge.deploy import send_transaction
+from bridge.deploy import genesis_supply, send_transaction
+from bridge.l1devnet import DEV_BALANCE_ETH
 from bridge.root_bridge import deploy_root_bridge, deploy_test_token
 from bridge.sidechain_bridge import bridge_contract
+from sidechain.chain.genesis import load_genesis
 from sidechain.chain.system.bridge import DEPOSIT_AFFIRMED_TOPIC
 from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import DEVNET_GENESIS, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_ready
@@ -25,6 +28,8 @@ VALIDATOR_KEY = anvil_private_key(6)
 """The one-validator devnet's validator (a public dev key)."""
 DEPLOYER_KEY = anvil_private_key(0)
 USER_KEY = anvil_private_key(1)
+ANVIL_ARGS = ["--balance", str(DEV_BALANCE_ETH)]
+"""anvil's dev accounts as the devnet's L1 funds them: enough for the deployer to lock the devnet genesis."""
 
 
 @dataclass
@@ -36,6 +41,11 @@ class Sidechain:
     @property
     def url(self) -> str:
         return self.node.rpc_url
+
+    @property
+    def genesis_supply(self) -> int:
+        """The sum of its genesis allocations: what RootBridge locks for it."""
+        return genesis_supply(load_genesis(self.root / "genesis.json"))
 
     def rpc(self, method: str, params: list | None = None):
         return rpc_call(self.url, method, params, timeout=5)
@@ -97,10 +107,10 @@ class L1Bridge:
         return Account.sign_transaction(tx, key).raw_transaction
 
 
-def deploy_l1_bridge(w3: Web3) -> L1Bridge:
-    """RootBridge (its CheckpointManager is irrelevant to deposits: any address) and a test token,
-    with tokens for the user."""
-    bridge, receipt = deploy_root_bridge(w3, DEPLOYER_KEY, Account.from_key(DEPLOYER_KEY).address)
+def deploy_l1_bridge(w3: Web3, genesis_supply: int) -> L1Bridge:
+    """RootBridge (its CheckpointManager is irrelevant to deposits: any address) locking the
+    sidechain's `genesis_supply`, and a test token, with tokens for the user."""
+    bridge, receipt = deploy_root_bridge(w3, DEPLOYER_KEY, Account.from_key(DEPLOYER_KEY).address, genesis_supply)
     token, _ = deploy_test_token(w3, DEPLOYER_KEY, "Test Token", "TT", 6, Account.from_key(USER_KEY).address, 10**15)
     send_transaction(w3, token.functions.approve(bridge.address, 2**256 - 1), USER_KEY)
     return L1Bridge(w3, bridge, token, receipt["blockNumber"])

@@ -30,7 +30,7 @@ from bridge.root_bridge import deposit_erc20
 from bridge.sidechain_bridge import ledger
 from sidechain.devnet import wait_until
 
-from bridge_support import USER_KEY, VALIDATOR_KEY, deploy_l1_bridge, sidechain_node
+from bridge_support import ANVIL_ARGS, USER_KEY, VALIDATOR_KEY, deploy_l1_bridge, sidechain_node
 
 REPO = Path(__file__).resolve().parents[2]
 USER = Account.from_key(USER_KEY).address
@@ -40,9 +40,9 @@ VALIDATOR = Account.from_key(VALIDATOR_KEY).address
 @pytest.fixture
 def chains(tmp_path):
     """A fresh anvil (automine: one block per transaction, more only when the test mines them),
-    RootBridge on it, and a one-validator sidechain node."""
-    with run_anvil(log_dir=tmp_path) as anvil, sidechain_node(tmp_path / "sidechain") as sidechain:
-        l1 = deploy_l1_bridge(Web3(Web3.HTTPProvider(anvil.url)))
+    RootBridge on it holding the sidechain's genesis allocations, and a one-validator sidechain node."""
+    with run_anvil(log_dir=tmp_path, extra_args=ANVIL_ARGS) as anvil, sidechain_node(tmp_path / "sidechain") as sidechain:
+        l1 = deploy_l1_bridge(Web3(Web3.HTTPProvider(anvil.url)), sidechain.genesis_supply)
         yield l1, sidechain
         for token in supply_report(l1.w3, l1.bridge.address, sidechain.url, l1.deploy_block):
             assert token.holds, token.describe()  # the supply invariant holds after every test

@@ -1,5 +1,6 @@
-"""RootBridge on a real anvil: deposits locked under sequential ids, exits paid once against real
-signed checkpoints whose withdrawalRoot the test chooses, and every refusal with its own error."""
+"""RootBridge on a real anvil: the sidechain genesis's allocations locked at deployment (exactly, or
+the deployment reverts), deposits locked under sequential ids, exits paid once against real signed
+checkpoints whose withdrawalRoot the test chooses, and every refusal with its own error."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
+from bridge.artifacts import load_artifact
 from bridge.contract_errors import decode_error
-from bridge.deploy import contract_at, deploy_contract, send_transaction
+from bridge.deploy import TransactionFailed, constructor_call, contract_at, deploy_contract, send_transaction
 from bridge.merkle import merkle_proof, merkle_root
 from bridge.root_bridge import (
     ETH, Withdrawal, deploy_root_bridge, deploy_test_token, deposit_erc20, deposit_eth, deposits_in, exit_withdrawal,
@@ -27,7 +29,8 @@ ETHER = 10**18
 
 @pytest.fixture
 def bridge(w3, l1):
-    contract, _ = deploy_root_bridge(w3, DEPLOYER, l1.address)
+    """RootBridge for a sidechain genesis without allocations (nothing to lock), so what it holds is deposits."""
+    contract, _ = deploy_root_bridge(w3, DEPLOYER, l1.address, 0)
     return contract
 
 
@@ -65,6 +68,55 @@ def test_deployment_points_at_the_checkpoint_manager_and_starts_at_deposit_1(bri
     assert bridge.functions.checkpointManager().call() == l1.address
     assert bridge.functions.nextDepositId().call() == 1
     assert bridge.functions.lockedBalance(address_of(USER)).call() == 0
+    assert bridge.functions.genesisLocked().call() == 0
+
+
+def test_deployment_locks_the_genesis_supply_sent_with_it(w3, l1):
+    supply = 7 * ETHER + 3
+    contract, receipt = deploy_root_bridge(w3, DEPLOYER, l1.address, supply)
+
+    assert w3.eth.get_balance(contract.address) == supply
+    assert contract.functions.genesisLocked().call() == supply
+    assert contract.functions.lockedBalance(ETH).call() == supply
+    (event,) = contract.events.GenesisLocked().process_receipt(receipt, errors=DISCARD)
+    assert event.args.amount == supply
+
+
+@pytest.mark.parametrize("sent", [0, 7 * ETHER + 2, 7 * ETHER + 4])
+def test_a_deployment_that_does_not_send_exactly_the_genesis_supply_reverts(w3, l1, sent):
+    supply = 7 * ETHER + 3
+    constructor = constructor_call(w3, "RootBridge", [l1.address, supply])
+    with pytest.raises(ContractCustomError) as refused:
+        constructor.estimate_gas({"from": address_of(DEPLOYER), "value": sent})
+    error = decode_error(load_artifact("RootBridge")["abi"], refused.value.data)
+    assert (error.name, error.args) == ("GenesisNotLocked", {"sent": sent, "required": supply})
+
+    before = w3.eth.get_balance(address_of(DEPLOYER))
+    with pytest.raises(TransactionFailed):  # sent anyway (gas given, no estimate): mined, reverted, nothing kept
+        send_transaction(w3, constructor, DEPLOYER, gas=2_000_000, value=sent)
+    (tx_hash,) = w3.eth.get_block("latest")["transactions"]  # anvil automines: one transaction per block
+    receipt = w3.eth.get_transaction_receipt(tx_hash)
+    assert receipt["status"] == 0 and receipt["contractAddress"] is not None
+    assert w3.eth.get_code(receipt["contractAddress"]) == b""
+    assert w3.eth.get_balance(address_of(DEPLOYER)) == before - receipt["gasUsed"] * receipt["effectiveGasPrice"]
+
+
+def test_genesis_eth_exits_like_deposited_eth_and_the_total_never_exceeds_genesis_plus_deposits(w3, l1):
+    bridge, _ = deploy_root_bridge(w3, DEPLOYER, l1.address, 1000)
+    deposit_eth(w3, bridge, USER, SIDECHAIN_RECIPIENT, 500)
+    withdrawals = [Withdrawal(1, ETH, fresh_address(), 1200), Withdrawal(2, ETH, fresh_address(), 300),
+                   Withdrawal(3, ETH, fresh_address(), 1)]
+    number, proofs = land_withdrawals(l1, withdrawals)
+
+    exit_withdrawal(w3, bridge, USER, withdrawals[0], number, proofs[0])  # more than was deposited: genesis ETH
+    assert w3.eth.get_balance(Web3.to_checksum_address(withdrawals[0].recipient)) == 1200
+    assert bridge.functions.lockedBalance(ETH).call() == w3.eth.get_balance(bridge.address) == 300
+    exit_withdrawal(w3, bridge, USER, withdrawals[1], number, proofs[1])
+    assert bridge.functions.lockedBalance(ETH).call() == w3.eth.get_balance(bridge.address) == 0
+
+    args = expect_error(bridge, bridge.functions.exit(withdrawals[2].as_tuple(), number, proofs[2]), "ExceedsLockedBalance")
+    assert args == {"token": "0x" + "00" * 20, "locked": 0, "amount": 1}
+    assert bridge.functions.genesisLocked().call() == 1000  # what was locked, not what is left
 
 
 def test_eth_and_erc20_deposits_get_sequential_ids_and_are_locked(w3, bridge, token):

@@ -1,16 +1,29 @@
-"""The supply invariant's verdict: every way the two chains can disagree is a mismatch."""
+"""The supply invariant's verdict: every way the two chains can disagree is a mismatch, the genesis
+lock included (RootBridge holds the sidechain genesis's allocations besides the deposits)."""
 
 import pytest
 
 from bridge.supply import TokenSupply
 
 ETH = bytes(20)
-BALANCED = dict(token=ETH, held=70, locked=70, minted=90, unminted=10, burned=40, exited=30)
+TOKEN = bytes.fromhex("77" * 20)
+BALANCED = dict(token=TOKEN, held=70, locked=70, minted=90, unminted=10, burned=40, exited=30)
+# Genesis 1000 locked; 90 deposited and minted, 10 pending; 1040 withdrawn, 1030 of it exited: held 1000 + 100 - 1030.
+BALANCED_ETH = dict(token=ETH, held=70, locked=70, minted=90, unminted=10, burned=1040, exited=1030,
+                    genesis_locked=1000, genesis_supply=1000)
 
 
 def test_balanced_books_hold():
     assert TokenSupply(**BALANCED).holds
     assert TokenSupply(**BALANCED).describe().endswith(": ok")
+
+
+def test_balanced_books_with_the_genesis_lock_hold_and_genesis_eth_may_exit():
+    supply = TokenSupply(**BALANCED_ETH)
+    assert supply.holds, supply.describe()
+    assert supply.can_exit == 1000 + 90 - 1030 == 60  # still on the sidechain or burned and not exited yet
+    assert supply.describe() == ("ETH: held 70, locked 70, genesis locked 1000 on L1 (sidechain genesis supply 1000), "
+                                 "minted 90 (+10 pending), burned 1040, exited 1030, can still exit 60: ok")
 
 
 @pytest.mark.parametrize("change, why", [
@@ -23,5 +36,18 @@ def test_balanced_books_hold():
 ])
 def test_every_disagreement_is_a_mismatch(change, why):
     supply = TokenSupply(**{**BALANCED, **change})
+    assert not supply.holds, why
+    assert "MISMATCH" in supply.describe()
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"genesis_supply": 1001}, "the sidechain allocated more at genesis than RootBridge locked"),
+    ({"genesis_supply": 999}, "the sidechain's genesis is not the one RootBridge locked"),
+    ({"genesis_locked": 0, "genesis_supply": 0}, "RootBridge pays genesis ETH it never locked"),
+    ({"burned": 1091}, "more burned than ever existed on the sidechain"),
+    ({"held": 69, "locked": 69}, "RootBridge holds less than genesis + deposits - exits"),
+])
+def test_every_disagreement_about_the_genesis_lock_is_a_mismatch(change, why):
+    supply = TokenSupply(**{**BALANCED_ETH, **change})
     assert not supply.holds, why
     assert "MISMATCH" in supply.describe()

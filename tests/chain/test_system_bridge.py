@@ -1,13 +1,20 @@
 """The bridge system contract: a deposit is minted once, in id order, when validators holding more
-than 2/3 of the power affirmed the same content; a withdrawal burns and is recorded for its checkpoint."""
+than 2/3 of the power affirmed the same content; a withdrawal burns and is recorded for its checkpoint;
+ETH withdrawals, genesis ETH included (it is locked on L1), never exceed minted + the genesis supply."""
 
 import pytest
 from eth_abi import decode
 from eth_account import Account
 from eth_utils import keccak
 
-from sidechain.chain.system import BRIDGE_ADDRESS, token_address
-from sidechain.chain.system.bridge import Withdrawal, checkpoint_withdrawals, totals, withdrawal
+from sidechain.chain.genesis import parse_genesis
+from sidechain.chain.state import MemoryState
+from sidechain.chain.system import BRIDGE_ADDRESS, genesis_state, token_address
+from sidechain.chain.system.bridge import (
+    Withdrawal, checkpoint_withdrawals, genesis_storage, genesis_supply, totals, withdrawal,
+)
+from sidechain.chain.validators import ValidatorSet
+from sidechain.execution.executor import BlockExecutor
 from sidechain.chain.system.tokens import balance_of, metadata, total_supply
 from sidechain.errors import InsufficientFunds
 
@@ -42,11 +49,14 @@ def withdraw(l1_token: bytes, amount: int, l1_recipient: bytes = L1_RECIPIENT) -
 
 
 class Chain(MemoryChain):
-    """Validators and two users funded; transactions go to the bridge contract."""
+    """Validators and two users funded; transactions go to the bridge contract. The funded accounts are
+    the genesis allocations: the bridge records their sum (6 * FUNDS) as the genesis supply, as a real
+    genesis does, unless told another `genesis_supply`."""
 
-    def __init__(self):
+    def __init__(self, genesis_supply: int = 6 * FUNDS):
         super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB], interval=INTERVAL, gas=300_000, call_gas=300_000,
                          contract=BRIDGE_ADDRESS)
+        self.state.apply({}, {(BRIDGE_ADDRESS, key): value for key, value in genesis_storage(genesis_supply).items()})
 
     def affirm(self, validators, data: bytes) -> list[int]:
         """One block with an affirmation of `data` from each of `validators`; returns the statuses."""
@@ -342,16 +352,44 @@ def test_minted_less_burned_is_what_accounts_hold():
     assert native == 6 * FUNDS + minted - burned - chain.fees
 
 
-def test_genesis_ether_cannot_exit_only_what_was_bridged_in_can():
-    chain = Chain()  # ALICE holds FUNDS from genesis: sidechain ETH never locked on L1
-    refused = chain.outcome(ALICE, withdraw(ETH, 10**18), value=10**18)
-    assert not refused.success and "withdrawal above the ETH bridged in: 0 wei" in refused.revert_reason
-    chain.affirm(VALIDATORS[:3], affirmation(1, amount=5 * 10**17))
-    assert chain.send(ALICE, withdraw(ETH, 3 * 10**17), value=3 * 10**17)[0].status == 1
-    refused = chain.outcome(BOB, withdraw(ETH, 3 * 10**17), value=3 * 10**17)
-    assert "2" + "0" * 17 + " wei can still exit" in refused.revert_reason
-    assert chain.send(BOB, withdraw(ETH, 2 * 10**17), value=2 * 10**17)[0].status == 1
-    assert totals(chain.state, ETH) == (5 * 10**17, 5 * 10**17)
+def test_a_genesis_account_withdraws_its_own_ether():
+    chain = Chain()  # ALICE holds FUNDS from genesis, locked in RootBridge on L1 when the network was deployed
+    assert chain.view("genesisSupply()", (), ["uint256"]) == (6 * 10**20,)
+    receipt, _ = chain.send(ALICE, withdraw(ETH, 10**18), value=10**18)
+    assert receipt.status == 1
+    assert chain.balance(ALICE) == FUNDS - 10**18 - receipt.gas_used * BASE_FEE
+    assert withdrawal(chain.state, 1) == Withdrawal(1, ETH, L1_RECIPIENT, 10**18, 1, addr(ALICE))
+    assert totals(chain.state, ETH) == (0, 10**18)  # nothing bridged in: only genesis ETH left
+
+
+def test_ether_withdrawals_are_capped_at_minted_plus_the_genesis_supply():
+    # The genesis recorded 2 ETH while MemoryChain gave 6 accounts 100 ETH each: the cap shows, not the balances.
+    chain = Chain(genesis_supply=2 * 10**18)
+    chain.affirm(VALIDATORS[:3], affirmation(1, amount=5 * 10**17))  # minted 0.5 ETH: 2.5 ETH may leave in all
+    assert chain.send(ALICE, withdraw(ETH, 2 * 10**18), value=2 * 10**18)[0].status == 1
+    refused = chain.outcome(BOB, withdraw(ETH, 6 * 10**17), value=6 * 10**17)
+    assert not refused.success
+    assert refused.revert_reason == ("withdrawal above the ETH locked on L1: 500000000000000000 wei can still exit, "
+                                     "asked for 600000000000000000")
+    assert chain.send(BOB, withdraw(ETH, 5 * 10**17), value=5 * 10**17)[0].status == 1
+    refused = chain.outcome(BOB, withdraw(ETH, 1), value=1)
+    assert refused.revert_reason == "withdrawal above the ETH locked on L1: 0 wei can still exit, asked for 1"
+    assert totals(chain.state, ETH) == (5 * 10**17, 25 * 10**17)
+
+
+def test_the_genesis_records_the_sum_of_its_allocations_as_the_bridges_genesis_supply():
+    genesis = parse_genesis({
+        "chainId": 7070, "blockTimeMs": 1000, "gasLimit": 30_000_000, "baseFeePerGas": "1000000000",
+        "checkpointInterval": 16, "validators": [{"address": VALIDATORS[0].address, "power": 1}],
+        "alloc": {ALICE.address: {"balance": "1000000000000000000"}, BOB.address: {"balance": "2500000000000000000"},
+                  "0x" + "ab" * 20: {"balance": "7"}},
+    })
+    executed = BlockExecutor(genesis).genesis_block(genesis.hash(), {}.__getitem__)
+    state = MemoryState(executed.result.changes, {(address, key): value for address, words in executed.result.storage.items()
+                                                  for key, value in words.items()})
+    assert genesis_supply(state) == 3_500_000_000_000_000_007
+    _, storage = genesis_state(ValidatorSet((addr(VALIDATORS[0]),), (1,)))
+    assert genesis_supply(MemoryState({}, storage)) == 0  # no allocations, nothing to record
 
 
 def test_tokens_sent_to_a_system_contract_are_refused_not_locked():

@@ -2,7 +2,9 @@
 per validator), driven with web3.py as a user would: deposit ETH and the test ERC-20 on L1, see them
 minted, use the token through the standard ERC-20 ABI, withdraw, wait for the checkpoint, exit, and
 find the L1 balances restored exactly. After every test the supply invariant is checked: for each
-token, what RootBridge holds = minted on the sidechain - burned + burned-but-not-exited.
+token, what RootBridge holds = minted on the sidechain - burned + burned-but-not-exited (for ETH, plus
+the genesis allocations RootBridge locked at deployment). The genesis lock itself, end to end:
+test_backed_genesis.py.
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ class Net:
 
     def check_supply_invariant(self) -> None:
         """For every token (ETH and each ERC-20 deposited): what RootBridge holds = its books =
-        minted + deposited-not-yet-minted - exited; and each ledger's totalSupply = minted - burned."""
+        (ETH: genesis locked +) minted + deposited-not-yet-minted - exited; and each ledger's
+        totalSupply = minted - burned."""
         report = supply_report(self.l1, self.bridge.address, self.network["rpc"], self.network["l1"]["deployBlock"])
         for token in report:
             assert token.holds, token.describe()

@@ -15,6 +15,7 @@ from web3 import Web3
 
 from bridge.anvil import run_anvil
 from bridge.deploy import contract_at
+from bridge.l1devnet import DEV_BALANCE_ETH
 from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, wait_ready, wait_until
 from sidechain.keystore import encrypt_key, save_keystore
@@ -30,7 +31,8 @@ def test_checkpoints_reach_a_sepolia_like_l1_through_deploy_l1_and_the_relayer(t
     deployer = tmp_path / "deployer.json"
     save_keystore(deployer, encrypt_key(anvil_private_key(0), "devnet", scrypt_n=2**14))
     relayer = None
-    with run_anvil(chain_id=SEPOLIA, extra_args=["--block-time", "12"]) as anvil:
+    # The deployer locks the devnet genesis's 100,000 ETH of allocations in RootBridge: more than anvil's default 10,000.
+    with run_anvil(chain_id=SEPOLIA, extra_args=["--block-time", "12", "--balance", str(DEV_BALANCE_ETH)]) as anvil:
         deployed = subprocess.run(
             [str(REPO / "scripts/deploy-l1"), "--rpc-url", anvil.url, "--keystore", str(deployer), "--password-file",
              str(root / "password.txt"), "--genesis", str(root / "genesis.json"), "--confirmations", "1"],

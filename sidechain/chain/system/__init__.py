@@ -117,8 +117,11 @@ def system_contracts() -> dict[str, dict]:
     }
 
 
-def genesis_state(validators: ValidatorSet) -> tuple[dict[bytes, Account], dict[tuple[bytes, bytes], bytes]]:
-    """The system contracts' accounts and storage at genesis."""
+def genesis_state(validators: ValidatorSet, *, genesis_supply: int = 0
+                  ) -> tuple[dict[bytes, Account], dict[tuple[bytes, bytes], bytes]]:
+    """The system contracts' accounts and storage at genesis. `genesis_supply` is the sum of the
+    genesis alloc's balances (locked in RootBridge on L1), which the bridge lets exit besides deposits."""
     accounts = {address: SYSTEM_ACCOUNT for address in FIXED_CONTRACTS}
     storage = {(VALIDATOR_SET_ADDRESS, k): v for k, v in validator_set.genesis_storage(validators).items()}
+    storage.update({(BRIDGE_ADDRESS, k): v for k, v in bridge.genesis_storage(genesis_supply).items()})
     return accounts, storage

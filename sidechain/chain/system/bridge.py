@@ -9,6 +9,7 @@ are recorded for the next checkpoint's withdrawal root.
     tokenFor(address l1Token) -> address      the sidechain ledger of an L1 token (0 before its first deposit)
     nextWithdrawalId() -> uint64
     withdrawal(uint64 id) -> (address l1Token, address l1Recipient, uint256 amount, uint64 blockNumber)
+    genesisSupply() -> uint256               the native coin allocated at genesis (locked in RootBridge on L1)
 
 Deposits. Each validator's relayer affirms an L1 deposit once it has enough L1 confirmations. An
 affirmation counts for its exact content (token, recipient, amount and the token's metadata); a
@@ -17,8 +18,11 @@ and minted as soon as every lower deposit id is minted: exactly once per id, in 
 (L1 token 0) becomes the native coin; a token's first deposit opens its ledger (tokens.py).
 
 Withdrawals. `withdraw` burns the amount from the caller and records (id, L1 token, L1 recipient,
-amount); ETH withdrawals never exceed the ETH bridged in (genesis ETH was never locked on L1); the checkpoint whose range holds the block commits to the Merkle root of its withdrawals
-(`checkpoint_withdrawals`), which RootBridge.exit on L1 checks the proof against.
+amount); the checkpoint whose range holds the block commits to the Merkle root of its withdrawals
+(`checkpoint_withdrawals`), which RootBridge.exit on L1 checks the proof against. Every wei of the
+native coin is backed by ETH locked on L1: the genesis allocations were locked in RootBridge at its
+deployment (their sum is recorded here at genesis, `genesis_storage`) and deposits lock the rest, so
+any holder may withdraw ETH, and in all at most minted + genesis supply ever leaves.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from eth_abi import encode
 
 from ...crypto import keccak256
 from ..checkpoints import checkpoint_of_block
+from ..codec import uint
 from ..state import Account, StateReader
 from ..validators import ValidatorSet
 from . import tokens
@@ -57,6 +62,7 @@ DEPOSIT_AFFIRMED_TOPIC, DEPOSIT_MINTED_TOPIC, WITHDRAWAL_RECORDED_TOPIC = (e.top
 
 _NEXT_MINT = record_key("bridge.next-deposit")
 _NEXT_WITHDRAWAL = record_key("bridge.next-withdrawal")
+_GENESIS_SUPPLY = record_key("bridge.genesis-supply")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +196,16 @@ def checkpoint_withdrawals(state: StateReader, number: int) -> list[Withdrawal]:
     return [w for i in range(first, first + count) if (w := withdrawal(state, i)) is not None]
 
 
+def genesis_storage(genesis_supply: int) -> dict[bytes, bytes]:
+    """The contract's storage at genesis: the genesis supply, the sum of the genesis alloc's balances."""
+    return {_GENESIS_SUPPLY: uint(genesis_supply)} if genesis_supply else {}
+
+
+def genesis_supply(state: StateReader) -> int:
+    """The native coin allocated at genesis, which RootBridge locked on L1 at its deployment."""
+    return read_uint(state, BRIDGE_ADDRESS, _GENESIS_SUPPLY)
+
+
 def totals(state: StateReader, l1_token: bytes) -> tuple[int, int]:
     """(minted, burned) over the chain's life for `l1_token`: the supply invariant's sidechain side."""
     return (read_uint(state, BRIDGE_ADDRESS, _total_key("minted", l1_token)),
@@ -304,10 +320,9 @@ def _withdraw(call: Call, l1_token: str, amount: int, l1_recipient: str) -> tupl
         if ctx.value != amount:
             raise Revert(f"an ETH withdrawal sends its amount as the call's value: value {ctx.value}, amount {amount}")
         minted, burned = totals(state, ETH)
-        if burned + amount > minted:
-            # Genesis allocations are sidechain ETH that was never locked on L1: paying them out
-            # would take other depositors' ETH, so at most what was bridged in can go back out.
-            raise Revert(f"withdrawal above the ETH bridged in: {minted - burned} wei can still exit to L1, "
+        locked = minted + genesis_supply(state)  # what RootBridge holds for the native coin, exits aside
+        if burned + amount > locked:
+            raise Revert(f"withdrawal above the ETH locked on L1: {locked - burned} wei can still exit, "
                          f"asked for {amount}")
         bridge = state.get_account(BRIDGE_ADDRESS)  # run_call moved the value here; burn it
         state.set_account(BRIDGE_ADDRESS, Account(bridge.nonce, bridge.balance - amount, bridge.storage_root,
@@ -359,4 +374,5 @@ FUNCTIONS = function_table(
     Function("withdrawal", ("uint64 withdrawalId",),
              ("address l1Token", "address l1Recipient", "uint256 amount", "uint64 blockNumber"), VIEW_GAS, _withdrawal_view,
              view=True),
+    Function("genesisSupply", (), ("uint256",), VIEW_GAS, lambda call: (genesis_supply(call.state),), view=True),
 )
