@@ -35,6 +35,7 @@ _HALTS = {
     "CreateInitCodeSizeLimit": "max initcode size exceeded", "OutOfFunds": "insufficient balance for transfer",
     "StateChangeDuringStaticCall": "write protection", "CallNotAllowedInsideStatic": "write protection",
     "PrecompileError": "precompile failed", "NonceOverflow": "nonce uint64 overflow", "OutOfOffset": "return data out of bounds",
+    "Timeout": f"execution aborted (timeout = {evm.CALL_DEADLINE_MS // 1000}s)",
 }
 
 

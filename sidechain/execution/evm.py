@@ -29,6 +29,8 @@ except ImportError as exc:  # pragma: no cover - a checkout without the built ex
 SPEC = _revm.SPEC
 """The fork the chain runs: every opcode, precompile and gas rule of it."""
 _U128_MAX = 2**128 - 1
+CALL_DEADLINE_MS = 5_000
+"""How long one eth_call may run (go-ethereum's --rpc.evmtimeout): the gas cap bounds it too."""
 _ZERO_WORD = bytes(32)
 
 
@@ -187,10 +189,11 @@ def execute(state: StateOverlay, env: EvmEnv, transactions: Sequence[Transaction
     return [_outcome(row) if row[0] == "ok" else _invalid(EvmCall.of(tx), env, *row[1:]) for tx, row in zip(transactions, rows)]
 
 
-def simulate(state: StateReader, env: EvmEnv, call: EvmCall) -> EvmOutcome | InvalidTransaction:
-    """eth_call's mode: run one message without a nonce check or a base-fee floor; keep nothing."""
-    _, (rows, _) = _binding(_revm.execute, state, env, [call.args(env.chain_id)], call=True)
-    return _result(rows[0], call, env)
+def simulate(state: StateReader, env: EvmEnv, call: EvmCall, deadline_ms: int = CALL_DEADLINE_MS) -> EvmOutcome | InvalidTransaction:
+    """eth_call's mode: run one message without a nonce check or a base-fee floor; keep nothing.
+    A message still running after `deadline_ms` halts with `halt == "Timeout"`."""
+    _, row = _binding(_revm.simulate, state, env, call.args(env.chain_id), deadline_ms)
+    return _result(row, call, env)
 
 
 def trace(state: StateReader, env: EvmEnv, call: EvmCall, tracer: str, config: str = "{}", *,

@@ -21,6 +21,8 @@ from sidechain.chain.trie import account_trie_key
 from sidechain.crypto import keccak256
 from sidechain.errors import EvmFailure, NonceTooHigh
 from sidechain.execution.block import execute_transactions
+from sidechain.execution.calls import halt_message
+from sidechain.execution.evm import EvmCall, EvmEnv, simulate
 from sidechain.storage.blockchain import Blockchain
 
 CHAIN_ID = 7073
@@ -167,3 +169,13 @@ def test_storage_and_state_roots_are_ethereums(tmp_path):
     assert reopened.state().get_code(account.code_hash) == RETURN_SLOT0
     assert reopened.state().get_code(EMPTY_CODE_HASH) == b""
     reopened.close()
+
+
+def test_an_eth_call_past_its_deadline_halts_with_timeout():
+    state, at = with_contracts(loop=ENDLESS_LOOP)
+    env = EvmEnv(CHAIN_ID, 7, 1_700_000_000, PROPOSER, GWEI, 30_000_000, lambda n: bytes(32))
+    message = EvmCall(SENDER, at["loop"], 50_000_000)
+    assert simulate(state, env, message).halt.startswith("OutOfGas")  # the gas runs out first
+    stopped = simulate(state, env, message, deadline_ms=0)
+    assert not stopped.success and stopped.halt == "Timeout"
+    assert halt_message(stopped.halt) == "execution aborted (timeout = 5s)"

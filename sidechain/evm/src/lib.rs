@@ -12,13 +12,14 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use revm::context::result::{EVMError, ExecutionResult, InvalidTransaction, Output};
+use revm::context::result::{EVMError, ExecutionResult, HaltReason, InvalidTransaction, OutOfGasError, Output};
 use revm::context::transaction::{AccessList, AccessListItem};
 use revm::context::{BlockEnv, CfgEnv, Context, ContextTr, Journal, TxEnv};
 use revm::context_interface::block::BlobExcessGasAndPrice;
@@ -26,7 +27,8 @@ use revm::database::CacheDB;
 use revm::database_interface::{DBErrorMarker, DatabaseCommit, DatabaseRef};
 use revm::primitives::{hardfork::SpecId, Address, Bytes, StorageKey, StorageValue, TxKind, B256, KECCAK_EMPTY, U256};
 use revm::state::{AccountInfo, Bytecode, EvmState};
-use revm::{ExecuteEvm, InspectEvm, MainBuilder, MainContext};
+use revm::interpreter::{InstructionResult, Interpreter, InterpreterTypes};
+use revm::{ExecuteEvm, InspectEvm, Inspector, MainBuilder, MainContext};
 use revm_inspectors::access_list::AccessListInspector;
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 use alloy_rpc_types_trace::geth::CallConfig;
@@ -405,6 +407,54 @@ fn trace<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: B
     })
 }
 
+/// Stops a call that runs past its deadline: every frame still running halts at its next step.
+/// The clock is read every 1,024 steps, so the check costs next to nothing.
+struct Deadline {
+    until: Instant,
+    steps: u32,
+    passed: bool,
+}
+
+impl<CTX, INTR: InterpreterTypes> Inspector<CTX, INTR> for Deadline {
+    fn step(&mut self, interp: &mut Interpreter<INTR>, _context: &mut CTX) {
+        if !self.passed {
+            self.steps = self.steps.wrapping_add(1);
+            if self.steps % 1024 != 0 || Instant::now() < self.until {
+                return;
+            }
+            self.passed = true;
+        }
+        interp.halt(InstructionResult::OutOfGas);
+    }
+}
+
+/// eth_call's run of one message (call mode) that may take at most `deadline_ms`: the outcome as in
+/// `execute`, with the halt reason "Timeout" if the deadline stopped it.
+#[pyfunction]
+fn simulate<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: BlockArgs, tx: TxArgs, deadline_ms: u64)
+    -> PyResult<Bound<'py, PyTuple>> {
+    catching(|| {
+        let env = block_env(&block)?;
+        let tx = tx_env(tx)?;
+        let deadline = Deadline { until: Instant::now() + Duration::from_millis(deadline_ms), steps: 0, passed: false };
+        let mut evm = context(py, state, chain_id, env, true).build_mainnet_with_inspector(deadline);
+        match evm.inspect_tx(tx) {
+            Ok(done) => {
+                if evm.inspector.passed {
+                    let timed_out = ExecutionResult::Halt { reason: HaltReason::OutOfGas(OutOfGasError::Basic), gas: *done.result.gas(), logs: vec![] };
+                    let row = ok_row(py, &timed_out)?;
+                    let mut items: Vec<Bound<'py, PyAny>> = row.iter().collect();
+                    items[6] = "Timeout".into_pyobject(py)?.into_any();
+                    return PyTuple::new(py, items);
+                }
+                ok_row(py, &done.result)
+            }
+            Err(EVMError::Transaction(err)) => invalid_row(py, &err),
+            Err(other) => Err(failure(other, evm.ctx.db_mut())),
+        }
+    })
+}
+
 fn ok_row<'py>(py: Python<'py>, result: &ExecutionResult) -> PyResult<Bound<'py, PyTuple>> {
     let row = outcome(py, result)?;
     let mut items: Vec<Bound<'py, PyAny>> = vec!["ok".into_pyobject(py)?.into_any()];
@@ -488,6 +538,7 @@ fn run<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: Blo
 fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(execute, m)?)?;
     m.add_function(wrap_pyfunction!(trace, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;
