@@ -76,12 +76,14 @@ def sidechain_getValidators(ctx, block: int | str = "latest") -> dict:
 
 
 def sidechain_getBridgeTotals(ctx, l1_token: bytes) -> dict:
-    """Minted and burned amounts of one L1 token (0x0 = ETH) over the chain's life."""
-    minted, burned = bridge.totals(ctx.chain.state(), l1_token)
-    token = None if l1_token == bridge.ETH else bridge.sidechain_token(ctx.chain.state(), l1_token)
-    return {"l1Token": codec.hex_data(l1_token), "minted": hex(minted), "burned": hex(burned),
+    """Minted and burned amounts of one L1 token (0x0 = ETH) over the chain's life; for ETH also the
+    genesis supply (locked in RootBridge when the network was deployed), which may exit as well."""
+    state = ctx.chain.state()
+    minted, burned = bridge.totals(state, l1_token)
+    token = None if l1_token == bridge.ETH else bridge.sidechain_token(state, l1_token)
+    genesis = bridge.genesis_supply(state) if l1_token == bridge.ETH else 0
+    return {"l1Token": codec.hex_data(l1_token), "minted": hex(minted), "burned": hex(burned), "genesisSupply": hex(genesis),
             "sidechainToken": codec.hex_data(token) if token else None}
-
 
 
 def sidechain_getSystemContracts(ctx) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import rlp
 from eth_abi import decode, encode
-from rpc_support import PROPOSER, h, hexaddr
+from rpc_support import PROPOSER, RICH, h, hexaddr
 from trie import HexaryTrie
 
 from sidechain.chain.system import VALIDATOR_SET_ADDRESS
@@ -42,3 +42,11 @@ def test_storage_reads_and_proofs_of_a_system_contract_verify_against_the_state_
     assert entry["value"] == "0x1"
     stored = HexaryTrie.get_from_proof(account[2], keccak256(_SET_ID), [rlp.decode(bytes.fromhex(p[2:])) for p in entry["proof"]])
     assert rlp.decode(stored) == b"\x01"
+
+
+def test_bridge_totals_name_the_genesis_supply_for_ether_only(client):
+    # the RPC devnet's genesis funds A and B with RICH each: that is what RootBridge locked for it
+    ether = client("sidechain_getBridgeTotals", "0x" + "00" * 20)
+    assert (ether["minted"], ether["burned"], ether["genesisSupply"], ether["sidechainToken"]) == ("0x0", "0x0", hex(2 * RICH), None)
+    token = client("sidechain_getBridgeTotals", "0x" + "77" * 20)
+    assert token["genesisSupply"] == "0x0" and token["sidechainToken"] is None
