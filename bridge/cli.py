@@ -5,6 +5,7 @@
     bridge deposit --amount X [--token ETH|ADDR] [--to ADDR] [--no-wait]
     bridge withdraw --amount X [--token ETH|L1ADDR] [--to L1ADDR] [--no-wait]
     bridge exit --withdrawal ID
+    bridge claim [--token ETH|ADDR] [--to ADDR]
     bridge status deposit ID | withdrawal ID
 
 The user commands read endpoints and contracts from --network (default .devnet/network.json) and
@@ -99,6 +100,11 @@ def cmd_exit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_claim(args: argparse.Namespace) -> int:
+    _user(args).claim(args.token, args.to)
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     user = _user(args)
     lines = user.deposit_status(args.id) if args.kind == "deposit" else user.withdrawal_status(args.id)
@@ -168,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     exit_.add_argument("--withdrawal", type=int, required=True, help="the withdrawal id `bridge withdraw` printed")
     _user_options(exit_)
     exit_.set_defaults(func=cmd_exit)
+
+    claim = sub.add_parser("claim", help="collect what an exit to you credited because paying you failed, to any address")
+    claim.add_argument("--token", default="ETH", help="ETH (default) or the L1 token's address")
+    claim.add_argument("--to", help="where to have it paid on L1 (default: the signer)")
+    _user_options(claim)
+    claim.set_defaults(func=cmd_claim)
 
     status = sub.add_parser("status", help="where a deposit or a withdrawal stands")
     status.add_argument("kind", choices=["deposit", "withdrawal"])

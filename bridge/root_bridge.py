@@ -1,6 +1,6 @@
-"""RootBridge on L1 from Python: deployment, deposits, exits, and reading deposits back.
+"""RootBridge on L1 from Python: deployment, deposits, exits, claims, and reading deposits back.
 
-The small functions here are what the user commands (`deposit`, `exit`) and the relayer call; each
+The small functions here are what the user commands (`deposit`, `exit`, `claim`) and the relayer call; each
 signs locally (bridge/deploy.py) and returns the mined receipt. A call the contract refuses raises
 web3's ContractCustomError; `bridge.contract_errors.decode_error(bridge.abi, exc.data)` names it.
 
@@ -130,6 +130,12 @@ def exit_withdrawal(w3: Web3, bridge: Contract, private_key: bytes, withdrawal: 
     """Pay `withdrawal` to its recipient, proven against checkpoint `checkpoint_number` (anyone may send it)."""
     call = bridge.functions.exit(withdrawal.as_tuple(), checkpoint_number, [bytes(p) for p in proof])
     return send_transaction(w3, call, private_key)
+
+
+def claim_credit(w3: Web3, bridge: Contract, private_key: bytes, token: str | bytes, to: str | bytes) -> TxReceipt:
+    """Have RootBridge pay everything of `token` (ETH: the zero address) that exits credited to the
+    key's address, when paying it failed, to `to`. Only the credited recipient itself can claim."""
+    return send_transaction(w3, bridge.functions.claim(_checksum(token), _checksum(to)), private_key)
 
 
 def deposits_in(w3: Web3, bridge: Contract, from_block: int, to_block: int) -> list[Deposit]:

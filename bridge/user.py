@@ -1,13 +1,15 @@
 """The user's side of the bridge as a Python API: deposit (L1 -> sidechain), withdraw (sidechain ->
-L1), exit (claim a withdrawal on L1) and status. `bridge deposit | withdraw | exit | status` are
-thin wrappers; a test or a script calls the same methods.
+L1), exit (claim a withdrawal on L1), claim (what an exit credited when it could not pay) and status.
+`bridge deposit | withdraw | exit | claim | status` are thin wrappers; a test or a script calls the
+same methods.
 
 Each command goes through the stages the user waits for and reports each one (and progress while
 waiting, only as often as `bridge.progress.Waiting` lets it through) to a `report` callback as a `Progress`:
 
     deposit:  l1-mined -> confirmations k/N -> affirmations (power x of y) -> minted
     withdraw: burned -> checkpoint n final on the sidechain -> checkpoint n on L1 (exit possible)
-    exit:     paid
+    exit:     paid (or credited, when the recipient refuses the payment: then `claim`)
+    claim:    claimed
 
 With `wait=False` a command returns after its first stage. Anything that cannot proceed (no
 balance, unknown id, already exited, checkpoint not on L1 yet, a node unreachable) raises
@@ -32,13 +34,13 @@ from .contract_errors import decode_error
 from .deploy import TransactionFailed, send_transaction
 from .deposits import DEVNET_CONFIRMATIONS
 from .relayer import confirmations_of
-from .root_bridge import Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
+from .root_bridge import Withdrawal, claim_credit, deposit_erc20, deposit_eth, exit_withdrawal
 from .sidechain_bridge import ETH, l1_erc20
 from .progress import REPORT_EVERY, Progress, Reporter, Waiting, round_step
 from .user_view import (BridgeUserError, BridgeView, Network, Unreachable, checksum, dev_key, format_units, to_address,
                         to_units)
 
-__all__ = ["BridgeUser", "BridgeUserError", "BridgeView", "DepositResult", "ExitResult", "Network", "Progress",
+__all__ = ["BridgeUser", "BridgeUserError", "BridgeView", "ClaimResult", "DepositResult", "ExitResult", "Network", "Progress",
            "Reporter", "Unreachable", "Waiting", "WithdrawResult", "dev_key", "format_units", "round_step", "to_units"]
 
 
@@ -68,6 +70,16 @@ class ExitResult:
     l1_receipt: dict
     l1_balance: int
     """The recipient's L1 balance of the token after the payment."""
+    credited: bool = False
+    """The recipient refused the payment: the amount is its claimable balance on RootBridge instead."""
+
+
+@dataclass(slots=True)
+class ClaimResult:
+    token: bytes
+    amount: int
+    to: bytes
+    l1_receipt: dict
 
 
 class BridgeUser(BridgeView):
@@ -275,7 +287,8 @@ class BridgeUser(BridgeView):
             raise BridgeUserError(f"no withdrawal {withdrawal_id} on the sidechain (next id is "
                                   f"{self.bridge.functions.nextWithdrawalId().call()})")
         if self.root_bridge.functions.isExited(withdrawal_id).call():
-            raise BridgeUserError(f"withdrawal {withdrawal_id} has already been exited (paid on L1)")
+            raise BridgeUserError(f"withdrawal {withdrawal_id} has already been exited (paid on L1, or credited to "
+                                  "its recipient's claimable balance when the payment failed: bridge claim)")
         reply = self.sidechain.provider.make_request("sidechain_getWithdrawalProof", [hex(withdrawal_id)])
         if "error" in reply:
             raise BridgeUserError(f"withdrawal {withdrawal_id} (sidechain block {int(served['result']['blockNumber'], 16)}) "
@@ -298,10 +311,37 @@ class BridgeUser(BridgeView):
         symbol, decimals = self._l1_token_info(withdrawal.token)
         recipient = checksum(withdrawal.recipient)
         balance = self.l1_balance(withdrawal.token, recipient)
-        self.report(Progress("paid", f"paid {format_units(withdrawal.amount, decimals)} {symbol} to {recipient} in L1 "
-                                     f"tx {receipt['transactionHash'].to_0x_hex()} (block {receipt['blockNumber']}): "
+        tx = f"L1 tx {receipt['transactionHash'].to_0x_hex()} (block {receipt['blockNumber']})"
+        if self.root_bridge.events.ExitCredited().process_receipt(receipt, errors=DISCARD):
+            token = "ETH" if withdrawal.token == ETH else checksum(withdrawal.token)
+            self.report(Progress("credited", f"{recipient} refused the payment: {format_units(withdrawal.amount, decimals)} "
+                                             f"{symbol} credited to its claimable balance on RootBridge in {tx}; it "
+                                             f"claims them to any address with: bridge claim --token {token} --to ADDRESS",
+                                 True))
+            return ExitResult(withdrawal_id, receipt, balance, credited=True)
+        self.report(Progress("paid", f"paid {format_units(withdrawal.amount, decimals)} {symbol} to {recipient} in {tx}: "
                                      f"L1 balance now {format_units(balance, decimals)} {symbol}", True))
         return ExitResult(withdrawal_id, receipt, balance)
+
+    def claim(self, token: str | bytes | None = None, to: str | bytes | None = None) -> ClaimResult:
+        """Have RootBridge pay this key's claimable balance of `token` (None/"ETH" for ether), which
+        exits to this address credited when paying it failed, to `to` (default: ourselves)."""
+        token, to = to_address(token), to_address(to or self.address)
+        try:
+            owed = self.root_bridge.functions.claimable(self.address, checksum(token)).call()
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise Unreachable(f"cannot reach the L1 at {self.network.l1_rpc}: {type(exc).__name__}") from None
+        symbol, decimals = self._l1_token_info(token)
+        if owed == 0:
+            raise BridgeUserError(f"nothing to claim: RootBridge holds no {symbol} for {self.address} (a claimable "
+                                  "balance comes from an exit whose payment to this address failed)")
+        try:
+            receipt = claim_credit(self.l1, self.root_bridge, self.key, token, to)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise BridgeUserError(f"RootBridge refused the claim: {self._l1_reason(exc)}") from None
+        self.report(Progress("claimed", f"claimed {format_units(owed, decimals)} {symbol}, paid to {checksum(to)} in L1 tx "
+                                        f"{receipt['transactionHash'].to_0x_hex()} (block {receipt['blockNumber']})", True))
+        return ClaimResult(token, owed, to, receipt)
 
     # --- plumbing ------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+import {LowLevelCall} from "@openzeppelin/contracts/utils/LowLevelCall.sol";
 
 import {CheckpointManager} from "./CheckpointManager.sol";
 
@@ -14,7 +15,8 @@ import {CheckpointManager} from "./CheckpointManager.sol";
 /// @notice The L1 end of the bridge. Locks ETH and ERC-20 deposits under sequential deposit ids for
 /// the sidechain's validators to mint against, and pays each withdrawal made on the sidechain once,
 /// when it is proven against the withdrawal root of a checkpoint accepted by CheckpointManager.
-/// There is no owner: funds leave only through `exit` with a proof against a signed checkpoint.
+/// There is no owner: funds leave only through `exit` with a proof against a signed checkpoint, and
+/// `claim` of what such an exit credited when its recipient could not be paid (pull payment).
 /// Every wei of the sidechain's native coin is backed by ETH held here: the deployment locks the
 /// sidechain genesis's allocations (their sum, `genesisLocked`), and deposits lock the rest, so the
 /// ETH that can ever leave is genesisLocked + ETH deposited, and any holder may withdraw and exit.
@@ -23,6 +25,7 @@ import {CheckpointManager} from "./CheckpointManager.sol";
 /// sorted-pair hashing (sidechain.chain.ozmerkle.withdrawal_leaf builds the same leaf in Python).
 /// Tokens that charge a fee on transfer are credited with what the bridge actually received;
 /// rebasing tokens are not supported (their locked balance drifts from what is held).
+/// What RootBridge holds of a token is `lockedBalance(token) + totalClaimable(token)`.
 contract RootBridge is ReentrancyGuard {
     using SafeERC20 for IERC20;
     using BitMaps for BitMaps.BitMap;
@@ -39,6 +42,14 @@ contract RootBridge is ReentrancyGuard {
         uint256 amount;
     }
 
+    /// @notice Gas an exit guarantees its payment (the ETH transfer or the token's `transfer`): the
+    /// exit reverts with `InsufficientGas` rather than start a payment with less, so whoever submits
+    /// an exit cannot starve a recipient that accepts payments into a mere credit.
+    uint256 public constant PAYMENT_GAS = 100_000;
+    /// @dev Gas kept back from the payment call: its own cost (cold account, value, new account:
+    /// 36,600 at most) and crediting the recipient if it fails (two fresh slots and the event).
+    uint256 private constant CREDIT_GAS = 100_000;
+
     CheckpointManager private immutable _checkpointManager;
     /// The sidechain genesis's native supply, locked (sent along) at deployment.
     uint256 private immutable _genesisLocked;
@@ -49,6 +60,10 @@ contract RootBridge is ReentrancyGuard {
     mapping(address => bool) private _registered;
     /// Withdrawal ids already paid. A bitmap: sequential ids share storage slots.
     BitMaps.BitMap private _exited;
+    /// recipient => token => what exits credited it when paying it failed, until it claims.
+    mapping(address => mapping(address => uint256)) private _claimable;
+    /// token => the sum of `_claimable` over recipients: held here, owed, out of `_locked`.
+    mapping(address => uint256) private _totalClaimable;
 
     /// @notice The deployment sent `sent` wei, not the sidechain genesis's supply of `required` wei.
     error GenesisNotLocked(uint256 sent, uint256 required);
@@ -67,8 +82,13 @@ contract RootBridge is ReentrancyGuard {
     /// @notice The bridge holds `locked` of `token` from deposits (ETH: and the genesis lock), less
     /// than the `amount` to pay.
     error ExceedsLockedBalance(address token, uint256 locked, uint256 amount);
-    /// @notice `recipient` refused the ETH (reverted or ran out of gas).
+    /// @notice `recipient` refused the ETH of a claim (reverted or ran out of gas).
     error EthTransferFailed(address recipient);
+    /// @notice Only `gasLeft` gas was left to pay an exit; it needs `required` (PAYMENT_GAS for the
+    /// payment, plus what crediting takes): send the exit with more gas.
+    error InsufficientGas(uint256 gasLeft, uint256 required);
+    /// @notice `account` has no claimable balance of `token`.
+    error NothingToClaim(address account, address token);
 
     /// @notice The sidechain genesis's allocations, `amount` wei in all, locked at deployment.
     event GenesisLocked(uint256 amount);
@@ -81,6 +101,12 @@ contract RootBridge is ReentrancyGuard {
     );
     /// @notice Withdrawal `withdrawalId` paid `amount` of `token` to `recipient`.
     event Exited(uint64 indexed withdrawalId, address indexed token, address indexed recipient, uint256 amount);
+    /// @notice Withdrawal `withdrawalId` is spent, but paying `recipient` failed (an ETH recipient
+    /// that refuses ETH, a token that refuses the transfer): `amount` of `token` is now claimable by
+    /// `recipient` (`claimable`, `claim`).
+    event ExitCredited(uint64 indexed withdrawalId, address indexed token, address indexed recipient, uint256 amount);
+    /// @notice `account` claimed its claimable `amount` of `token`, paid to `to`.
+    event Claimed(address indexed account, address indexed token, address to, uint256 amount);
 
     /// @param checkpointManager_ The CheckpointManager whose checkpoints prove withdrawals.
     /// @param genesisSupply The sum of the sidechain genesis's `alloc` balances: the deployment must
@@ -123,7 +149,9 @@ contract RootBridge is ReentrancyGuard {
     }
 
     /// @notice Pay withdrawal `w` to its recipient, proven against checkpoint `checkpointNumber`'s
-    /// withdrawalRoot. Anyone may submit it; each withdrawal id is paid at most once.
+    /// withdrawalRoot. Anyone may submit it; each withdrawal id is spent at most once. When the
+    /// payment fails (with PAYMENT_GAS at least), the amount is credited to the recipient's
+    /// claimable balance instead (`ExitCredited`), so no recipient can lock its own exit for good.
     /// @param proof The sibling hashes from the withdrawal's leaf up to the root (sorted-pair hashing).
     function exit(Withdrawal calldata w, uint64 checkpointNumber, bytes32[] calldata proof) external nonReentrant {
         (uint64 last,) = _checkpointManager.lastCheckpoint();
@@ -139,13 +167,30 @@ contract RootBridge is ReentrancyGuard {
         unchecked {
             _locked[w.token] = locked - w.amount;
         }
-        if (w.token == address(0)) {
-            (bool ok,) = w.recipient.call{value: w.amount}("");
-            if (!ok) revert EthTransferFailed(w.recipient);
+        if (_tryPay(w.token, w.recipient, w.amount)) {
+            emit Exited(w.id, w.token, w.recipient, w.amount);
         } else {
-            IERC20(w.token).safeTransfer(w.recipient, w.amount);
+            _claimable[w.recipient][w.token] += w.amount;
+            _totalClaimable[w.token] += w.amount;
+            emit ExitCredited(w.id, w.token, w.recipient, w.amount);
         }
-        emit Exited(w.id, w.token, w.recipient, w.amount);
+    }
+
+    /// @notice Pay all of the caller's claimable `token` (address(0) = ETH), credited by exits that
+    /// could not pay it, to `to`: the recipient of those exits chooses where its funds go. A payment
+    /// that fails reverts the claim, and the balance stays claimable.
+    function claim(address token, address to) external nonReentrant returns (uint256 amount) {
+        if (to == address(0)) revert ZeroRecipient();
+        amount = _claimable[msg.sender][token];
+        if (amount == 0) revert NothingToClaim(msg.sender, token);
+        _claimable[msg.sender][token] = 0;
+        _totalClaimable[token] -= amount;
+        if (token == address(0)) {
+            if (!LowLevelCall.callNoReturn(to, amount, "")) revert EthTransferFailed(to);
+        } else {
+            IERC20(token).safeTransfer(to, amount);
+        }
+        emit Claimed(msg.sender, token, to, amount);
     }
 
     /// @notice The CheckpointManager whose checkpoints prove withdrawals.
@@ -158,7 +203,7 @@ contract RootBridge is ReentrancyGuard {
         return _nextDepositId;
     }
 
-    /// @notice Whether withdrawal `id` has been paid.
+    /// @notice Whether withdrawal `id` has been spent: paid, or credited to its recipient's claimable balance.
     function isExited(uint64 id) external view returns (bool) {
         return _exited.get(id);
     }
@@ -174,6 +219,16 @@ contract RootBridge is ReentrancyGuard {
         return _locked[token];
     }
 
+    /// @notice What `account` may claim of `token`: exits to it whose payment failed.
+    function claimable(address account, address token) external view returns (uint256) {
+        return _claimable[account][token];
+    }
+
+    /// @notice The claimable balances of `token` summed over recipients: exited, held, not paid yet.
+    function totalClaimable(address token) external view returns (uint256) {
+        return _totalClaimable[token];
+    }
+
     /// @notice Whether `token` has been deposited at least once (and its TokenRegistered emitted).
     function tokenRegistered(address token) external view returns (bool) {
         return _registered[token];
@@ -182,6 +237,29 @@ contract RootBridge is ReentrancyGuard {
     function _takeDepositId() private returns (uint64 id) {
         id = _nextDepositId;
         _nextDepositId = id + 1;
+    }
+
+    /// @dev Pay `amount` of `token` (address(0) = ETH) to `to`, giving the payment all the gas left
+    /// but CREDIT_GAS, and at least PAYMENT_GAS: false when the recipient refuses ETH, or when the
+    /// token's transfer reverts or answers anything but nothing or true (OpenZeppelin's SafeERC20
+    /// rule). Return data is never copied, so a recipient cannot make the exit pay for it.
+    function _tryPay(address token, address to, uint256 amount) private returns (bool ok) {
+        uint256 left = gasleft();
+        if (left < PAYMENT_GAS + CREDIT_GAS) revert InsufficientGas(left, PAYMENT_GAS + CREDIT_GAS);
+        uint256 paymentGas = left - CREDIT_GAS;
+        if (token == address(0)) {
+            assembly ("memory-safe") {
+                ok := call(paymentGas, to, amount, 0, 0, 0, 0)
+            }
+            return ok;
+        }
+        bytes memory data = abi.encodeCall(IERC20.transfer, (to, amount));
+        assembly ("memory-safe") {
+            ok := call(paymentGas, token, 0, add(data, 0x20), mload(data), 0, 0x20)
+            switch returndatasize()
+            case 0 { ok := and(ok, gt(extcodesize(token), 0)) }
+            default { ok := and(ok, and(gt(returndatasize(), 31), eq(mload(0), 1))) }
+        }
     }
 
     /// @dev A string metadata field, "" when the call reverts or returns something that is not an

@@ -12,6 +12,10 @@ MAX_BLOCK_TX_BYTES = 900 * 1024
 """Most transaction bytes in one block: a proposal, block and all, must fit one gossip message (1 MiB)."""
 MAX_EXTRA_DATA = 97
 """Room for consensus data in the header (round, validator-set hash and a vanity word)."""
+MAX_FUTURE_SECONDS = 5
+"""How far a proposed block's timestamp may run ahead of the judging validator's clock. Honest
+timestamps are the proposer's clock rounded down, so this only absorbs clock skew; a proposer whose
+clock (or intent) is further ahead gets nil prevotes instead of dragging the chain's time along."""
 
 
 def validate_header(header: Header) -> None:
@@ -46,6 +50,15 @@ def validate_header_against_parent(header: Header, parent: Header, *, gas_limit:
     expected_fee = next_base_fee(parent, base_fee_floor)
     if header.base_fee != expected_fee:
         raise InvalidBlock(mismatch("base fee", expected=expected_fee, got=header.base_fee))
+
+
+def validate_timestamp_not_ahead(header: Header, now: float, *, max_ahead: float = MAX_FUTURE_SECONDS) -> None:
+    """The block's time is at most `max_ahead` seconds past `now`, the judging validator's clock
+    reading (passed in: these rules read no clock). Only for proposals still to be voted on: a block
+    already certified by more than 2/3 (sync, a decided height) is final whatever its time says."""
+    if header.timestamp > now + max_ahead:
+        raise InvalidBlock(f"block timestamp {header.timestamp} is {header.timestamp - now:.0f} s ahead of this "
+                           f"validator's clock (at most {max_ahead} s allowed)")
 
 
 def validate_body(block: Block) -> None:

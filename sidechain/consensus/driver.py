@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from ..chain.blocks import Block
+from ..chain.validation import validate_timestamp_not_ahead
 from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainError
 from ..mempool.pool import Mempool
 from ..execution.executor import ExecutedBlock
@@ -52,6 +53,8 @@ class ConsensusDriver:
         self.machine: ConsensusMachine | None = None
         self._blocks: dict[bytes, ExecutedBlock | None] = {}
         """Candidate blocks of this height by hash; None marks one that failed validation."""
+        self._timely: dict[bytes, bool] = {}
+        """Whether each candidate's timestamp was within reach of our clock when it first arrived."""
         self._votes: dict[tuple[int, int, bytes], Vote] = {}
         self._future: list[tuple[int, Callable, tuple]] = []
         self._timers: list[asyncio.TimerHandle] = []
@@ -125,7 +128,7 @@ class ConsensusDriver:
         self._cancel_timers()
         me = self.signer.address if self.signer else None
         self.machine = ConsensusMachine(height, self.validators, me)
-        self._blocks, self._votes, self._own_proposals = {}, {}, {}
+        self._blocks, self._timely, self._votes, self._own_proposals = {}, {}, {}, {}
         self._height_started = self.clock()
         self.wal.open_height(height)
         self._replaying = True
@@ -199,7 +202,9 @@ class ConsensusDriver:
         if not self._replaying:
             self.wal.append(PROPOSAL, [proposal.encode(), block.encode()], sync=self._is_mine(proposal.proposer))
         valid = self._validate(block)
-        self._run(self.machine.handle(ProposalEvent(proposal.round, block.hash, proposal.pol_round, proposal.proposer, valid)))
+        timely = valid and self._is_timely(block)
+        self._run(self.machine.handle(
+            ProposalEvent(proposal.round, block.hash, proposal.pol_round, proposal.proposer, valid, timely)))
 
     def _on_vote(self, vote: Vote, verified: bool) -> None:
         if not verified:
@@ -233,6 +238,22 @@ class ConsensusDriver:
             self._blocks[block.hash] = None
             self.on_invalid_block(block, str(exc))
         return self._blocks[block.hash] is not None
+
+    def _is_timely(self, block: Block) -> bool:
+        """Proposer-based timestamps: a block dated more than MAX_FUTURE_SECONDS past our clock when
+        it first arrives gets a nil prevote, so one proposer cannot move the chain's time ahead for
+        good (time never goes back). It stays valid: if more than 2/3 still prevote and precommit it
+        (their clocks agree with it), this node decides it too, as it imports synced blocks whatever
+        their time."""
+        if block.hash not in self._timely:
+            try:
+                validate_timestamp_not_ahead(block.header, self.clock())
+                self._timely[block.hash] = True
+            except InvalidBlock as exc:
+                log.warning("untimely block 0x%s: %s", block.hash.hex(), exc, extra={"height": self.height})
+                self._timely[block.hash] = False
+                self.on_invalid_block(block, str(exc))
+        return self._timely[block.hash]
 
     def _is_mine(self, address: bytes) -> bool:
         return self.signer is not None and address == self.signer.address

@@ -19,13 +19,17 @@ from .messages import NIL, Step, ValidatorSet
 
 @dataclass(frozen=True, slots=True)
 class ProposalEvent:
-    """A proposal whose signature the driver checked; `valid` is valid(v) of the paper."""
+    """A proposal whose signature the driver checked; `valid` is valid(v) of the paper. `timely`:
+    its block's time was not too far ahead of the driver's clock when it arrived (proposer-based
+    timestamps, cometbft): judged only for a fresh proposal's prevote (line 22); a value with a
+    proof of lock or a precommit quorum was already judged by the validators behind it."""
 
     round: int
     block_hash: bytes
     pol_round: int
     proposer: bytes
     valid: bool
+    timely: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +185,8 @@ class ConsensusMachine:
         book = self.votes[r]
         if proposal is not None and self.step == Step.PROPOSE:
             vr = proposal.pol_round
-            if vr == -1:  # Line 22
-                ok = proposal.valid and (self.locked_round == -1 or self.locked_value == proposal.block_hash)
+            if vr == -1:  # Line 22, with the timeliness of proposer-based timestamps
+                ok = proposal.valid and proposal.timely and (self.locked_round == -1 or self.locked_value == proposal.block_hash)
                 return self._vote(Step.PREVOTE, proposal.block_hash if ok else NIL)
             if 0 <= vr < r and vs.has_quorum(self._power(self.votes[vr].prevotes, proposal.block_hash)):  # Line 28
                 ok = proposal.valid and (self.locked_round <= vr or self.locked_value == proposal.block_hash)

@@ -352,17 +352,6 @@ def test_a_reentrant_recipient_cannot_exit_again_during_its_payment(w3, bridge, 
     assert bridge.functions.lockedBalance(ETH).call() == ETHER - 1000
 
 
-def test_an_eth_recipient_that_refuses_payment_leaves_the_withdrawal_unspent(w3, bridge, l1, token):
-    deposit_eth(w3, bridge, USER, SIDECHAIN_RECIPIENT, ETHER)
-    withdrawal = Withdrawal(1, ETH, token.address, 5)  # an ERC-20 contract has no receive()
-    number, (proof,) = land_withdrawals(l1, [withdrawal])
-
-    args = expect_error(bridge, bridge.functions.exit(withdrawal.as_tuple(), number, proof), "EthTransferFailed")
-
-    assert args == {"recipient": token.address}
-    assert not bridge.functions.isExited(1).call()
-
-
 def test_an_exit_above_what_was_deposited_of_the_token_is_refused(w3, bridge, l1, token):
     deposit_eth(w3, bridge, USER, SIDECHAIN_RECIPIENT, ETHER)
     deposit_erc20(w3, bridge, USER, token.address, SIDECHAIN_RECIPIENT, 50)

@@ -132,3 +132,32 @@ def test_a_stale_timeout_does_nothing():
     m.start_round(0)
     m.handle(TimeoutEvent(Step.PRECOMMIT, 1, 0))
     assert m.handle(TimeoutEvent(Step.PROPOSE, 1, 0)) == []
+
+
+def test_an_untimely_proposal_gets_a_nil_prevote():
+    m = ConsensusMachine(1, FOUR, V[0])
+    m.start_round(0)
+    assert m.handle(ProposalEvent(0, BLOCK_A, -1, V[1], valid=True, timely=False)) == [
+        VoteAction(Step.PREVOTE, 1, 0, NIL)]
+
+
+def test_an_untimely_proposal_that_a_quorum_precommits_is_still_decided():
+    """Timeliness steers this node's fresh prevote only: the others' certificate decides (line 49)."""
+    m = ConsensusMachine(1, FOUR, V[0])
+    m.start_round(0)
+    m.handle(ProposalEvent(0, BLOCK_A, -1, V[1], valid=True, timely=False))
+    actions = votes(m, Step.PRECOMMIT, 0, BLOCK_A, V[1:])
+    assert actions[-1] == CommitAction(1, 0, BLOCK_A, tuple(V[1:]))
+
+
+def test_an_untimely_value_reproposed_with_a_proof_of_lock_gets_a_prevote():
+    """A re-proposal (line 28) carries the prevotes of >2/3 who judged it when it was fresh."""
+    m = ConsensusMachine(1, FOUR, V[0])
+    m.start_round(0)
+    m.handle(TimeoutEvent(Step.PROPOSE, 1, 0))
+    votes(m, Step.PREVOTE, 0, BLOCK_A, V[1:])
+    votes(m, Step.PRECOMMIT, 0, NIL, V[1:])
+    m.handle(TimeoutEvent(Step.PRECOMMIT, 1, 0))
+    assert m.round == 1
+    actions = m.handle(ProposalEvent(1, BLOCK_A, 0, V[2], valid=True, timely=False))
+    assert actions == [VoteAction(Step.PREVOTE, 1, 1, BLOCK_A)]
