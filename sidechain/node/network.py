@@ -4,7 +4,9 @@ Validation (ACCEPT / IGNORE / REJECT, sidechain.consensus.gossip) runs before a 
 relayed; what it decoded is handed to the handler, so nothing is decoded or verified twice.
 Transactions travel in batches (LIBP2P_NOTES: ~3 ms of CPU per gossip delivery, so the network
 must stay under ~100-200 messages per second): each node flushes what it received from clients
-every BATCH_INTERVAL.
+every BATCH_INTERVAL, in the order received, as a take-while over the queue: a batch takes
+transactions while it holds fewer than MAX_TXS_PER_BATCH and the next one keeps its raw bytes within
+MAX_BATCH_BYTES, which is MAX_TX_SIZE, so every transaction the node accepts fits a batch of its own.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import concurrent.futures
 import functools
 import logging
 import time
+from collections import deque
 
 from ..chain.blocks import Block
-from ..chain.transactions import Transaction
+from ..chain.transactions import MAX_TX_SIZE, Transaction
 from ..consensus.gossip import (
     MAX_TXS_PER_BATCH, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET, Checked, Verdict,
     check_proposal, check_transactions, check_vote, encode_proposal, encode_transactions,
@@ -28,7 +31,11 @@ from ..p2p import ValidationResult
 log = logging.getLogger("sidechain.gossip")
 
 BATCH_INTERVAL = 0.05
-MAX_BATCH_BYTES = 128 * 1024
+MAX_BATCH_BYTES = MAX_TX_SIZE
+"""Raw transaction bytes in one batch: the largest transaction fits alone. Its RLP framing adds at
+most 4 bytes per transaction and 5 for the list, far inside the 1 MiB gossip message limit."""
+MAX_OUTBOX_BYTES = 64 * MAX_BATCH_BYTES
+"""Bytes queued between two flushes; an announcement beyond it flushes at once instead of waiting."""
 _RESULT = {Verdict.ACCEPT: ValidationResult.ACCEPT, Verdict.IGNORE: ValidationResult.IGNORE, Verdict.REJECT: ValidationResult.REJECT}
 
 
@@ -38,7 +45,8 @@ class GossipNetwork:
     def __init__(self, node, p2p) -> None:
         self.node, self.p2p = node, p2p
         self._checked: dict[bytes, object] = {}
-        self._outbox: list[bytes] = []
+        self._outbox: deque[bytes] = deque()
+        self._outbox_bytes = 0
         self._checker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tx-check")
         self._task: asyncio.Task | None = None
         p2p.subscribe(TOPIC_PROPOSALS, self._validate_proposal, self._on_proposal)
@@ -66,37 +74,43 @@ class GossipNetwork:
         self.p2p.publish(TOPIC_VOTES, vote.encode())
 
     def announce_transaction(self, tx: Transaction) -> None:
-        self._outbox.append(tx.raw)
+        """Queue a pooled transaction for the next batch. Raises ValueError above MAX_BATCH_BYTES,
+        which decode_transaction already refuses (MAX_TX_SIZE), so it never blocks the queue."""
+        raw = tx.raw
+        if len(raw) > MAX_BATCH_BYTES:
+            raise ValueError(f"transaction of {len(raw)} bytes cannot be gossiped: the limit is {MAX_BATCH_BYTES} bytes")
+        if self._outbox_bytes + len(raw) > MAX_OUTBOX_BYTES:
+            try:
+                self.flush()
+            except Exception:  # the client's transaction is pooled: its submission does not fail
+                log.exception("early transaction gossip flush failed")
+        self._outbox.append(raw)
+        self._outbox_bytes += len(raw)
 
     async def _flush_forever(self) -> None:
         while True:
             await asyncio.sleep(BATCH_INTERVAL)
             try:
-                self._flush()
+                self.flush()
             except Exception:
                 log.exception("transaction gossip flush failed")
 
-    def _flush(self) -> None:
-        while self._outbox:
+    def flush(self) -> None:
+        """Publish everything queued, oldest first, in batches of at most MAX_TXS_PER_BATCH
+        transactions and MAX_BATCH_BYTES. A failed publish loses only its own batch."""
+        outbox = self._outbox
+        while outbox:
             batch, size = [], 0
-            while self._outbox and len(batch) < MAX_TXS_PER_BATCH and size + len(self._outbox[0]) < MAX_BATCH_BYTES:
-                raw = self._outbox.pop(0) if len(self._outbox) < 64 else None
-                if raw is None:
-                    break
+            while outbox and len(batch) < MAX_TXS_PER_BATCH and size + len(outbox[0]) <= MAX_BATCH_BYTES:
+                raw = outbox.popleft()
                 batch.append(raw)
                 size += len(raw)
-            if raw is None:
-                take = 0
-                for raw in self._outbox:
-                    if take >= MAX_TXS_PER_BATCH or size + len(raw) >= MAX_BATCH_BYTES:
-                        break
-                    size += len(raw)
-                    take += 1
-                batch += self._outbox[:take]
-                del self._outbox[:take]
-            if not batch:  # a single transaction above the batch size cannot exist (128 KiB cap)
-                self._outbox.clear()
-                return
+            self._outbox_bytes -= size
+            if not batch:  # unreachable: announce_transaction refuses what cannot fit a batch
+                raw = outbox.popleft()
+                self._outbox_bytes -= len(raw)
+                log.error("dropped a queued transaction of %d bytes: batches hold at most %d", len(raw), MAX_BATCH_BYTES)
+                continue
             self.p2p.publish(TOPIC_TRANSACTIONS, encode_transactions(batch))
 
     # --- incoming ---------------------------------------------------------------------------------

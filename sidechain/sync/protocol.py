@@ -59,6 +59,9 @@ def encode_blocks_response(items: list[tuple[bytes, bytes]]) -> bytes:
 def decode_blocks_response(data: bytes) -> list[tuple[bytes, bytes]]:
     try:
         items = rlp.decode(data)
-        return [(block, cert) for block, cert in items]
+        pairs = [(block, cert) for block, cert in items]
     except (rlp.DecodingError, ValueError, TypeError) as exc:
         raise InvalidBlock(f"malformed blocks response: {exc}") from None
+    if not all(isinstance(block, bytes) and isinstance(cert, bytes) for block, cert in pairs):
+        raise InvalidBlock("malformed blocks response: expected [block bytes, certificate bytes] pairs, got a nested list")
+    return pairs

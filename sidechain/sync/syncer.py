@@ -3,12 +3,20 @@
 A block fetched from a peer is applied only if its commit certificate proves that more than 2/3 of
 the validator set precommitted it, and only after re-executing it against our own state, so a
 lying peer can waste our time but never make us commit anything but the final chain.
+
+How much time it can waste is bounded too (peers.py): each round asks every peer in good standing
+that claims a head above ours, fewest broken promises and lowest claim first, each up to its own
+claim; a peer that does not deliver toward its claim is benched and the next one is asked in the
+same round, so a peer claiming head 2^63 and answering with nothing costs one request per bench
+period, not the sync. The highest block reported (eth_syncing) is the highest head that a peer in
+good standing backed by delivering a verified block while claiming it, never a bare claim.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from ..chain.blocks import Block
@@ -16,6 +24,7 @@ from ..consensus.messages import CommitCertificate
 from ..errors import SidechainError
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
+from .peers import PeerBook
 from .protocol import (
     BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, STATUS_REQUEST, PeerStatus, decode_blocks_request,
     decode_blocks_response, encode_blocks_request, encode_blocks_response,
@@ -28,13 +37,15 @@ class BlockSyncer:
     def __init__(
         self, chain: Blockchain, p2p, import_block: Callable[[ExecutedBlock, bytes], None],
         *, poll_interval: float = 1.0, on_reject: Callable[[str], None] = lambda reason: None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.chain, self.p2p = chain, p2p
         self.import_block = import_block
         self.poll_interval = poll_interval
         self.on_reject = on_reject
-        self.highest_seen = chain.height
+        self.peer_book = PeerBook(clock)
         self.starting_block = chain.height
+        self._turn = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         p2p.set_request_handler(STATUS_PROTOCOL, self._serve_status)
@@ -77,6 +88,12 @@ class BlockSyncer:
         self._wake.set()
 
     @property
+    def highest_seen(self) -> int:
+        """The highest block number a connected peer in good standing backed with a verified block
+        (eth_syncing's highestBlock), at least our own height."""
+        return max(self.chain.height, self.peer_book.highest_backed(self.p2p.peers()))
+
+    @property
     def syncing(self) -> bool:
         return self.highest_seen > self.chain.height + 1
 
@@ -88,7 +105,7 @@ class BlockSyncer:
                 pass
             self._wake.clear()
             try:
-                await self._sync_once()
+                await self.sync_once()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -111,33 +128,61 @@ class BlockSyncer:
             return None
         return status
 
-    async def _sync_once(self) -> None:
-        peers = self.p2p.peers()
+    async def sync_once(self) -> None:
+        """One round: the heads of the peers in good standing, then blocks from each that claims more
+        than we have, in the book's order, until it reaches its claim or breaks it."""
+        book = self.peer_book
+        was_syncing = self.syncing
+        peers = [peer for peer in self.p2p.peers() if not book.benched(peer)]
         statuses = await asyncio.gather(*(self._status(peer) for peer in peers))
-        best: tuple[int, str] | None = None
+        ahead = []
         for peer, status in zip(peers, statuses):
             if status is None:
                 continue
-            self.highest_seen = max(self.highest_seen, status.head_number)
-            if status.head_number > self.chain.height and (best is None or status.head_number > best[0]):
-                best = (status.head_number, peer)
-        if best is None:
-            return
-        self.starting_block = self.chain.height
-        target, peer = best
-        while self.chain.height < target:
-            if not await self._fetch_range(peer, self.chain.height + 1, min(MAX_BLOCKS, target - self.chain.height)):
-                return
+            book.claimed(peer, status.head_number)
+            if status.head_number > self.chain.height:
+                ahead.append(peer)
+            else:
+                book.reached(peer, self.chain.height)
+        if not was_syncing:
+            self.starting_block = self.chain.height
+        self._turn += 1
+        for peer in book.order(ahead, self._turn):
+            await self._sync_from(peer)
 
-    async def _fetch_range(self, peer: str, start: int, count: int) -> bool:
+    async def _sync_from(self, peer: str) -> None:
+        """Fetch ranges from `peer` up to the head it claims; bench it at the first broken promise."""
+        book = self.peer_book
+        while not book.benched(peer) and (record := book.get(peer)) is not None and self.chain.height < record.claim:
+            before = self.chain.height
+            failure = await self._fetch_range(peer, before + 1, min(MAX_BLOCKS, record.claim - before))
+            if failure is None and self.chain.height <= before:
+                failure = "undelivered-head"  # stale blocks only: an answer that moves nothing
+            if failure is not None:
+                claim = record.claim
+                seconds = book.failed(peer, severe=failure != "undelivered-head")
+                self.on_reject(failure)
+                log.info("peer %s claimed head %d but %s at block %d: benched for %.0f s", peer[:12], claim,
+                         "did not deliver" if failure == "undelivered-head" else "served unprovable blocks",
+                         before + 1, seconds)
+                return
+            book.delivered(peer, self.chain.height)
+
+    async def _fetch_range(self, peer: str, start: int, count: int) -> str | None:
+        """Fetch, verify and import blocks start..start+count-1 from `peer`; None, or why it failed:
+        "undelivered-head" (no answer, or no blocks), "malformed-blocks", "bad-synced-block"."""
         try:
             reply = await self.p2p.request(peer, BLOCKS_PROTOCOL, encode_blocks_request(start, count), timeout=10.0)
-            items = decode_blocks_response(reply)
         except Exception as exc:
-            log.info("fetching blocks %d+%d from %s failed: %s", start, count, peer, exc)
-            return False
+            log.info("fetching blocks %d+%d from %s failed: %s", start, count, peer[:12], exc)
+            return "undelivered-head"
+        try:
+            items = decode_blocks_response(reply)
+        except SidechainError as exc:
+            log.warning("peer %s answered blocks %d+%d with garbage: %s", peer[:12], start, count, exc)
+            return "malformed-blocks"
         if not items:
-            return False
+            return "undelivered-head"
         for block_bytes, certificate_bytes in items:
             try:
                 block = Block.decode(block_bytes, self.chain.genesis.chain_id)
@@ -147,9 +192,8 @@ class BlockSyncer:
                 certificate.verify(self.chain.genesis.chain_id, self.chain.validators_at(block.number), block.number, block.hash)
                 executed = self.chain.execute_block(block)
             except SidechainError as exc:
-                self.on_reject("bad-synced-block")
-                log.warning("peer %s served an unprovable block: %s", peer, exc)
-                return False
+                log.warning("peer %s served an unprovable block: %s", peer[:12], exc)
+                return "bad-synced-block"
             self.import_block(executed, certificate_bytes)
             log.info("synced block %d 0x%s from %s", block.number, block.hash.hex()[:16], peer[:12])
-        return True
+        return None
