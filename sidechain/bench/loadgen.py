@@ -1,4 +1,5 @@
-"""The load: fresh sender keys funded in a genesis, and their EIP-1559 transfers signed before any timing.
+"""The load: fresh sender keys funded in a genesis, and their EIP-1559 transactions signed before any timing:
+ETH transfers to random addresses (the default), or `TokenCalls`, ERC-20 transfers between holders.
 
 Signing uses coincurve directly (eth-account signs ~3,100 tx/s, coincurve ~30,000/s per core) and is
 spread over the machine's cores. A sample of the result is decoded with the node's own decoder, so
@@ -30,6 +31,8 @@ VALUE = 1
 SENDER_BALANCE = 10**21
 """1,000 ETH per sender: each transfer may cost up to 21,000 * 100 gwei = 0.0021 ETH upfront."""
 DYNAMIC_FEE_TX = b"\x02"
+TRANSFER_SELECTOR = bytes.fromhex("a9059cbb")
+"""keccak256("transfer(address,uint256)")[:4]"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,35 +59,76 @@ def new_sender_keys(count: int, seed: int | None = None) -> list[bytes]:
     return keys
 
 
-def sign_transfer(key: PrivateKey, chain_id: int, nonce: int, to: bytes) -> bytes:
-    """An EIP-1559 transfer of VALUE wei: 0x02 || rlp([chainId, nonce, tip, maxFee, gas, to, value, data, accessList, y, r, s])."""
-    fields = [chain_id, nonce, TIP, MAX_FEE, TX_GAS, to, VALUE, b"", []]
+def sign_transfer(key: PrivateKey, chain_id: int, nonce: int, to: bytes | None, *, gas: int = TX_GAS, value: int = VALUE,
+                  data: bytes = b"") -> bytes:
+    """An EIP-1559 transaction, by default a transfer of VALUE wei (to=None creates a contract):
+    0x02 || rlp([chainId, nonce, tip, maxFee, gas, to, value, data, accessList, y, r, s])."""
+    fields = [chain_id, nonce, TIP, MAX_FEE, gas, b"" if to is None else to, value, data, []]
     sig = key.sign_recoverable(keccak256(DYNAMIC_FEE_TX + rlp.encode(fields)), hasher=None)
     return DYNAMIC_FEE_TX + rlp.encode(fields + [sig[64], int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")])
 
 
-def _worker_init() -> None:
+def transfer_calldata(to: bytes, amount: int) -> bytes:
+    """ERC-20 `transfer(address,uint256)`."""
+    return TRANSFER_SELECTOR + bytes(12) + to + amount.to_bytes(32, "big")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCalls:
+    """What each transaction of an ERC-20 load does: `transfer(recipient, amount)` on `token`, the
+    recipient drawn at random from `recipients` (never the sender itself)."""
+
+    token: bytes
+    recipients: tuple[bytes, ...]
+    amount: int = 1
+    gas: int = 60_000
+
+    def sign(self, key: PrivateKey, sender: bytes, chain_id: int, nonce: int, rng: random.Random) -> bytes:
+        i = rng.randrange(len(self.recipients))
+        to = self.recipients[i] if self.recipients[i] != sender else self.recipients[(i + 1) % len(self.recipients)]
+        return sign_transfer(key, chain_id, nonce, self.token, gas=self.gas, value=0, data=transfer_calldata(to, self.amount))
+
+
+_calls: TokenCalls | None = None
+"""The load's kind in this process (None: ETH transfers); a pool worker gets it once, at start."""
+
+
+def _use_calls(calls: TokenCalls | None) -> None:
+    global _calls
+    _calls = calls
+
+
+def _worker_init(calls: TokenCalls | None = None) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool stops its workers with SIGTERM
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _use_calls(calls)
 
 
 def _sign_sender(job: tuple[bytes, int, int, int]) -> list[bytes]:
     key, chain_id, count, seed = job
     rng = random.Random(seed)
     private = PrivateKey(key)
+    if _calls is not None:
+        sender = private_key_to_address(key)
+        return [_calls.sign(private, sender, chain_id, nonce, rng) for nonce in range(count)]
     return [sign_transfer(private, chain_id, nonce, rng.randbytes(20)) for nonce in range(count)]
 
 
-def build_load(keys: list[bytes], txs: int, chain_id: int, seed: int = 0) -> Load:
-    """`txs` transfers spread evenly over `keys` (nonces from 0), interleaved across senders by nonce."""
+def build_load(keys: list[bytes], txs: int, chain_id: int, seed: int = 0, calls: TokenCalls | None = None) -> Load:
+    """`txs` transactions spread evenly over `keys` (nonces from 0), interleaved across senders by
+    nonce: ETH transfers to random addresses, or the ERC-20 transfers of `calls`."""
     per_sender = [txs // len(keys) + (1 if i < txs % len(keys) else 0) for i in range(len(keys))]
     jobs = [(key, chain_id, n, seed * 1_000_003 + i) for i, (key, n) in enumerate(zip(keys, per_sender))]
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and txs >= 2000:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(calls,)) as pool:
             by_sender = pool.map(_sign_sender, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
     else:
-        by_sender = [_sign_sender(job) for job in jobs]
+        _use_calls(calls)
+        try:
+            by_sender = [_sign_sender(job) for job in jobs]
+        finally:
+            _use_calls(None)
     raws = [signed[nonce] for nonce in range(max(per_sender, default=0)) for signed in by_sender if nonce < len(signed)]
     senders = [private_key_to_address(key) for key in keys]
     load = Load(raws, [keccak256(raw) for raw in raws], senders, chain_id)

@@ -36,6 +36,7 @@ class BlockSeen:
     """time.time() when seen, to compare with the node's own log of the commit."""
     txs: int
     bench_txs: int
+    gas_used: int = 0
 
 
 @dataclass
@@ -71,7 +72,7 @@ async def _catch_up(session, url: str, watch: Watch, head: int, seen_at: float) 
                 watch.final_at[index] = seen_at
                 bench += 1
         wall = time.time() - (time.monotonic() - seen_at)
-        watch.blocks.append(BlockSeen(number, seen_at, wall, len(block["transactions"]), bench))
+        watch.blocks.append(BlockSeen(number, seen_at, wall, len(block["transactions"]), bench, int(block["gasUsed"], 16)))
         watch.last_number = number
         if bench:
             watch.last_progress = seen_at
@@ -199,6 +200,7 @@ def statistics(load: Load, batch: int, sub: SubmitResult, watch: Watch, usage: d
         window = []
     submit_span = max(sub.replied_at) - first_send
     replies = sorted(done - sent for sent, done in zip(sub.sent_at, sub.replied_at))
+    window_txs, window_gas = sum(b.txs for b in window), sum(b.gas_used for b in window)
     return {
         "submitted": len(load.raws),
         "rejected": len(set(sub.rejected)),
@@ -215,6 +217,8 @@ def statistics(load: Load, batch: int, sub: SubmitResult, watch: Watch, usage: d
         "txs_per_block": {"avg": round(sum(b.txs for b in window) / len(window), 1) if window else 0,
                           "max": max((b.txs for b in window), default=0)},
         "block_txs": [b.txs for b in window],
+        "gas_per_tx": round(window_gas / window_txs) if window_txs else None,
+        "mgas_per_s": round(window_gas / span / 1e6, 1) if span > 0 else None,
         "block_seen_s": [round(b.seen_at - first_send, 3) for b in window],
         "commit_to_seen_ms": _commit_to_seen(window, commits),
         "node_cpu_s": round(usage["cpu"], 2),
