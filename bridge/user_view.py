@@ -155,6 +155,12 @@ class BridgeView:
         if on_l1 < number:
             return lines + [f"  checkpoint {number}: final on the sidechain, not on L1 yet (L1 has up to {on_l1})"]
         if self.root_bridge.functions.isExited(withdrawal_id).call():
+            credited = self.root_bridge.events.ExitCredited().get_logs(from_block=self.network.deploy_block,
+                                                                       argument_filters={"withdrawalId": withdrawal_id})
+            if credited:  # the recipient could not be paid: the amount waits for its claim
+                recipient = credited[-1].args.recipient
+                return lines + [f"  checkpoint {number}: on L1",
+                                f"  exited: credited to {recipient}, who claims it with `bridge claim`"]
             return lines + [f"  checkpoint {number}: on L1", "  exited: paid on L1"]
         return lines + [f"  checkpoint {number}: on L1", f"  not exited yet: bridge exit --withdrawal {withdrawal_id}"]
 

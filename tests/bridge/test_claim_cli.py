@@ -51,6 +51,8 @@ def test_exits_to_recipients_that_refuse_are_credited_and_claimed_elsewhere(netw
         assert "refused the payment" in exited.stdout and "bridge claim --token" in exited.stdout
         again = bridge_cli(network_file, "exit", "--withdrawal", str(withdrawal.withdrawal_id))
         assert again.returncode == 1 and "already been exited" in again.stderr
+        status = bridge_cli(network_file, "status", "withdrawal", str(withdrawal.withdrawal_id))
+        assert status.returncode == 0 and "exited: credited to " in status.stdout and "bridge claim" in status.stdout
     books = supply(network_file)  # credited: exited, owed, still held
     assert f"owed {4 * 10**17} to claim (credited {4 * 10**17}, claimed 0)" in books
     assert "owed 300 to claim (credited 300, claimed 0)" in books
