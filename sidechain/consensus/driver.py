@@ -19,6 +19,7 @@ from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainErr
 from ..mempool.pool import Mempool
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
+from .future import FutureBuffer, refusal
 from .machine import CommitAction, ConsensusMachine, ProposalEvent, ProposeAction, ScheduleTimeout, TimeoutEvent, VoteAction, VoteEvent
 from .messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
 from .network import ConsensusNetwork, NoNetwork, Timeouts, fit_size
@@ -26,8 +27,6 @@ from .signer import DoubleSignRefused, Signer
 from .wal import PROPOSAL, TIMEOUT, VOTE, WriteAheadLog
 
 log = logging.getLogger("sidechain.consensus")
-
-MAX_FUTURE_MESSAGES = 10_000
 
 
 class ConsensusDriver:
@@ -56,7 +55,8 @@ class ConsensusDriver:
         self._timely: dict[bytes, bool] = {}
         """Whether each candidate's timestamp was within reach of our clock when it first arrived."""
         self._votes: dict[tuple[int, int, bytes], Vote] = {}
-        self._future: list[tuple[int, Callable, tuple]] = []
+        self._future = FutureBuffer(chain)
+        """Messages for a later height, bounded per signer (sidechain.consensus.future)."""
         self._timers: list[asyncio.TimerHandle] = []
         self._height_started = 0.0
         self._replaying = False
@@ -139,8 +139,7 @@ class ConsensusDriver:
             self._replaying = False
         if self.machine is not None and self.machine.height == height:
             self._resume()
-        future, self._future = self._future, []
-        for message in future:
+        for message in self._future.drain():
             self._dispatch(*message)
 
     def _resume(self) -> None:
@@ -170,30 +169,39 @@ class ConsensusDriver:
 
     def receive_proposal(self, proposal: Proposal, block: Block) -> None:
         """A proposal with its block, from a peer or from this node; checked, then handed in."""
-        self._dispatch(proposal.height, self._on_proposal, (proposal, block))
+        size = 1024 + sum(len(tx.raw) for tx in block.transactions)
+        self._dispatch(proposal.height, proposal.round, proposal.proposer, size, self._on_proposal, (proposal, block))
 
     def receive_vote(self, vote: Vote, *, verified: bool = False) -> None:
         """`verified`: gossip validation already checked the signature and the signer."""
-        self._dispatch(vote.height, self._on_vote, (vote, verified))
+        self._dispatch(vote.height, vote.round, vote.validator, 256, self._on_vote, (vote, verified))
 
-    def _dispatch(self, height: int, handler: Callable, args: tuple) -> None:
-        """Hand a message of `height` to `handler` now, keep it for later, or drop it if stale."""
+    def refusal(self, height: int, round_: int, signer: bytes, size: int, *, proposal: bool = False) -> str | None:
+        """Why a message would not be kept now (gossip IGNOREs it rather than relay it), or None."""
+        return refusal(self.machine, self.height, self._future, height, round_, signer, size, proposal=proposal)
+
+    def _dispatch(self, height: int, round_: int, signer: bytes, size: int, handler: Callable, args: tuple) -> None:
+        """Hand a message of `height` to `handler` now, keep it for later, or drop it."""
         m = self.machine
-        if self._stopped:
-            return
-        current = m.height if m is not None else self.chain.height + 1
-        if height < current:
-            return
-        if height > current or m is None:
-            if len(self._future) < MAX_FUTURE_MESSAGES:
-                self._future.append((height, handler, args))
+        if self._stopped or height < self.height:
             return
         try:
+            if height > self.height or m is None:
+                if self.refusal(height, round_, signer, size) is None:
+                    if not (handler == self._on_vote and args[1]):  # verified votes were checked already
+                        args[0].verify(self.chain_id)  # a forger must not use up a validator's quota
+                    self._future.add(signer, size, (height, round_, signer, size, handler, args))
+                return
             handler(*args)
         except InvalidVote as exc:
-            log.warning("rejected consensus message: %s", exc, extra={"height": m.height, "round": m.round})
+            log.warning("rejected consensus message: %s", exc, extra={"height": self.height, "round": m.round if m else "-"})
 
     def _on_proposal(self, proposal: Proposal, block: Block) -> None:
+        m = self.machine
+        if proposal.proposer != m.validators.proposer(m.height, proposal.round):
+            raise InvalidVote(f"proposal of round {proposal.round} from 0x{proposal.proposer.hex()}, not its proposer")
+        if proposal.round in m.proposals or not m.admits(proposal.round, proposal.proposer):
+            return  # one proposal per (height, round, proposer), executed and logged once; far rounds dropped
         proposal.verify(self.chain_id)
         if proposal.block_hash != block.hash:
             raise InvalidVote("proposal signs a different block than the one it carries")
@@ -207,13 +215,13 @@ class ConsensusDriver:
             ProposalEvent(proposal.round, block.hash, proposal.pol_round, proposal.proposer, valid, timely)))
 
     def _on_vote(self, vote: Vote, verified: bool) -> None:
-        if not verified:
-            if self.validators.power_of(vote.validator) == 0:
-                raise InvalidVote(f"vote from 0x{vote.validator.hex()}, which is not a validator")
-            vote.verify(self.chain_id)
+        if not verified and self.validators.power_of(vote.validator) == 0:
+            raise InvalidVote(f"vote from 0x{vote.validator.hex()}, which is not a validator")
         key = (vote.round, int(vote.step), vote.validator)
-        if key in self._votes:
-            return
+        if key in self._votes or not self.machine.admits(vote.round, vote.validator):
+            return  # the first vote counts; a round beyond the window and the signer's catch-up rounds is dropped
+        if not verified:
+            vote.verify(self.chain_id)
         self._votes[key] = vote
         if not self._replaying:
             self.wal.append(VOTE, [vote.encode()], sync=self._is_mine(vote.validator))

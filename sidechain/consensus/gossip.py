@@ -61,8 +61,18 @@ relayed), with the decoded message attached for the local driver to check when t
 ValidatorsAt = Callable[[int], ValidatorSet | None]
 """Height -> its validator set, or None if this node cannot know it yet."""
 
+Refusal = Callable[[int, int, bytes, int], str | None]
+"""(height, round, signer, size) -> why the driver would not keep such a message now (a round beyond
+its window, a signer over its quota or outside the sets that can vote there), or None. Asked before
+any signature or block is checked: what the driver would drop is IGNOREd, never relayed."""
 
-def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int) -> Checked:
+
+def _keeps_all(height: int, round_: int, signer: bytes, size: int) -> str | None:
+    return None
+
+
+def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,
+               refusal: Refusal = _keeps_all) -> Checked:
     # REJECT: not a well-formed vote.
     try:
         vote = Vote.decode(data)
@@ -72,14 +82,17 @@ def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, curre
     if (stale := _height_verdict(vote.height, current_height)) is not None:
         return stale
     validators = validators_at(vote.height)
+    # REJECT: the signer is not a validator of this chain.
+    if validators is not None and validators.power_of(vote.validator) == 0:
+        return Checked(Verdict.REJECT, "vote-from-non-validator")
+    # IGNORE: a round or a signer the driver would not keep now.
+    if (reason := refusal(vote.height, vote.round, vote.validator, len(data))) is not None:
+        return Checked(Verdict.IGNORE, reason)
     if validators is None:
         # IGNORE (not relayed) but kept: the height is in a checkpoint range whose set this node
         # cannot know before the range before it ends. The vote goes to the driver unverified,
         # which checks signer and signature once that height is current.
         return Checked(Verdict.IGNORE, UNKNOWN_VALIDATOR_SET, vote)
-    # REJECT: the signer is not a validator of this chain.
-    if validators.power_of(vote.validator) == 0:
-        return Checked(Verdict.REJECT, "vote-from-non-validator")
     # REJECT: the signature is not the named validator's over this chain id, height, round and step.
     try:
         vote.verify(chain_id)
@@ -90,7 +103,7 @@ def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, curre
 
 def check_proposal(
     data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,
-    sender_of: Callable[[bytes], bytes | None] = lambda tx_hash: None,
+    sender_of: Callable[[bytes], bytes | None] = lambda tx_hash: None, refusal: Refusal = _keeps_all,
 ) -> Checked:
     """`sender_of` finds senders already recovered (the pool), sparing a signature recovery per tx."""
     # REJECT: not [proposal, block].
@@ -106,6 +119,9 @@ def check_proposal(
     # REJECT: not the proposer of this height and round (unknowable yet for a later range's height).
     if validators is not None and proposal.proposer != validators.proposer(proposal.height, proposal.round):
         return Checked(Verdict.REJECT, "wrong-proposer")
+    # IGNORE: a round already proposed, beyond the window, or a signer the driver would not keep.
+    if (reason := refusal(proposal.height, proposal.round, proposal.proposer, len(block_bytes))) is not None:
+        return Checked(Verdict.IGNORE, reason)
     # REJECT: not signed by that proposer for this chain.
     try:
         proposal.verify(chain_id)

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 
 from .messages import NIL, Step, ValidatorSet
 
+ROUND_WINDOW = 2
+"""Rounds above the current one in which any validator's messages are taken (cometbft: round + 1)."""
+MAX_CATCHUP_ROUNDS = 2
+"""Rounds beyond the window in which each validator may place messages (cometbft's peer catch-up
+rounds): f+1 honest validators speaking in a far round still make us skip there (line 55), while one
+validator can make us hold at most this many far rounds at a time."""
+
 
 # --- events (inputs) --------------------------------------------------------------------------
 
@@ -113,6 +120,8 @@ class ConsensusMachine:
         self.proposals: dict[int, ProposalEvent] = {}
         self.votes: defaultdict[int, _RoundVotes] = defaultdict(_RoundVotes)
         self._fired: set[tuple] = set()
+        self._catchup: defaultdict[bytes, set[int]] = defaultdict(set)
+        """Rounds beyond the window each validator placed messages in."""
 
     # --- entry points ---------------------------------------------------------------------------
 
@@ -126,6 +135,21 @@ class ConsensusMachine:
             return [ProposeAction(self.height, round_, self.valid_value, self.valid_round if self.valid_value else -1)]
         return [ScheduleTimeout(Step.PROPOSE, self.height, round_)]
 
+    def admits(self, round_: int, sender: bytes) -> bool:
+        """Whether a message of `sender` for `round_` is kept: any round up to ROUND_WINDOW above
+        ours, and beyond that at most MAX_CATCHUP_ROUNDS far rounds per sender. Pure: `handle` books it."""
+        if round_ <= max(self.round, 0) + ROUND_WINDOW:
+            return True
+        rounds = self._catchup.get(sender, ())
+        return round_ in rounds or sum(1 for x in rounds if x > max(self.round, 0) + ROUND_WINDOW) < MAX_CATCHUP_ROUNDS
+
+    def _book(self, round_: int, sender: bytes) -> bool:
+        if not self.admits(round_, sender):
+            return False
+        if round_ > max(self.round, 0) + ROUND_WINDOW:
+            self._catchup[sender].add(round_)
+        return True
+
     def handle(self, event: ProposalEvent | VoteEvent | TimeoutEvent) -> list[Action]:
         if self.decision is not None:
             return []
@@ -134,9 +158,11 @@ class ConsensusMachine:
         if isinstance(event, ProposalEvent):
             if event.proposer != self.validators.proposer(self.height, event.round) or event.round in self.proposals:
                 return []
+            if not self._book(event.round, event.proposer):
+                return []
             self.proposals[event.round] = event
         else:
-            if self.validators.power_of(event.validator) == 0:
+            if self.validators.power_of(event.validator) == 0 or not self._book(event.round, event.validator):
                 return []
             book = self.votes[event.round]
             table = book.prevotes if event.step == Step.PREVOTE else book.precommits

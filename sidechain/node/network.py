@@ -142,7 +142,8 @@ class GossipNetwork:
             return tx.sender if tx is not None else None
 
         return self._verdict(TOPIC_PROPOSALS, data, check_proposal(
-            data, chain_id=node.chain_id, validators_at=node.validators_for, current_height=node.driver.height, sender_of=sender_of))
+            data, chain_id=node.chain_id, validators_at=node.validators_for, current_height=node.driver.height,
+            sender_of=sender_of, refusal=functools.partial(node.driver.refusal, proposal=True)))
 
     def _on_proposal(self, data: bytes, peer: str) -> None:
         value = self._checked.pop(data, None)
@@ -155,7 +156,8 @@ class GossipNetwork:
     def _validate_vote(self, data: bytes, peer: str) -> ValidationResult:
         node = self.node
         return self._verdict(TOPIC_VOTES, data, check_vote(
-            data, chain_id=node.chain_id, validators_at=node.validators_for, current_height=node.driver.height))
+            data, chain_id=node.chain_id, validators_at=node.validators_for, current_height=node.driver.height,
+            refusal=node.driver.refusal))
 
     def _on_vote(self, data: bytes, peer: str) -> None:
         vote = self._checked.pop(data, None)

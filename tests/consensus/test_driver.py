@@ -5,6 +5,7 @@ import asyncio
 import time
 
 import pytest
+from driver_bus import wait_for
 from eth_account import Account
 
 from sidechain.chain.genesis import parse_genesis
@@ -37,14 +38,6 @@ def make_driver(tmp_path, chain):
     driver = ConsensusDriver(chain, mempool, signer, WriteAheadLog(tmp_path / "wal"),
                              timeouts=Timeouts(propose=0.2, vote=0.1, delta=0.1), block_time=0.05)
     return driver, mempool
-
-
-async def wait_for(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)
 
 
 def test_single_validator_commits_blocks_with_verifiable_certificates(tmp_path):

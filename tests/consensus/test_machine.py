@@ -161,3 +161,18 @@ def test_an_untimely_value_reproposed_with_a_proof_of_lock_gets_a_prevote():
     assert m.round == 1
     actions = m.handle(ProposalEvent(1, BLOCK_A, 0, V[2], valid=True, timely=False))
     assert actions == [VoteAction(Step.PREVOTE, 1, 1, BLOCK_A)]
+
+
+def test_far_rounds_count_only_in_a_few_catch_up_rounds_per_validator_and_f_plus_1_still_skip_ahead():
+    from sidechain.consensus.machine import MAX_CATCHUP_ROUNDS, ROUND_WINDOW
+
+    m = ConsensusMachine(1, FOUR, V[0])
+    m.start_round(0)
+    far = 10**6
+    for r in range(far, far + 100):  # one validator: only its first few far rounds are kept
+        votes(m, Step.PREVOTE, r, BLOCK_A, [V[3]])
+    assert sorted(r for r in m.votes if m.votes[r].prevotes) == list(range(far, far + MAX_CATCHUP_ROUNDS))
+    assert m.admits(ROUND_WINDOW, V[3]) and not m.admits(far + 100, V[3]) and m.admits(far + 100, V[2])
+    assert m.round == 0  # one validator of four is not f+1
+    votes(m, Step.PREVOTE, far + 50, BLOCK_A, [V[1], V[2]])  # f+1 honest validators speak in a far round
+    assert m.round == far + 50

@@ -9,10 +9,10 @@ import asyncio
 import time
 
 import pytest
+from driver_bus import CHAIN_ID, Bus, genesis, wait_for
 
 from sidechain.chain.blocks import ZERO_HASH, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
-from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.validation import MAX_FUTURE_SECONDS, validate_timestamp_not_ahead
 from sidechain.errors import InvalidBlock
 from sidechain.consensus.driver import ConsensusDriver
@@ -24,17 +24,8 @@ from sidechain.crypto import private_key_to_address
 from sidechain.mempool.pool import Mempool
 from sidechain.storage.blockchain import Blockchain
 
-CHAIN_ID = 7070
 KEYS = [bytes([0x40 + i]) * 32 for i in range(4)]
 HOUR = 3600.0
-
-
-def genesis(keys):
-    return parse_genesis({
-        "chainId": CHAIN_ID, "blockTimeMs": 100, "gasLimit": 30_000_000, "baseFeePerGas": "1000000000",
-        "checkpointInterval": 64,
-        "validators": [{"address": "0x" + private_key_to_address(k).hex(), "power": 1} for k in keys],
-    })
 
 
 def test_the_rule_takes_the_clock_reading_and_allows_a_few_seconds_ahead():
@@ -49,51 +40,6 @@ def test_the_rule_takes_the_clock_reading_and_allows_a_few_seconds_ahead():
         validate_timestamp_not_ahead(header(1_700_000_006), now)
     with pytest.raises(InvalidBlock):
         validate_timestamp_not_ahead(header(1_700_003_600), now)
-
-
-class Bus:
-    """Delivers every broadcast to the other drivers on the next loop turn, and records it."""
-
-    def __init__(self) -> None:
-        self.drivers: list[ConsensusDriver] = []
-        self.votes: list = []
-        self.proposals: list = []
-        self.errors: list[BaseException] = []
-
-    def endpoint(self, index: int) -> "_Endpoint":
-        return _Endpoint(self, index)
-
-    def deliver(self, sender: int, method: str, *args) -> None:
-        for i, driver in enumerate(self.drivers):
-            if i != sender:
-                asyncio.get_running_loop().call_soon(self._call, getattr(driver, method), args)
-
-    def _call(self, fn, args) -> None:
-        try:
-            fn(*args)
-        except BaseException as exc:  # surfaced by the test, not lost in the loop's handler
-            self.errors.append(exc)
-
-
-class _Endpoint:
-    def __init__(self, bus: Bus, index: int) -> None:
-        self.bus, self.index = bus, index
-
-    def broadcast_proposal(self, proposal, block) -> None:
-        self.bus.proposals.append((proposal, block))
-        self.bus.deliver(self.index, "receive_proposal", proposal, block)
-
-    def broadcast_vote(self, vote) -> None:
-        self.bus.votes.append(vote)
-        self.bus.deliver(self.index, "receive_vote", vote)
-
-
-async def wait_for(condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)
 
 
 def run_network(tmp_path, offsets: dict[bytes, float], until_height: int):
