@@ -28,10 +28,14 @@ from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
 from .checkpoint_signer import CheckpointSigner
 from .metrics import NodeMetrics
+from prometheus_client import Gauge, Histogram
 
 log = logging.getLogger("sidechain.node")
 
 STALE_EVICTION_INTERVAL = 60.0
+LAG_PROBE_INTERVAL = 0.05
+"""The loop-lag probe sleeps this long and records how late it wakes (sidechain_event_loop_lag_seconds)."""
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,11 @@ class Node:
         self.rpc = RpcServer(self, cors_origins=config.cors_origins, gas_cap=config.rpc_gas_cap)
         self.rpc.add_route("GET", "/metrics", self._serve_metrics)
         self._eviction_task: asyncio.Task | None = None
+        self._lag_task: asyncio.Task | None = None
+        self.loop_lag = Histogram("sidechain_event_loop_lag_seconds", "How late a 50 ms sleep on the event loop that "
+                                  "drives consensus wakes up", buckets=LAG_BUCKETS, registry=self.metrics.registry)
+        self.loop_lag_max = Gauge("sidechain_event_loop_lag_max_seconds", "Largest event-loop lag seen in the last minute",
+                                  registry=self.metrics.registry)
 
     @property
     def validators(self) -> ValidatorSet:
@@ -143,6 +152,7 @@ class Node:
         if self.syncer is not None:
             self.syncer.start()
         self._eviction_task = asyncio.create_task(self._evict_stale_forever())
+        self._lag_task = asyncio.create_task(self._probe_loop_lag_forever())
         log.info(
             "node started: chain id %d, head %d, rpc http://%s:%d, validator %s", self.genesis.chain_id,
             self.chain.height, self.config.rpc_host, self.rpc.port,
@@ -153,6 +163,8 @@ class Node:
         self.driver.stop()
         if self._eviction_task:
             self._eviction_task.cancel()
+        if self._lag_task:
+            self._lag_task.cancel()
         if self.syncer is not None:
             await self.syncer.stop()
         if self.p2p is not None:
@@ -167,6 +179,20 @@ class Node:
             dropped = self.mempool.evict_stale(time.monotonic())
             if dropped:
                 log.info("evicted %d stale queued transactions", len(dropped))
+
+    async def _probe_loop_lag_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        recent: list[tuple[float, float]] = []
+        while True:
+            start = loop.time()
+            await asyncio.sleep(LAG_PROBE_INTERVAL)
+            now = loop.time()
+            lag = max(0.0, now - start - LAG_PROBE_INTERVAL)
+            self.loop_lag.observe(lag)
+            recent.append((now, lag))
+            while recent[0][0] < now - 60.0:
+                recent.pop(0)
+            self.loop_lag_max.set(max(v for _, v in recent))
 
     def _on_commit(self, executed: ExecutedBlock) -> None:
         self.rpc.publish_block(executed.block, executed.result.receipts)

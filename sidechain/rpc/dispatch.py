@@ -4,19 +4,36 @@
 returns the response text, or None when there is nothing to answer (only notifications).
 A `SidechainError` becomes an error object with its `rpc_code` and message; anything else is a bug,
 logged with its traceback and answered with a bare -32603 that leaks nothing.
+
+Budgets (`budget.py`): a single request has `request_timeout` and `max_response_bytes`; a batch has
+`batch_timeout` and `max_response_bytes` for all its answers, and each of its calls at most
+`request_timeout` of what is left. Calls are answered in order, as go-ethereum does; once a batch's
+time or bytes are spent, every call left answers `request timed out` or `response too large`.
+
+Where handlers run: light routes on the event loop, heavy ones (`Route.heavy`) on the dispatcher's
+worker threads, each over a `ChainSnapshot` taken on the loop when it is handed over, so the loop
+that drives consensus only parses, routes and writes. At most `max_heavy` requests (a batch counts
+once, for its whole run) hold heavy work at a time; the others wait within their deadline.
+`call` answers one request inline, without budget or threads (the tests' direct path).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextvars
 import json
 import logging
+import sys
 
 from ..errors import ExecutionReverted, SidechainError
+from . import budget as budgets
+from .budget import Budget, Limits, RequestTimeout, ResponseTooLarge
 from .codec import BadParam
 from .errors import InvalidParams, InvalidRequest, MethodNotFound, ParseError
 from .methods import Context
 from .routes import Route
+from .snapshot import ChainSnapshot
 from .subscriptions import Session
 
 log = logging.getLogger(__name__)
@@ -25,6 +42,9 @@ MAX_BATCH = 10_000
 YIELD_EVERY = 256
 """Calls of a batch run between two yields to the event loop, so a 5,000-call batch does not
 hold up consensus or other clients for its whole duration."""
+
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may hold the GIL while another waits for it, once workers run (see `start`)."""
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 _ID_TYPES = (str, int, float, type(None))
@@ -41,13 +61,82 @@ def error_body(code: int, message: str) -> str:
     return _encode(error_object(None, code, message))
 
 
+def _error_text(request_id: object, exc: SidechainError) -> str:
+    return _encode(error_object(request_id, exc.rpc_code, str(exc)))
+
+
+def encode_response(response: dict) -> str:
+    """The response's JSON; a list result element by element, so a worker thread encoding
+    megabytes gives the event loop the interpreter between elements (json's C encoder never does)."""
+    result = response.get("result")
+    if type(result) is not list or len(result) < 64:
+        return _encode(response)
+    budget = budgets.current()
+    parts, size = [], 0
+    for item in result:
+        text = _encode(item)
+        parts.append(text)
+        size += len(text) + 1
+        if budget is not None and size > budget.bytes_left:
+            raise ResponseTooLarge()
+    return '{"jsonrpc":"2.0","id":' + _encode(response["id"]) + ',"result":[' + ",".join(parts) + "]}"
+
+
+class _Slot:
+    """A request's hold on one of the `max_heavy` places, taken at its first heavy call."""
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self.semaphore, self.held = semaphore, False
+
+    async def take(self, budget: Budget) -> None:
+        if not self.held:
+            try:
+                await asyncio.wait_for(self.semaphore.acquire(), max(budget.remaining, 0.0))
+            except asyncio.TimeoutError:
+                raise RequestTimeout() from None
+            self.held = True
+
+    def release(self) -> None:
+        if self.held:
+            self.held = False
+            self.semaphore.release()
+
+
 class Dispatcher:
     """Routes decoded requests to the handlers of a routes table."""
 
-    def __init__(self, context: Context, routes: dict[str, Route], max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, context: Context, routes: dict[str, Route], max_batch: int = MAX_BATCH,
+                 limits: Limits | None = None) -> None:
         self.context = context
         self.routes = routes
         self.max_batch = max_batch
+        self.limits = limits or Limits()
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._heavy = asyncio.Semaphore(self.limits.max_heavy)
+        self._running: set[Budget] = set()
+        """Budgets of the calls handed to workers and not finished yet."""
+
+    # --- worker threads --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker threads; until then (and after `stop`) heavy calls run on the loop."""
+        if self._pool is None:
+            # A worker holds the GIL until asked to drop it, and the loop asks on every wake-up and
+            # every syscall: at CPython's default 5 ms each, a loop with busy workers lags by tens of
+            # milliseconds per iteration. 1 ms keeps the loop's share and costs workers ~1% in switches.
+            sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+            self._pool = concurrent.futures.ThreadPoolExecutor(self.limits.workers, thread_name_prefix="rpc-worker")
+
+    async def stop(self) -> None:
+        """Stop taking heavy calls, cancel the budgets of running ones and wait for their threads
+        (each stops at its next budget check), so nothing reads the chain once it is closed."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            for running in list(self._running):
+                running.cancelled = True
+            await asyncio.get_running_loop().run_in_executor(None, lambda: pool.shutdown(wait=True, cancel_futures=True))
+
+    # --- bodies and batches ----------------------------------------------------------------------
 
     async def handle_body(self, body: bytes | str, session: Session | None = None) -> str | None:
         try:
@@ -55,12 +144,18 @@ class Dispatcher:
         except (ValueError, RecursionError) as exc:
             return error_body(ParseError.rpc_code, f"parse error: {exc}")
         if type(payload) is list:
-            responses = await self.handle_batch(payload, session)
-            return _encode(responses) if responses else None
-        response = self.call(payload, session)
-        return None if response is None else _encode(response)
+            parts = await self.handle_batch(payload, session)
+            if type(parts) is dict:
+                return _encode(parts)
+            return "[" + ",".join(parts) + "]" if parts else None
+        slot = _Slot(self._heavy)
+        try:
+            return await self._answer(payload, session, Budget(self.limits.request_timeout, self.limits.max_response_bytes), slot)
+        finally:
+            slot.release()
 
-    async def handle_batch(self, batch: list, session: Session | None) -> list | dict:
+    async def handle_batch(self, batch: list, session: Session | None) -> list[str] | dict:
+        """The encoded answers of a batch's calls, in order (an error object for a bad batch)."""
         if not batch:
             return error_object(None, InvalidRequest.rpc_code, "invalid request: empty batch")
         if len(batch) > self.max_batch:
@@ -68,33 +163,112 @@ class Dispatcher:
                 None, InvalidRequest.rpc_code,
                 f"invalid request: batch of {len(batch)} calls exceeds the limit of {self.max_batch} calls",
             )
-        responses = []
-        for position, request in enumerate(batch, 1):
-            response = self.call(request, session)
-            if response is not None:
-                responses.append(response)
-            if position % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
-        return responses
+        outer = Budget(self.limits.batch_timeout, self.limits.max_response_bytes)
+        slot = _Slot(self._heavy)
+        parts = []
+        try:
+            for position, request in enumerate(batch, 1):
+                text = await self._answer(request, session, outer, slot)
+                if text is not None:
+                    parts.append(text)
+                if position % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+        finally:
+            slot.release()
+        return parts
+
+    async def _answer(self, request: object, session: Session | None, outer: Budget, slot: _Slot) -> str | None:
+        """One call under `outer` (its request's or its batch's budget), encoded; None for a notification."""
+        envelope = _envelope(request)
+        if type(envelope) is dict:
+            return _encode(envelope)
+        request_id, notify = envelope
+        spent = RequestTimeout() if outer.expired() else ResponseTooLarge() if outer.bytes_left < 0 else None
+        route = self.routes.get(request.get("method")) if type(request.get("method")) is str else None
+        budget = outer.child(self.limits.request_timeout)
+        try:
+            if spent is not None:
+                raise spent
+            if route is not None and route.heavy and self._pool is not None:
+                await slot.take(budget)
+                text = await self._offload(request, request_id, notify, budget)
+            else:
+                text = self._encoded(request, request_id, notify, session, self.context, budget)
+            if text is not None:
+                outer.charge(len(text))
+        except (RequestTimeout, ResponseTooLarge) as exc:
+            if type(exc) is ResponseTooLarge:
+                outer.bytes_left = min(outer.bytes_left, -1)  # geth: no answer after the first too large
+            return None if notify else _error_text(request_id, exc)
+        return text
+
+    async def _offload(self, request: dict, request_id: object, notify: bool, budget: Budget) -> str | None:
+        """Run a heavy call on a worker thread over a snapshot taken now; `request timed out` at
+        the deadline (the worker notices the cancelled budget at its next check)."""
+        snapshot = ChainSnapshot(self.context.chain)
+        ctx = self.context.fork(snapshot)
+
+        def work() -> str | None:
+            try:
+                return contextvars.Context().run(self._encoded, request, request_id, notify, None, ctx, budget)
+            finally:
+                snapshot.close()
+                self._running.discard(budget)
+
+        self._running.add(budget)
+
+        try:
+            future = asyncio.get_running_loop().run_in_executor(self._pool, work)
+        except RuntimeError:  # the pool shut down: the node is stopping
+            snapshot.close()
+            self._running.discard(budget)
+            raise RequestTimeout() from None
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), max(budget.remaining, 0.0))
+        except asyncio.TimeoutError:
+            budget.cancelled = True
+            raise RequestTimeout() from None
+
+    def _encoded(self, request: dict, request_id: object, notify: bool, session: Session | None, ctx: Context,
+                 budget: Budget) -> str | None:
+        token = budgets.running(budget)
+        allowed = budget.bytes_left
+        try:
+            response = self._respond(request, request_id, notify, lambda: self._run(request, session, ctx))
+            if response is None:
+                return None
+            budget.bytes_left = allowed  # what the handler charged was its estimate; now the real bytes
+            text = encode_response(response)
+            if len(text) > budget.bytes_left:
+                raise ResponseTooLarge()
+            return text
+        finally:
+            budgets.finish(token)
+
+    # --- one call --------------------------------------------------------------------------------
 
     def call(self, request: object, session: Session | None) -> dict | None:
         """One request object; None for a notification (no "id"), whatever its outcome."""
-        if type(request) is not dict:
-            return error_object(None, InvalidRequest.rpc_code, "invalid request: expected a JSON object")
-        is_notification = "id" not in request
-        request_id = request.get("id")
-        if type(request_id) not in _ID_TYPES or type(request_id) is bool:
-            return error_object(None, InvalidRequest.rpc_code, "invalid request: id must be a string, a number or null")
+        envelope = _envelope(request)
+        if type(envelope) is dict:
+            return envelope
+        request_id, notify = envelope
+        return self._respond(request, request_id, notify, lambda: self._run(request, session, self.context))
+
+    def _respond(self, request: dict, request_id: object, notify: bool, run) -> dict | None:
         try:
-            result = self._run(request, session)
+            result = run()
+        except (RequestTimeout, ResponseTooLarge):
+            raise
         except SidechainError as exc:
-            return None if is_notification else error_object(request_id, exc.rpc_code, str(exc), exc.data if isinstance(exc, ExecutionReverted) else None)
+            return None if notify else error_object(request_id, exc.rpc_code, str(exc), exc.data if isinstance(exc, ExecutionReverted) else None)
         except Exception:
             log.exception("internal error in %r", request.get("method"))
-            return None if is_notification else error_object(request_id, -32603, "internal error")
-        return None if is_notification else {"jsonrpc": "2.0", "id": request_id, "result": result}
+            return None if notify else error_object(request_id, -32603, "internal error")
+        return None if notify else {"jsonrpc": "2.0", "id": request_id, "result": result}
 
-    def _run(self, request: dict, session: Session | None) -> object:
+    def _run(self, request: dict, session: Session | None, ctx: Context) -> object:
+        budgets.check()
         if request.get("jsonrpc") != "2.0":
             raise InvalidRequest('invalid request: "jsonrpc" must be "2.0"')
         method = request.get("method")
@@ -110,8 +284,18 @@ class Dispatcher:
             raise InvalidParams("invalid params: expected an array of positional parameters")
         args = parse_args(route, params)
         if route.session:
-            return route.handler(self.context, session, *args)
-        return route.handler(self.context, *args)
+            return route.handler(ctx, session, *args)
+        return route.handler(ctx, *args)
+
+
+def _envelope(request: object) -> tuple[object, bool] | dict:
+    """(id, is a notification) of a request object, or the error object answering a malformed one."""
+    if type(request) is not dict:
+        return error_object(None, InvalidRequest.rpc_code, "invalid request: expected a JSON object")
+    request_id = request.get("id")
+    if type(request_id) not in _ID_TYPES or type(request_id) is bool:
+        return error_object(None, InvalidRequest.rpc_code, "invalid request: id must be a string, a number or null")
+    return request_id, "id" not in request
 
 
 def parse_args(route: Route, params: list | tuple) -> list:

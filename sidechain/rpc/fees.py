@@ -49,6 +49,12 @@ class FeeOracle:
         self._rewards = _Lru()
         self._suggestion: tuple[Header, int] | None = None
 
+    def fork(self, view: ChainView) -> "FeeOracle":
+        """An oracle over `view` (a snapshot's) sharing the per-block caches: blocks are final."""
+        oracle = FeeOracle(view, self.min_tip)
+        oracle._samples, oracle._rewards = self._samples, self._rewards
+        return oracle
+
     def suggested_tip(self) -> int:
         head = self.view.head
         if self._suggestion is not None and self._suggestion[0] is head:

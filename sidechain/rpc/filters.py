@@ -3,6 +3,9 @@
 A filter matches a log when the log's address is one of the filter's addresses (any, if none
 given) and, for every topic position the filter constrains, the log's topic there is one of the
 allowed ones. The header's logs bloom rules out most blocks without reading their receipts.
+
+A range query checks the running call's budget (`budget.py`) at every block it reads and charges
+the size its logs will take in the answer, so one over its time or size stops where it stands.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 
 from ..chain.blocks import Block, Log, Receipt
 from ..chain.bloom import EMPTY_BLOOM, bloom_may_contain
+from . import budget
 from .codec import LogQuery
 from .errors import InvalidParams, LimitExceeded
 from .reader import ChainView
@@ -89,17 +93,28 @@ def get_logs(
             f"query exceeds max block range {max_range}: blocks {first} to {last} are {last - first + 1} blocks"
         )
     results: list[dict] = []
+    running = budget.current()
     for number in range(first, last + 1):
+        if running is not None:
+            running.check()
         header = view.chain.header_by_number(number)
         if header is None or not log_filter.bloom_may_match(header.logs_bloom):
             continue
         block = view.block_by_number(number)
         if block is None:
             continue
+        found = len(results)
         results.extend(log_filter.block_logs(block, view.receipts(block)))
+        if running is not None:
+            running.charge(sum(_view_size(entry) for entry in results[found:]))
         if len(results) > max_results:
             raise LimitExceeded(
                 f"query returned more than {max_results} results: narrow the block range "
                 f"(the limit was reached at block {number})"
             )
     return results
+
+
+def _view_size(entry: dict) -> int:
+    """Bytes of a log view in JSON, near enough (fixed fields ~330, each topic 69)."""
+    return 330 + 69 * len(entry["topics"]) + len(entry["data"])

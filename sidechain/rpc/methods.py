@@ -1,6 +1,8 @@
 """The eth_, net_, web3_ and txpool_ handlers, on typed values (routes.py decodes their parameters).
 
-Handlers are synchronous and run on the event loop: every read is a LevelDB get or a cache hit.
+Handlers are synchronous. The light ones (a LevelDB get or a cache hit, the pool) run on the event
+loop; the heavy ones (routes.py marks them) on a worker thread, over `Context.fork(snapshot)`: the
+chain as one `ChainSnapshot` saw it, so a commit meanwhile never shows half-way.
 
 Block tags: committed blocks are final, so `latest`, `safe`, `finalized` and `pending` all mean the
 head (there is no pending-block preview); `pending` differs only for eth_getTransactionCount, which
@@ -8,6 +10,9 @@ then counts the sender's pooled transactions.
 """
 
 from __future__ import annotations
+
+import copy
+import threading
 
 from .. import CLIENT_NAME
 from ..chain.state import StateReader
@@ -47,8 +52,16 @@ class Context:
         self.max_log_results = max_log_results
         self.gas_cap = gas_cap
         """Most gas an eth_call or eth_estimateGas may use (--rpc-gas-cap)."""
-        self.filters = FilterRegistry()
-        """The filters eth_newFilter and eth_newBlockFilter installed."""
+        self.filters = LockedFilters(FilterRegistry())
+        """The filters eth_newFilter and eth_newBlockFilter installed (polled from worker threads too)."""
+
+    def fork(self, chain) -> "Context":
+        """This context over `chain` (a ChainSnapshot), sharing the caches, filters and hub."""
+        ctx = copy.copy(self)
+        ctx.chain = chain
+        ctx.view = self.view.fork(chain)
+        ctx.fees = self.fees.fork(ctx.view)
+        return ctx
 
     def state(self, ref: BlockId) -> StateReader:
         return self.chain.state(self.view.state_number(ref))
@@ -59,6 +72,26 @@ class Context:
         header = self.chain.header_by_number(number)
         genesis = self.chain.genesis
         return self.chain.state(number), env_of(header, genesis.chain_id, genesis.checkpoint_interval, self.chain.block_hash)
+
+
+class LockedFilters:
+    """A FilterRegistry whose operations exclude one another (the loop and workers both use it)."""
+
+    def __init__(self, registry: FilterRegistry) -> None:
+        self._registry = registry
+        self._lock = threading.Lock()
+
+    def install(self, query, head: int) -> str:
+        with self._lock:
+            return self._registry.install(query, head)
+
+    def take(self, filter_id: str):
+        with self._lock:
+            return self._registry.take(filter_id)
+
+    def remove(self, filter_id: str) -> bool:
+        with self._lock:
+            return self._registry.remove(filter_id)
 
 
 # --- web3_, net_ ----------------------------------------------------------------------------------

@@ -4,10 +4,14 @@ Committed blocks are final, so a cached block or receipt list never goes stale. 
 each new block to `remember` (through `RpcServer.publish_block`), so receipts of fresh blocks,
 which clients poll most, are served without decoding the block again. The cache is bounded by
 transactions held, not just by blocks, because one block can hold tens of thousands.
+
+Requests answered on worker threads read through `fork(snapshot)`: a view over a `ChainSnapshot`
+sharing this one's cache (final blocks are the same whoever reads them) under one lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -37,6 +41,16 @@ class ChainView:
         self._entries: OrderedDict[bytes, _Entry] = OrderedDict()
         self._hashes: dict[int, bytes] = {}
         self._cached_transactions = 0
+        self._lock = threading.Lock()
+        self._root = self
+        """The view owning the cache (`_cached_transactions` is counted there)."""
+
+    def fork(self, chain: "Blockchain") -> "ChainView":
+        """A view over `chain` (a snapshot) sharing this view's cache."""
+        view = ChainView.__new__(ChainView)
+        view.chain, view.max_blocks, view.max_transactions = chain, self.max_blocks, self.max_transactions
+        view._entries, view._hashes, view._lock, view._root = self._entries, self._hashes, self._lock, self._root
+        return view
 
     def __len__(self) -> int:
         """Blocks in the cache."""
@@ -84,33 +98,41 @@ class ChainView:
         return self.block_by_number(self.number_of(ref))
 
     def block_by_hash(self, block_hash: bytes) -> Block | None:
-        entry = self._entries.get(block_hash)
-        if entry is not None:
-            self._entries.move_to_end(block_hash)
+        with self._lock:
+            entry = self._entries.get(block_hash)
+            if entry is not None:
+                self._entries.move_to_end(block_hash)
+        if entry is not None and entry.block.number <= self.chain.head.number:
             return entry.block
+        if entry is not None:
+            return None  # committed after this view's snapshot
         block = self.chain.block_by_hash(block_hash)
         if block is not None:
             self._put(block, None)
         return block
 
     def block_by_number(self, number: int) -> Block | None:
-        block_hash = self._hashes.get(number)
-        if block_hash is not None:
-            return self.block_by_hash(block_hash)
         if number > self.chain.head.number:
             return None
+        block_hash = self._hashes.get(number)
+        if block_hash is not None:
+            found = self.block_by_hash(block_hash)
+            if found is not None:
+                return found
         block = self.chain.block_by_number(number)
         if block is not None:
             self._put(block, None)
         return block
 
     def receipts(self, block: Block) -> list[Receipt]:
-        entry = self._entries.get(block.hash)
+        with self._lock:
+            entry = self._entries.get(block.hash)
         if entry is None:
             entry = self._put(block, None)
-        if entry.receipts is None:
-            entry.receipts = self.chain.receipts(block.hash)
-        return entry.receipts
+        receipts = entry.receipts
+        if receipts is None:
+            receipts = entry.receipts = self.chain.receipts(block.hash)
+        return receipts
 
     def locate(self, tx_hash: bytes) -> tuple[Block, int] | None:
         """The committed block holding `tx_hash`, and the transaction's index in it."""
@@ -125,21 +147,25 @@ class ChainView:
 
     def remember(self, block: Block, receipts: list[Receipt] | tuple[Receipt, ...]) -> None:
         """Cache a block the node just committed, with its receipts."""
-        entry = self._entries.get(block.hash)
-        if entry is None:
-            self._put(block, list(receipts))
-        else:
-            entry.receipts = list(receipts)
+        with self._lock:
+            entry = self._entries.get(block.hash)
+        (entry or self._put(block, None)).receipts = list(receipts)
 
     def _put(self, block: Block, receipts: list[Receipt] | None) -> _Entry:
-        entry = _Entry(block, receipts)
-        self._entries[block.hash] = entry
-        self._hashes[block.number] = block.hash
-        self._cached_transactions += len(block.transactions)
-        while len(self._entries) > 1 and (
-            len(self._entries) > self.max_blocks or self._cached_transactions > self.max_transactions
-        ):
-            _, old = self._entries.popitem(last=False)
-            self._hashes.pop(old.block.number, None)
-            self._cached_transactions -= len(old.block.transactions)
-        return entry
+        root = self._root
+        with self._lock:
+            found = self._entries.get(block.hash)
+            if found is not None:
+                return found
+            entry = _Entry(block, receipts)
+            self._entries[block.hash] = entry
+            self._hashes[block.number] = block.hash
+            root._cached_transactions += len(block.transactions)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.max_blocks or root._cached_transactions > self.max_transactions
+            ):
+                _, old = self._entries.popitem(last=False)
+                if self._hashes.get(old.block.number) == old.block.hash:
+                    del self._hashes[old.block.number]
+                root._cached_transactions -= len(old.block.transactions)
+            return entry

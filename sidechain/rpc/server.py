@@ -5,10 +5,15 @@
     server.publish_block(block, receipts)          # after each commit: cache + notify subscribers
     await server.stop()
 
-Routes: `POST /` JSON-RPC (single or batch), `GET /` upgraded to a WebSocket (JSON-RPC plus
-eth_subscribe), `GET /health`. `add_route` adds more before `start` (the hook for `/metrics`).
+Routes: `POST /` JSON-RPC (single or batch; `Content-Type: application/json`, else 415 as in
+go-ethereum), `GET /` upgraded to a WebSocket (JSON-RPC plus eth_subscribe), `GET /health`. `add_route` adds more before `start` (the hook for `/metrics`).
 CORS: preflight answered, `Access-Control-Allow-Origin` set for the allowed origins, so a browser
 wallet can connect; WebSocket upgrades from other origins are refused.
+
+Limits (`budget.Limits`, README "Decisions"): each request and batch has a time and a response-size
+budget; heavy calls run on the dispatcher's worker threads, not on the loop that drives consensus;
+one connection has one request in flight (HTTP/1.1 and WebSocket messages are answered in order)
+and the server at most `max_in_flight`, beyond which it answers 503 (WebSocket: -32005).
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ from dataclasses import dataclass
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..chain.blocks import Block, Receipt
+from .budget import Limits
 from .calls import CALL_GAS_CAP
 from .dispatch import MAX_BATCH, Dispatcher, error_body
-from .errors import RequestTooLarge
+from .errors import LimitExceeded, RequestTooLarge
 from .filters import MAX_BLOCK_RANGE, MAX_RESULTS
 from .methods import Context
 from .routes import ROUTES
@@ -33,6 +39,8 @@ from .subscriptions import Session
 log = logging.getLogger(__name__)
 
 JSON = "application/json"
+ACCEPTED_CONTENT_TYPES = (JSON, "application/json-rpc", "application/jsonrequest")
+"""What go-ethereum's HTTP server takes (parameters such as charset aside)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,8 @@ class RpcConfig:
     max_log_results: int = MAX_RESULTS
     gas_cap: int = CALL_GAS_CAP
     """Most gas one eth_call or eth_estimateGas may use (go-ethereum's --rpc.gascap)."""
+    limits: Limits = Limits()
+    """Time and size budgets, worker threads, requests in flight."""
 
 
 class RpcServer:
@@ -73,7 +83,9 @@ class RpcServer:
             backend,
             max_log_range=config.max_log_range, max_log_results=config.max_log_results, gas_cap=config.gas_cap,
         )
-        self.dispatcher = Dispatcher(self.context, ROUTES, config.max_batch)
+        self.dispatcher = Dispatcher(self.context, ROUTES, config.max_batch, config.limits)
+        self.in_flight = 0
+        """HTTP requests and WebSocket messages being answered now."""
         self.app = web.Application(middlewares=[self._cors], client_max_size=config.max_body_bytes)
         self.app.router.add_post("/", self._http)
         self.app.router.add_get("/", self._websocket)
@@ -94,6 +106,7 @@ class RpcServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 8545) -> None:
         self._loop = asyncio.get_running_loop()
+        self.dispatcher.start()
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
@@ -106,6 +119,7 @@ class RpcServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.dispatcher.stop()
 
     @property
     def url(self) -> str:
@@ -140,16 +154,30 @@ class RpcServer:
     # --- HTTP -------------------------------------------------------------------------------------
 
     async def _http(self, request: web.Request) -> web.Response:
-        body = await self._read_body(request)
-        if body is None:
-            limit = self.config.max_body_bytes
-            message = f"request body exceeds the limit of {limit} bytes"
-            return web.Response(
-                status=413, text=error_body(RequestTooLarge.rpc_code, message), content_type=JSON,
-                headers={"Connection": "close"},
-            )
-        response = await self.dispatcher.handle_body(body)
+        limit = self.config.max_body_bytes
+        if request.content_length is not None and request.content_length > limit:
+            return self._too_large(limit)
+        if request.content_type not in ACCEPTED_CONTENT_TYPES:
+            return web.Response(status=415, text=f"invalid content type, only {JSON} is supported",
+                                headers={"Connection": "close"})
+        if self.in_flight >= self.config.limits.max_in_flight:
+            return web.Response(status=503, text=_busy(), content_type=JSON, headers={"Retry-After": "1"})
+        self.in_flight += 1
+        try:
+            body = await self._read_body(request)
+            if body is None:
+                return self._too_large(limit)
+            response = await self.dispatcher.handle_body(body)
+        finally:
+            self.in_flight -= 1
         return web.Response(text=response or "", content_type=JSON)
+
+    def _too_large(self, limit: int) -> web.Response:
+        message = f"request body exceeds the limit of {limit} bytes"
+        return web.Response(
+            status=413, text=error_body(RequestTooLarge.rpc_code, message), content_type=JSON,
+            headers={"Connection": "close"},
+        )
 
     async def _read_body(self, request: web.Request) -> bytes | None:
         """The body, or None if it is larger than the limit."""
@@ -204,7 +232,14 @@ class RpcServer:
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                    response = await self.dispatcher.handle_body(msg.data, session)
+                    if self.in_flight >= self.config.limits.max_in_flight:
+                        await session.send(_busy())
+                        continue
+                    self.in_flight += 1
+                    try:
+                        response = await self.dispatcher.handle_body(msg.data, session)
+                    finally:
+                        self.in_flight -= 1
                     if response is not None:
                         await session.send(response)
                 elif msg.type == WSMsgType.ERROR:
@@ -249,6 +284,11 @@ class RpcServer:
             response.headers["Access-Control-Allow-Origin"] = allowed
             if allowed != "*":
                 response.headers["Vary"] = "Origin"
+
+
+def _busy() -> str:
+    limit_message = "too many concurrent requests: the server is answering its limit of requests, retry later"
+    return error_body(LimitExceeded.rpc_code, limit_message)
 
 
 async def _drain(ws: web.WebSocketResponse, session: Session) -> None:
