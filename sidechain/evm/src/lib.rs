@@ -9,7 +9,7 @@
 //! Nothing crosses the boundary as a Rust panic: every entry point catches unwinding and raises
 //! `EvmError`, and an exception raised by a callback is re-raised as it was.
 
-use std::cell::RefCell;
+use std::sync::Mutex;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -55,25 +55,42 @@ impl DBErrorMarker for CallbackFailed {}
 
 /// The Python state object: `basic(address) -> (nonce, balance32, code_hash, code | None) | None`,
 /// `code(code_hash) -> bytes`, `storage(address, key32) -> bytes` (big-endian, at most 32 bytes;
-/// empty for zero) and `block_hash(number) -> bytes32`.
-struct PyState<'py> {
-    py: Python<'py>,
-    state: Bound<'py, PyAny>,
-    error: RefCell<Option<PyErr>>,
+/// empty for zero) and `block_hash(number) -> bytes32`. Each callback takes the GIL for itself, so
+/// a run may release it between callbacks (eth_call does: see `simulate`).
+struct PyState {
+    state: Py<PyAny>,
+    error: Mutex<Option<PyErr>>,
 }
 
-impl<'py> PyState<'py> {
+impl PyState {
+    fn new(state: Bound<'_, PyAny>) -> Self {
+        PyState { state: state.unbind(), error: Mutex::new(None) }
+    }
+
     fn fail(&self, err: PyErr) -> CallbackFailed {
         let message = err.to_string();
-        self.error.borrow_mut().get_or_insert(err);
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(err);
+        }
         CallbackFailed(message)
     }
 
-    fn call(&self, name: &str, args: impl pyo3::call::PyCallArgs<'py>) -> Result<Bound<'py, PyAny>, CallbackFailed> {
-        self.state.call_method1(name, args).map_err(|e| self.fail(e))
+    /// The Python exception a callback raised, if one did.
+    fn take_error(&self) -> Option<PyErr> {
+        self.error.lock().ok().and_then(|mut slot| slot.take())
     }
 
-    fn bytes_of(&self, value: &Bound<'py, PyAny>, what: &str, max_len: usize) -> Result<Vec<u8>, CallbackFailed> {
+    /// Call method `name` with `args` and hand its answer to `read`, under the GIL.
+    fn call<T>(&self, name: &str, args: impl for<'py> FnOnce(Python<'py>) -> PyResult<Bound<'py, PyTuple>>,
+               read: impl for<'py> FnOnce(&Self, &Bound<'py, PyAny>) -> Result<T, CallbackFailed>) -> Result<T, CallbackFailed> {
+        Python::attach(|py| {
+            let args = args(py).map_err(|e| self.fail(e))?;
+            let answer = self.state.bind(py).call_method1(name, args).map_err(|e| self.fail(e))?;
+            read(self, &answer)
+        })
+    }
+
+    fn bytes_of(&self, value: &Bound<'_, PyAny>, what: &str, max_len: usize) -> Result<Vec<u8>, CallbackFailed> {
         let bytes = value.cast::<PyBytes>().map_err(|e| self.fail(PyErr::from(e)))?;
         let raw = bytes.as_bytes();
         if raw.len() > max_len {
@@ -83,52 +100,58 @@ impl<'py> PyState<'py> {
     }
 }
 
-impl<'py> DatabaseRef for PyState<'py> {
+fn bytes_arg<'py>(py: Python<'py>, items: &[&[u8]]) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, items.iter().map(|b| PyBytes::new(py, b)))
+}
+
+impl DatabaseRef for PyState {
     type Error = CallbackFailed;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        let answer = self.call("basic", (PyBytes::new(self.py, address.as_slice()),))?;
-        if answer.is_none() {
-            return Ok(None);
-        }
-        let (nonce, balance, code_hash, code): (u64, Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>) =
-            answer.extract().map_err(|e| self.fail(e))?;
-        let balance = U256::from_be_slice(&self.bytes_of(&balance, "balance", 32)?);
-        let code_hash_bytes = self.bytes_of(&code_hash, "code hash", 32)?;
-        if code_hash_bytes.len() != 32 {
-            return Err(self.fail(EvmError::new_err(format!("code hash: expected 32 bytes, got {}", code_hash_bytes.len()))));
-        }
-        let code_hash = B256::from_slice(&code_hash_bytes);
-        let mut info = AccountInfo::default().with_code_hash(code_hash);
-        info.nonce = nonce;
-        info.balance = balance;
-        if code_hash == KECCAK_EMPTY {
-            info = info.with_code_and_hash(Bytecode::default(), KECCAK_EMPTY);
-        } else if !code.is_none() {
-            let raw = self.bytes_of(&code, "code", usize::MAX)?;
-            info = info.with_code_and_hash(Bytecode::new_raw(Bytes::from(raw)), code_hash);
-        }
-        Ok(Some(info))
+        self.call("basic", |py| bytes_arg(py, &[address.as_slice()]), |me, answer| {
+            if answer.is_none() {
+                return Ok(None);
+            }
+            let (nonce, balance, code_hash, code): (u64, Bound<'_, PyAny>, Bound<'_, PyAny>, Bound<'_, PyAny>) =
+                answer.extract().map_err(|e| me.fail(e))?;
+            let balance = U256::from_be_slice(&me.bytes_of(&balance, "balance", 32)?);
+            let code_hash_bytes = me.bytes_of(&code_hash, "code hash", 32)?;
+            if code_hash_bytes.len() != 32 {
+                return Err(me.fail(EvmError::new_err(format!("code hash: expected 32 bytes, got {}", code_hash_bytes.len()))));
+            }
+            let code_hash = B256::from_slice(&code_hash_bytes);
+            let mut info = AccountInfo::default().with_code_hash(code_hash);
+            info.nonce = nonce;
+            info.balance = balance;
+            if code_hash == KECCAK_EMPTY {
+                info = info.with_code_and_hash(Bytecode::default(), KECCAK_EMPTY);
+            } else if !code.is_none() {
+                let raw = me.bytes_of(&code, "code", usize::MAX)?;
+                info = info.with_code_and_hash(Bytecode::new_raw(Bytes::from(raw)), code_hash);
+            }
+            Ok(Some(info))
+        })
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
         if code_hash == KECCAK_EMPTY {
             return Ok(Bytecode::default());
         }
-        let answer = self.call("code", (PyBytes::new(self.py, code_hash.as_slice()),))?;
-        Ok(Bytecode::new_raw(Bytes::from(self.bytes_of(&answer, "code", usize::MAX)?)))
+        self.call("code", |py| bytes_arg(py, &[code_hash.as_slice()]),
+                  |me, answer| Ok(Bytecode::new_raw(Bytes::from(me.bytes_of(answer, "code", usize::MAX)?))))
     }
 
     fn storage_ref(&self, address: Address, index: StorageKey) -> Result<StorageValue, Self::Error> {
         let key = index.to_be_bytes::<32>();
-        let answer = self.call("storage", (PyBytes::new(self.py, address.as_slice()), PyBytes::new(self.py, &key)))?;
-        Ok(U256::from_be_slice(&self.bytes_of(&answer, "storage value", 32)?))
+        self.call("storage", |py| bytes_arg(py, &[address.as_slice(), &key]),
+                  |me, answer| Ok(U256::from_be_slice(&me.bytes_of(answer, "storage value", 32)?)))
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
-        let answer = self.call("block_hash", (number,))?;
-        let raw = self.bytes_of(&answer, "block hash", 32)?;
-        Ok(if raw.len() == 32 { B256::from_slice(&raw) } else { B256::ZERO })
+        self.call("block_hash", |py| PyTuple::new(py, [number]), |me, answer| {
+            let raw = me.bytes_of(answer, "block hash", 32)?;
+            Ok(if raw.len() == 32 { B256::from_slice(&raw) } else { B256::ZERO })
+        })
     }
 }
 
@@ -356,7 +379,7 @@ fn trace<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: B
                 let options: CallConfig = serde_json::from_str(config)
                     .map_err(|e| EvmError::new_err(format!("callTracer config: {e}")))?;
                 let inspector = TracingInspector::new(TracingInspectorConfig::from_geth_call_config(&options));
-                let mut evm = context(py, state, chain_id, env, call).build_mainnet_with_inspector(inspector);
+                let mut evm = context(PyState::new(state), chain_id, env, call).build_mainnet_with_inspector(inspector);
                 match evm.inspect_tx(tx) {
                     Ok(done) => {
                         let frame = std::mem::replace(&mut evm.inspector, TracingInspector::new(TracingInspectorConfig::none()))
@@ -378,7 +401,7 @@ fn trace<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: B
                     let mut attempt = tx.clone();
                     attempt.access_list = list.clone();
                     attempt.tx_type = attempt.tx_type.max(1); // a legacy transaction carries no access list
-                    let mut evm = context(py, ctx_state.clone(), chain_id, env.clone(), call).build_mainnet_with_inspector(inspector);
+                    let mut evm = context(PyState::new(ctx_state.clone()), chain_id, env.clone(), call).build_mainnet_with_inspector(inspector);
                     match evm.inspect_tx(attempt) {
                         Ok(done) => {
                             let found = std::mem::replace(&mut evm.inspector, AccessListInspector::new(AccessList::default()))
@@ -436,21 +459,30 @@ fn simulate<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block
     catching(|| {
         let env = block_env(&block)?;
         let tx = tx_env(tx)?;
-        let deadline = Deadline { until: Instant::now() + Duration::from_millis(deadline_ms), steps: 0, passed: false };
-        let mut evm = context(py, state, chain_id, env, true).build_mainnet_with_inspector(deadline);
-        match evm.inspect_tx(tx) {
-            Ok(done) => {
-                if evm.inspector.passed {
-                    let timed_out = ExecutionResult::Halt { reason: HaltReason::OutOfGas(OutOfGasError::Basic), gas: *done.result.gas(), logs: vec![] };
-                    let row = ok_row(py, &timed_out)?;
-                    let mut items: Vec<Bound<'py, PyAny>> = row.iter().collect();
-                    items[6] = "Timeout".into_pyobject(py)?.into_any();
-                    return PyTuple::new(py, items);
-                }
-                ok_row(py, &done.result)
+        let db_state = PyState::new(state);
+        // The run holds no GIL: however long a call computes, the node's event loop (and its
+        // consensus) goes on; each state callback takes the GIL for its own read.
+        let (done, passed) = py.detach(move || {
+            let deadline = Deadline { until: Instant::now() + Duration::from_millis(deadline_ms), steps: 0, passed: false };
+            let mut evm = context(db_state, chain_id, env, true).build_mainnet_with_inspector(deadline);
+            let done = match evm.inspect_tx(tx) {
+                Ok(done) => Ok(done.result),
+                Err(EVMError::Transaction(err)) => Err(Ok(err)),
+                Err(other) => Err(Err(failure(other, evm.ctx.db_mut()))),
+            };
+            (done, evm.inspector.passed)
+        });
+        match done {
+            Ok(result) if passed => {
+                let timed_out = ExecutionResult::Halt { reason: HaltReason::OutOfGas(OutOfGasError::Basic), gas: *result.gas(), logs: vec![] };
+                let row = ok_row(py, &timed_out)?;
+                let mut items: Vec<Bound<'py, PyAny>> = row.iter().collect();
+                items[6] = "Timeout".into_pyobject(py)?.into_any();
+                PyTuple::new(py, items)
             }
-            Err(EVMError::Transaction(err)) => invalid_row(py, &err),
-            Err(other) => Err(failure(other, evm.ctx.db_mut())),
+            Ok(result) => ok_row(py, &result),
+            Err(Ok(err)) => invalid_row(py, &err),
+            Err(Err(err)) => Err(err),
         }
     })
 }
@@ -469,10 +501,10 @@ fn invalid_row<'py>(py: Python<'py>, err: &InvalidTransaction) -> PyResult<Bound
     PyTuple::new(py, items)
 }
 
-type EvmContext<'py> = Context<BlockEnv, TxEnv, CfgEnv, CacheDB<PyState<'py>>, Journal<CacheDB<PyState<'py>>>, ()>;
+type EvmContext = Context<BlockEnv, TxEnv, CfgEnv, CacheDB<PyState>, Journal<CacheDB<PyState>>, ()>;
 
 /// The context every entry point runs in: the block, Cancun's rules, and the state behind a cache.
-fn context<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, env: BlockEnv, call: bool) -> EvmContext<'py> {
+fn context(state: PyState, chain_id: u64, env: BlockEnv, call: bool) -> EvmContext {
     let mut cfg = CfgEnv::new_with_spec(SPEC);
     cfg.chain_id = chain_id;
     if call {
@@ -480,14 +512,14 @@ fn context<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, env: B
         cfg.disable_base_fee = true;
         cfg.disable_block_gas_limit = true;
     }
-    let db = CacheDB::new(PyState { py, state, error: RefCell::new(None) });
+    let db = CacheDB::new(state);
     Context::mainnet().with_db(db).with_cfg(cfg).with_block(env)
 }
 
 /// A database failure as the Python exception that caused it, anything else as EvmError.
-fn failure<'py>(err: EVMError<CallbackFailed>, db: &mut CacheDB<PyState<'py>>) -> PyErr {
+fn failure(err: EVMError<CallbackFailed>, db: &mut CacheDB<PyState>) -> PyErr {
     match err {
-        EVMError::Database(failed) => db.db.error.borrow_mut().take().unwrap_or_else(|| EvmError::new_err(failed.to_string())),
+        EVMError::Database(failed) => db.db.take_error().unwrap_or_else(|| EvmError::new_err(failed.to_string())),
         other => EvmError::new_err(format!("the EVM failed: {other}")),
     }
 }
@@ -508,7 +540,7 @@ fn run<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: Blo
     -> PyResult<(Bound<'py, PyList>, Bound<'py, PyList>)> {
     let env = block_env(&block)?;
     let mut gas_left = env.gas_limit;
-    let mut evm = context(py, state, chain_id, env, call).build_mainnet();
+    let mut evm = context(PyState::new(state), chain_id, env, call).build_mainnet();
     let outcomes = PyList::empty(py);
     let mut diff = BatchDiff::default();
     for args in txs {
