@@ -302,7 +302,9 @@ class ConsensusDriver:
         try:
             vote = self.signer.sign_vote(action.step, action.height, action.round, action.block_hash)
         except DoubleSignRefused as exc:
-            log.error("%s", exc, extra={"height": action.height, "round": action.round})
+            # Replaying the WAL after a crash re-derives votes the signer already signed past: expected.
+            log.log(logging.INFO if self._replaying else logging.ERROR, "%s", exc,
+                    extra={"height": action.height, "round": action.round})
             return
         if self._replaying:
             self.receive_vote(vote, verified=True)
