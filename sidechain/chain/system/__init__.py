@@ -1,5 +1,6 @@
 """Built-in contracts at fixed system addresses, called with ordinary signed transactions and the
-Solidity ABI, so standard tools can call them. No EVM: each function is Python (see base.py).
+Solidity ABI, so standard tools can call them. They run in Python beside the EVM (see base.py);
+transactions to them do not enter the EVM, and an EVM contract cannot call them yet.
 
 - CHECKPOINT_SIGNATURES_ADDRESS: validators post their checkpoint signatures (checkpoint_signatures.py).
 - VALIDATOR_SET_ADDRESS: validators vote validators in and out (validator_set.py).
