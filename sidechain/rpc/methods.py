@@ -12,7 +12,6 @@ then counts the sender's pooled transactions.
 from __future__ import annotations
 
 import copy
-import threading
 
 from .. import CLIENT_NAME
 from ..chain.state import StateReader
@@ -52,7 +51,7 @@ class Context:
         self.max_log_results = max_log_results
         self.gas_cap = gas_cap
         """Most gas an eth_call or eth_estimateGas may use (--rpc-gas-cap)."""
-        self.filters = LockedFilters(FilterRegistry())
+        self.filters = FilterRegistry()
         """The filters eth_newFilter and eth_newBlockFilter installed (polled from worker threads too)."""
 
     def fork(self, chain) -> "Context":
@@ -72,26 +71,6 @@ class Context:
         header = self.chain.header_by_number(number)
         genesis = self.chain.genesis
         return self.chain.state(number), env_of(header, genesis.chain_id, genesis.checkpoint_interval, self.chain.block_hash)
-
-
-class LockedFilters:
-    """A FilterRegistry whose operations exclude one another (the loop and workers both use it)."""
-
-    def __init__(self, registry: FilterRegistry) -> None:
-        self._registry = registry
-        self._lock = threading.Lock()
-
-    def install(self, query, head: int) -> str:
-        with self._lock:
-            return self._registry.install(query, head)
-
-    def take(self, filter_id: str):
-        with self._lock:
-            return self._registry.take(filter_id)
-
-    def remove(self, filter_id: str) -> bool:
-        with self._lock:
-            return self._registry.remove(filter_id)
 
 
 # --- web3_, net_ ----------------------------------------------------------------------------------

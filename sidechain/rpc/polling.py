@@ -11,6 +11,7 @@ reported as removed.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -38,7 +39,8 @@ class _Filter:
 
 
 class FilterRegistry:
-    """The installed filters of one node, by id."""
+    """The installed filters of one node, by id; its operations exclude one another (the event loop
+    and the RPC worker threads both poll)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, max_filters: int = MAX_FILTERS,
                  timeout: float = FILTER_TIMEOUT) -> None:
@@ -46,8 +48,13 @@ class FilterRegistry:
         self._max = max_filters
         self._timeout = timeout
         self._filters: dict[str, _Filter] = {}
+        self._lock = threading.Lock()
 
     def install(self, query: LogQuery | None, head: int) -> str:
+        with self._lock:
+            return self._install(query, head)
+
+    def _install(self, query: LogQuery | None, head: int) -> str:
         self._expire()
         if len(self._filters) >= self._max:
             raise LimitExceeded(f"too many filters installed: the limit is {self._max}; uninstall some or let them expire")
@@ -56,6 +63,10 @@ class FilterRegistry:
         return filter_id
 
     def take(self, filter_id: str) -> _Filter:
+        with self._lock:
+            return self._take(filter_id)
+
+    def _take(self, filter_id: str) -> _Filter:
         self._expire()
         found = self._filters.get(filter_id)
         if found is None:
@@ -63,9 +74,19 @@ class FilterRegistry:
         found.last_poll = self._clock()
         return found
 
+    def claim(self, filter_id: str, head: int) -> tuple[LogQuery | None, int, int]:
+        """(query, first, last): the blocks this poll reports, at most MAX_BLOCK_RANGE up to `head`,
+        marked reported in the same step, so two concurrent polls never report a block twice."""
+        with self._lock:
+            found = self._take(filter_id)
+            first, last = found.next_block, min(head, found.next_block + MAX_BLOCK_RANGE - 1)
+            found.next_block = max(found.next_block, last + 1)
+            return found.query, first, last
+
     def remove(self, filter_id: str) -> bool:
-        self._expire()
-        return self._filters.pop(filter_id, None) is not None
+        with self._lock:
+            self._expire()
+            return self._filters.pop(filter_id, None) is not None
 
     def _expire(self) -> None:
         cutoff = self._clock() - self._timeout
@@ -82,23 +103,14 @@ def eth_newBlockFilter(ctx) -> str:
 
 
 def eth_getFilterChanges(ctx, filter_id: str) -> list:
-    found = ctx.filters.take(filter_id)
-    head = ctx.view.head.number
-    first, last = found.next_block, min(head, found.next_block + MAX_BLOCK_RANGE - 1)
-    if found.query is None:
-        hashes = []
-        for number in range(first, last + 1):
-            header = ctx.chain.header_by_number(number)
-            hashes.append("0x" + header.hash.hex())
-        found.next_block = last + 1
-        return hashes
-    query = found.query
+    query, first, last = ctx.filters.claim(filter_id, ctx.view.head.number)
+    if query is None:
+        return ["0x" + ctx.chain.header_by_number(number).hash.hex() for number in range(first, last + 1)]
     if query.block_hash is not None:
         return []  # a filter on one block answers it through eth_getFilterLogs
     # A tag (latest, ...) bounds nothing here: the filter reports every block since it was made.
     start = first if isinstance(query.from_block, str) else max(first, query.from_block)
     end = last if isinstance(query.to_block, str) else min(last, query.to_block)
-    found.next_block = last + 1
     if start > end:
         return []
     return get_logs(ctx.view, replace(query, from_block=start, to_block=end), ctx.max_log_range, ctx.max_log_results)

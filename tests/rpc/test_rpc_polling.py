@@ -59,3 +59,28 @@ def test_uninstalled_unknown_and_expired_filters(devnet):
     now[0] += 301
     assert client.error("eth_getFilterChanges", second)["message"] == "filter not found"
     assert client("eth_newBlockFilter").startswith("0x")
+
+
+def test_concurrent_polls_of_one_filter_never_report_a_block_twice():
+    import threading
+
+    registry = FilterRegistry()
+    filter_id = registry.install(None, 0)
+    reported: list[int] = []
+    heads = iter(range(1, 2001))
+    lock = threading.Lock()
+
+    def poll() -> None:
+        for _ in range(200):
+            with lock:
+                head = next(heads)
+            _, first, last = registry.claim(filter_id, head)
+            reported.extend(range(first, last + 1))
+
+    threads = [threading.Thread(target=poll) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(reported) == len(set(reported))  # each block once
+    assert set(reported) <= set(range(1, 2001))
