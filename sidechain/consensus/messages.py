@@ -80,7 +80,8 @@ class Vote:
     def decode(cls, data: bytes) -> "Vote":
         try:
             step, height, round_, block_hash, validator, signature = rlp.decode(data)
-            vote = cls(Step(_int(step)), _int(height), _int(round_), block_hash, validator, signature)
+            vote = cls(Step(_int(step)), _int(height), _int(round_), _bytes(block_hash, (0, 32)), _bytes(validator, (20,)),
+                       _bytes(signature))
         except (ValueError, TypeError, rlp.DecodingError) as exc:
             raise InvalidVote(f"malformed vote: {exc}") from None
         if vote.step == Step.PROPOSE or len(vote.validator) != 20 or len(vote.block_hash) not in (0, 32):
@@ -119,7 +120,7 @@ class Proposal:
     def decode(cls, data: bytes) -> "Proposal":
         try:
             height, round_, block_hash, pol, proposer, signature = rlp.decode(data)
-            return cls(_int(height), _int(round_), block_hash, _int(pol) - 1, proposer, signature)
+            return cls(_int(height), _int(round_), _bytes(block_hash, (32,)), _int(pol) - 1, _bytes(proposer, (20,)), _bytes(signature))
         except (ValueError, TypeError, rlp.DecodingError) as exc:
             raise InvalidVote(f"malformed proposal: {exc}") from None
 
@@ -147,7 +148,10 @@ class CommitCertificate:
     def decode(cls, data: bytes) -> "CommitCertificate":
         try:
             height, round_, block_hash, sigs = rlp.decode(data)
-            return cls(_int(height), _int(round_), block_hash, tuple((a, s) for a, s in sigs))
+            if not isinstance(sigs, list):
+                raise TypeError("the signatures must be a list")
+            return cls(_int(height), _int(round_), _bytes(block_hash, (32,)),
+                       tuple((_bytes(a, (20,)), _bytes(s)) for a, s in (_pair(item) for item in sigs)))
         except (ValueError, TypeError, rlp.DecodingError) as exc:
             raise InvalidCertificate(f"malformed commit certificate: {exc}") from None
 
@@ -180,3 +184,19 @@ def _int(b: bytes) -> int:
     if not isinstance(b, bytes):
         raise TypeError("expected an integer byte string")
     return int.from_bytes(b, "big")
+
+
+def _bytes(item: object, widths: tuple[int, ...] | None = None) -> bytes:
+    """An RLP byte string (not a list), of one of `widths` bytes if given."""
+    if not isinstance(item, bytes):
+        raise TypeError("expected a byte string, got a list")
+    if widths is not None and len(item) not in widths:
+        raise ValueError(f"expected {' or '.join(map(str, widths))} bytes, got {len(item)}")
+    return item
+
+
+def _pair(item: object) -> tuple[object, object]:
+    """A [validator, signature] entry of a certificate."""
+    if not isinstance(item, list) or len(item) != 2:
+        raise TypeError("a certificate signature is [validator, signature]")
+    return item[0], item[1]

@@ -144,6 +144,8 @@ def _invalid(call: EvmCall, env: EvmEnv, kind: str, a: str, b: str, message: str
     if kind == "nonce_too_high":
         return NonceTooHigh.of(int(b), int(a))
     if kind == "insufficient_funds":
+        if not (a and b):  # an overflowing payment (gas * price + value past 2**256) names no amounts
+            return InsufficientFunds(f"insufficient funds for gas * price + value: address {sender}: {message}")
         return InsufficientFunds.of(call.sender, int(b), int(a))
     if kind == "fee_cap_too_low":
         return FeeCapTooLow.of(call.sender, call.gas_price, env.base_fee)
