@@ -27,7 +27,7 @@ const SETTINGS = {
   evmVersion: "prague",
   optimizer: { enabled: true, runs: 200 },
   viaIR: true,
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "storageLayout"] } },
 };
 
 const USAGE = "usage: compile.mjs [--out DIR] [--src DIR] [--evm-version V]";
@@ -100,6 +100,8 @@ function main() {
         abi: compiled.abi,
         bytecode: "0x" + compiled.evm.bytecode.object,
         deployedBytecode: "0x" + compiled.evm.deployedBytecode.object,
+        // Where each state variable lives: the sidechain's Python side reads its contracts' slots.
+        storageLayout: compiled.storageLayout.storage.map(({ label, slot, offset }) => ({ label, slot: Number(slot), offset })),
         compiler: { name: "solc", version: solc.version(), settings: { ...settings, outputSelection: undefined } },
         sourceHash: digest,
       };

@@ -1,5 +1,5 @@
-"""A block's transactions, run in order: the EVM for everything but calls to the built-in system
-contracts, which run in Python (chain/system) until they are EVM contracts themselves.
+"""A block's transactions, run in order, then the end-of-block system call: the EVM for everything
+but calls to the bridge, which runs in Python (chain/system) until it is an EVM contract itself.
 
 Consecutive EVM transactions go to revm in one batch (one crossing); a system-contract call ends
 the batch, so it sees the batch's writes, and the next batch sees its own. Deterministic: the same
@@ -14,9 +14,9 @@ from ..chain.blocks import Receipt
 from ..chain.bloom import EMPTY_BLOOM, merge_blooms
 from ..chain.execution import BlockEnv, ExecutionResult, apply_system_transaction
 from ..chain.state import StateOverlay, StateReader
-from ..chain.system import end_block, functions_at
+from ..chain.system import END_BLOCK_CALLDATA, VALIDATOR_SET_ADDRESS, ends_range, functions_at
 from ..chain.transactions import Transaction, create_address
-from ..errors import InvalidTransaction
+from ..errors import EvmFailure, InvalidTransaction
 from . import evm
 
 
@@ -56,19 +56,30 @@ class _Block:
             return
         self.include(tx, gas_used, logs, status, None)
 
+    def evm_env(self) -> evm.EvmEnv:
+        env = self.env
+        return evm.EvmEnv(env.chain_id, env.number, env.timestamp, env.proposer, env.base_fee, env.gas_limit - self.cumulative,
+                          env.block_hash or _no_block_hash)
+
     def run_evm(self, batch: list[Transaction]) -> None:
         if not batch:
             return
-        env = self.env
-        evm_env = evm.EvmEnv(env.chain_id, env.number, env.timestamp, env.proposer, env.base_fee, env.gas_limit - self.cumulative,
-                             env.block_hash or _no_block_hash)
-        for tx, outcome in zip(batch, evm.execute(self.state, evm_env, batch)):
+        for tx, outcome in zip(batch, evm.execute(self.state, self.evm_env(), batch)):
             if isinstance(outcome, InvalidTransaction):
                 self.reject(tx, outcome)
             else:
                 created = create_address(tx.sender, tx.nonce) if tx.to is None and outcome.success else None
                 self.include(tx, outcome.gas_used, outcome.logs, int(outcome.success), created)
         batch.clear()
+
+    def end(self) -> None:
+        """After the last transaction: at a checkpoint boundary, ValidatorSet.endBlock() records who
+        signs the range and switches to the pending set. It cannot fail on a sound chain."""
+        if not ends_range(self.env.number, self.env.checkpoint_interval):
+            return
+        outcome = evm.system_call(self.state, self.evm_env(), VALIDATOR_SET_ADDRESS, END_BLOCK_CALLDATA)
+        if not outcome.success:
+            raise EvmFailure(f"ValidatorSet.endBlock() failed at block {self.env.number}: {outcome.halt or outcome.output.hex()}")
 
 
 def _run_all(block: _Block, transactions: Iterable[Transaction]) -> None:
@@ -95,7 +106,7 @@ def execute_transactions(
     """
     block = _Block(parent_state, env, skip_invalid)
     _run_all(block, transactions)
-    end_block(block.state, env.number, env.checkpoint_interval)
+    block.end()
     receipts = block.receipts
     bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
     state = block.state

@@ -191,6 +191,14 @@ def execute(state: StateOverlay, env: EvmEnv, transactions: Sequence[Transaction
     return [_outcome(row) if row[0] == "ok" else _invalid(EvmCall.of(tx), env, *row[1:]) for tx, row in zip(transactions, rows)]
 
 
+def system_call(state: StateOverlay, env: EvmEnv, target: bytes, data: bytes) -> EvmOutcome:
+    """The node's own call to a system contract (from 0xff..fe, no fee, no nonce, 30M gas, as
+    EIP-4788 defines it); its writes land in `state`."""
+    view, (row, diff) = _binding(_revm.system_call, state, env, target, data)
+    _apply(state, diff, view.read)
+    return _outcome(row)
+
+
 def simulate(state: StateReader, env: EvmEnv, call: EvmCall, deadline_ms: int = CALL_DEADLINE_MS) -> EvmOutcome | InvalidTransaction:
     """eth_call's mode: run one message without a nonce check or a base-fee floor; keep nothing.
     A message still running after `deadline_ms` halts with `halt == "Timeout"`."""

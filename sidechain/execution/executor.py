@@ -18,7 +18,7 @@ from ..chain.execution import BlockEnv, ExecutionResult, next_base_fee
 from ..chain.genesis import GenesisConfig
 from ..chain.predeploys import genesis_accounts as predeploy_accounts
 from ..chain.state import Account, MemoryState, StateReader
-from ..chain.system import SYSTEM_CODE, SYSTEM_CODE_HASH, genesis_state
+from ..chain.system import genesis_state
 from ..chain.transactions import Transaction
 from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key, storage_trie_value
 from ..chain.validation import validate_body, validate_header_against_parent, validate_result
@@ -68,10 +68,12 @@ class BlockExecutor:
 
     def genesis_block(self, genesis_hash: bytes, load_node: Callable[[bytes], bytes]) -> ExecutedBlock:
         """Block 0: the system contracts and the allocations, sealed under `genesis_hash`."""
-        accounts, storage = genesis_state(ValidatorSet.from_genesis(self.genesis.validators),
-                                          genesis_supply=sum(balance for _, balance in self.genesis.alloc))
-        predeployed, code = predeploy_accounts()
+        accounts, storage, code = genesis_state(ValidatorSet.from_genesis(self.genesis.validators),
+                                                checkpoint_interval=self.genesis.checkpoint_interval,
+                                                genesis_supply=sum(balance for _, balance in self.genesis.alloc))
+        predeployed, predeployed_code = predeploy_accounts()
         accounts.update(predeployed)
+        code.update(predeployed_code)
         for address, balance in self.genesis.alloc:
             before = accounts.get(address)
             accounts[address] = Account(balance=balance) if before is None else Account(before.nonce, balance, before.storage_root,
@@ -86,7 +88,7 @@ class BlockExecutor:
             logs_bloom=EMPTY_BLOOM, gas_limit=self.genesis.gas_limit, gas_used=0, base_fee=self.genesis.base_fee,
             extra_data=genesis_hash,
         )
-        result = ExecutionResult((), (), 0, EMPTY_BLOOM, accounts, storage_by_address, code={SYSTEM_CODE_HASH: SYSTEM_CODE, **code})
+        result = ExecutionResult((), (), 0, EMPTY_BLOOM, accounts, storage_by_address, code=code)
         return ExecutedBlock(Block(header, ()), result, trie, storage_tries)
 
     def env(self, parent: ParentState, number: int, timestamp: int, proposer: bytes, base_fee: int, gas_limit: int) -> BlockEnv:

@@ -12,8 +12,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from ..chain.genesis import GenesisConfig
-from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SYSTEM_CALL_GAS, encode_submit_signature
-from ..chain.transactions import intrinsic_gas
+from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SUBMIT_SIGNATURE_GAS, encode_submit_signature
 from ..crypto import private_key_to_address
 from ..storage.checkpoints import final_checkpoint
 
@@ -61,7 +60,7 @@ class CheckpointSigner:
         base_fee = chain.next_base_fee()
         tx = {
             "to": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS), "value": 0, "data": data,
-            "gas": intrinsic_gas(data) + SYSTEM_CALL_GAS, "maxFeePerGas": 2 * base_fee + TIP, "maxPriorityFeePerGas": TIP,
+            "gas": SUBMIT_SIGNATURE_GAS, "maxFeePerGas": 2 * base_fee + TIP, "maxPriorityFeePerGas": TIP,
             "nonce": mempool.pending_nonce(self.address, chain.store), "chainId": self.genesis.chain_id, "type": 2,
         }
         log.info("signed checkpoint %d (blocks %d-%d)", number, content.start_block, content.end_block,

@@ -6,7 +6,9 @@ a key or a value encoding changes; a node refuses a database of another version.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+"""4: the validator set and checkpoint signatures are Solidity contracts (their storage is laid out as
+solc lays it out); 3: contract code table."""
 
 SCHEMA_VERSION_KEY = b"m:schema"
 GENESIS_HASH_KEY = b"m:genesis"

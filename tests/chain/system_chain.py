@@ -14,7 +14,7 @@ from sidechain.chain.execution import BlockEnv, ExecutionResult
 from sidechain.execution.block import execute_transactions
 from sidechain.chain.state import Account as StateAccount
 from sidechain.chain.state import MemoryState
-from sidechain.chain.system import SYSTEM_CODE, SYSTEM_CODE_HASH, genesis_state
+from sidechain.chain.system import genesis_state
 from sidechain.chain.system.tokens import token_abi
 from sidechain.chain.transactions import decode_transaction
 from sidechain.chain.validators import ValidatorSet
@@ -65,9 +65,9 @@ class MemoryChain:
         `funded` accounts start with FUNDS; transactions carry `gas`, calls `call_gas`, and both go
         to `contract` unless told otherwise; checkpoint ranges are `interval` blocks long."""
         genesis = ValidatorSet(tuple(addr(v) for v in validators), tuple(powers or (1,) * len(validators)))
-        accounts, storage = genesis_state(genesis)
+        accounts, storage, code = genesis_state(genesis, checkpoint_interval=interval)
         accounts.update({addr(a): StateAccount(balance=FUNDS) for a in funded})
-        self.state = MemoryState(accounts, storage, {SYSTEM_CODE_HASH: SYSTEM_CODE})
+        self.state = MemoryState(accounts, storage, code)
         self.interval = interval
         self.gas = gas
         self.call_gas = call_gas

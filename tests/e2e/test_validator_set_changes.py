@@ -41,7 +41,7 @@ def vote(rpc: str, chain_id: int, account: int, function: str, args: list, types
     nonce = int(rpc_call(rpc, "eth_getTransactionCount", [sender.address, "pending"]), 16)
     data = keccak256(f"{function}({','.join(types)})".encode())[:4] + encode(types, args)
     raw = sender.sign_transaction({
-        "to": to_checksum_address(VALIDATOR_SET_ADDRESS), "value": 0, "data": data, "gas": 100_000, "nonce": nonce,
+        "to": to_checksum_address(VALIDATOR_SET_ADDRESS), "value": 0, "data": data, "gas": 500_000, "nonce": nonce,
         "maxFeePerGas": 10 * 10**9, "maxPriorityFeePerGas": 10**9, "chainId": chain_id, "type": 2,
     }).raw_transaction
     tx_hash = rpc_call(rpc, "eth_sendRawTransaction", ["0x" + bytes(raw).hex()])

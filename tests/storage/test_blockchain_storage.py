@@ -38,7 +38,7 @@ def genesis():
 def vote_add(nonce: int):
     data = keccak256(b"voteAddValidator(address,uint64)")[:4] + encode(["address", "uint64"], [NEWCOMER.address, 1])
     raw = VALIDATOR.sign_transaction({"to": to_checksum_address(VALIDATOR_SET_ADDRESS), "value": 0, "data": data,
-                                      "gas": 100_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 0, "nonce": nonce,
+                                      "gas": 500_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 0, "nonce": nonce,
                                       "chainId": CHAIN_ID, "type": 2}).raw_transaction
     return decode_transaction(bytes(raw), CHAIN_ID)
 
@@ -72,9 +72,9 @@ def test_storage_is_committed_hashed_and_readable_at_the_head_and_in_history(tmp
     proof = trie.proof(account_trie_key(VALIDATOR_SET_ADDRESS))
     assert rlp.decode(verify_proof(chain.head.state_root, account_trie_key(VALIDATOR_SET_ADDRESS), proof))[2] == account.storage_root
     storage = MerkleTrie(account.storage_root, trie.load_node)
-    from sidechain.chain.system.validator_set import _SET_ID
-    assert rlp.decode(storage.get(storage_trie_key(_SET_ID))) == chain.state().get_storage(VALIDATOR_SET_ADDRESS, _SET_ID) == b"\x02"
-    assert chain.state(3).get_storage(VALIDATOR_SET_ADDRESS, _SET_ID) == b"\x01"
+    from sidechain.chain.system.validator_set import SET_ID_KEY
+    assert rlp.decode(storage.get(storage_trie_key(SET_ID_KEY))) == chain.state().get_storage(VALIDATOR_SET_ADDRESS, SET_ID_KEY) == b"\x02"
+    assert chain.state(3).get_storage(VALIDATOR_SET_ADDRESS, SET_ID_KEY) == b"\x01"
 
     # A follower re-executing the same blocks reaches the same roots; a reopened database keeps it all.
     follower = Blockchain.open(tmp_path / "b", genesis())

@@ -1,10 +1,13 @@
-"""Built-in contracts at fixed system addresses, called with ordinary signed transactions and the
-Solidity ABI, so standard tools can call them. They run in Python beside the EVM (see base.py);
-transactions to them do not enter the EVM, and an EVM contract cannot call them yet.
+"""The system contracts at fixed addresses, called with ordinary signed transactions and the
+Solidity ABI, so standard tools can call them.
 
-- CHECKPOINT_SIGNATURES_ADDRESS: validators post their checkpoint signatures (checkpoint_signatures.py).
-- VALIDATOR_SET_ADDRESS: validators vote validators in and out (validator_set.py).
+- CHECKPOINT_SIGNATURES_ADDRESS: validators post their checkpoint signatures
+  (contracts/CheckpointSignatures.sol, read by checkpoint_signatures.py).
+- VALIDATOR_SET_ADDRESS: validators vote validators in and out (contracts/ValidatorSet.sol, read
+  by validator_set.py); the node's system call `endBlock` switches sets at checkpoint boundaries.
 - BRIDGE_ADDRESS: deposits affirmed by the validators are minted, withdrawals burn (bridge.py).
+  The bridge is still a built-in in Python (see base.py): transactions to it do not enter the
+  EVM, and an EVM contract cannot call it yet.
 - token_address(l1_token): the ERC-20 of each bridged L1 token (tokens.py), an OpenZeppelin
   contract (contracts/BridgedToken.sol) that the EVM runs; only the bridge mints and burns.
 
@@ -19,30 +22,29 @@ from dataclasses import dataclass
 
 from eth_abi import decode
 
+from ...crypto import keccak256
 from ..blocks import Log
+from ..contracts import abi
 from ..state import Account, StateOverlay, StateReader
 from ..validators import ValidatorSet
 from . import bridge, checkpoint_signatures, tokens, validator_set
 from .base import SYSTEM_ACCOUNT, SYSTEM_CODE, SYSTEM_CODE_HASH, Call, CallContext, Function, Revert, contract_abi
 from .checkpoint_signatures import (
-    CHECKPOINT_SIGNATURES_ADDRESS, CHECKPOINT_SIGNED_TOPIC, SYSTEM_CALL_GAS, checkpoint_signed_log,
-    decode_checkpoint_signed, encode_submit_signature,
+    CHECKPOINT_SIGNATURES_ADDRESS, CHECKPOINT_SIGNED_TOPIC, SUBMIT_SIGNATURE_GAS, decode_checkpoint_signed,
+    encode_submit_signature,
 )
 from .bridge import BRIDGE_ADDRESS
 from .tokens import token_address
-from .validator_set import VALIDATOR_SET_ADDRESS
+from .validator_set import END_BLOCK_CALLDATA, VALIDATOR_SET_ADDRESS
 
 __all__ = [
-    "BRIDGE_ADDRESS", "CHECKPOINT_SIGNATURES_ADDRESS", "CHECKPOINT_SIGNED_TOPIC", "SYSTEM_CALL_GAS", "SYSTEM_CODE", "SYSTEM_CODE_HASH",
-    "VALIDATOR_SET_ADDRESS", "CallContext", "Outcome", "Revert", "checkpoint_signed_log", "decode_checkpoint_signed",
-    "encode_submit_signature", "end_block", "functions_at", "genesis_state", "run_call", "system_contracts", "token_address",
+    "BRIDGE_ADDRESS", "CHECKPOINT_SIGNATURES_ADDRESS", "CHECKPOINT_SIGNED_TOPIC", "END_BLOCK_CALLDATA", "SUBMIT_SIGNATURE_GAS",
+    "SYSTEM_CODE", "SYSTEM_CODE_HASH", "VALIDATOR_SET_ADDRESS", "CallContext", "Outcome", "Revert", "decode_checkpoint_signed",
+    "encode_submit_signature", "ends_range", "functions_at", "genesis_state", "run_call", "system_contracts", "token_address",
 ]
 
-FIXED_CONTRACTS: dict[bytes, dict[bytes, Function]] = {
-    CHECKPOINT_SIGNATURES_ADDRESS: checkpoint_signatures.FUNCTIONS,
-    VALIDATOR_SET_ADDRESS: validator_set.FUNCTIONS,
-    BRIDGE_ADDRESS: bridge.FUNCTIONS,
-}
+FIXED_CONTRACTS: dict[bytes, dict[bytes, Function]] = {BRIDGE_ADDRESS: bridge.FUNCTIONS}
+"""The built-ins still in Python, by address."""
 UNKNOWN_FUNCTION_GAS = 2_000
 
 
@@ -99,9 +101,10 @@ def _move_value(state: StateOverlay, sender: bytes, to: bytes, value: int) -> No
     state.set_account(to, Account(payee.nonce, payee.balance + value, payee.storage_root, payee.code_hash))
 
 
-def end_block(state: StateOverlay, block_number: int, checkpoint_interval: int) -> None:
-    """What every block does after its transactions (the validator-set switch at a checkpoint boundary)."""
-    validator_set.end_block(state, block_number, checkpoint_interval)
+def ends_range(block_number: int, checkpoint_interval: int) -> bool:
+    """Whether the block ends a checkpoint range: after its transactions the node calls
+    ValidatorSet.endBlock() (END_BLOCK_CALLDATA) from the system address."""
+    return checkpoint_interval > 0 and block_number % checkpoint_interval == 0
 
 
 def system_contracts() -> dict[str, dict]:
@@ -110,19 +113,23 @@ def system_contracts() -> dict[str, dict]:
 
     return {
         "bridge": {"address": to_checksum_address(BRIDGE_ADDRESS), "abi": contract_abi(bridge.FUNCTIONS, bridge.EVENTS)},
-        "validatorSet": {"address": to_checksum_address(VALIDATOR_SET_ADDRESS),
-                         "abi": contract_abi(validator_set.FUNCTIONS, validator_set.EVENTS)},
-        "checkpointSignatures": {"address": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS),
-                                 "abi": contract_abi(checkpoint_signatures.FUNCTIONS, checkpoint_signatures.EVENTS)},
+        "validatorSet": {"address": to_checksum_address(VALIDATOR_SET_ADDRESS), "abi": abi("ValidatorSet")},
+        "checkpointSignatures": {"address": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS), "abi": abi("CheckpointSignatures")},
         "bridgedToken": {"address": None, "addressOf": "bridge.tokenFor(l1Token)", "abi": tokens.token_abi()},
     }
 
 
-def genesis_state(validators: ValidatorSet, *, genesis_supply: int = 0
-                  ) -> tuple[dict[bytes, Account], dict[tuple[bytes, bytes], bytes]]:
-    """The system contracts' accounts and storage at genesis. `genesis_supply` is the sum of the
-    genesis alloc's balances (locked in RootBridge on L1), which the bridge lets exit besides deposits."""
+def genesis_state(validators: ValidatorSet, *, checkpoint_interval: int, genesis_supply: int = 0
+                  ) -> tuple[dict[bytes, Account], dict[tuple[bytes, bytes], bytes], dict[bytes, bytes]]:
+    """The system contracts' accounts, storage and code (by hash) at genesis. `genesis_supply` is the
+    sum of the genesis alloc's balances (locked in RootBridge on L1), which the bridge lets exit
+    besides deposits."""
     accounts = {address: SYSTEM_ACCOUNT for address in FIXED_CONTRACTS}
-    storage = {(VALIDATOR_SET_ADDRESS, k): v for k, v in validator_set.genesis_storage(validators).items()}
+    code = {SYSTEM_CODE_HASH: SYSTEM_CODE}
+    for address, runtime in ((VALIDATOR_SET_ADDRESS, validator_set.code()), (CHECKPOINT_SIGNATURES_ADDRESS, checkpoint_signatures.code())):
+        code_hash = keccak256(runtime)
+        accounts[address] = Account(nonce=1, code_hash=code_hash)  # EIP-161: contracts start at nonce 1
+        code[code_hash] = runtime
+    storage = {(VALIDATOR_SET_ADDRESS, k): v for k, v in validator_set.genesis_storage(validators, checkpoint_interval).items()}
     storage.update({(BRIDGE_ADDRESS, k): v for k, v in bridge.genesis_storage(genesis_supply).items()})
-    return accounts, storage
+    return accounts, storage, code

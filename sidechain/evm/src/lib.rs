@@ -29,7 +29,9 @@ use revm::database::CacheDB;
 use revm::database_interface::DatabaseCommit;
 use revm::interpreter::{InstructionResult, Interpreter, InterpreterTypes};
 use revm::primitives::hardfork::SpecId;
-use revm::{ExecuteEvm, InspectEvm, Inspector, MainBuilder, MainContext};
+use revm::handler::SYSTEM_ADDRESS;
+use revm::primitives::{Address, Bytes};
+use revm::{ExecuteEvm, InspectEvm, Inspector, MainBuilder, MainContext, SystemCallEvm};
 use revm_inspectors::access_list::AccessListInspector;
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 
@@ -121,6 +123,30 @@ fn trace<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: B
                 Ok((ok_row(py, &result)?, items.into_any()))
             }
             other => Err(EvmError::new_err(format!("unknown tracer {other:?}: expected \"callTracer\" or \"accessList\""))),
+        }
+    })
+}
+
+/// A system call, as the node makes one after a block's transactions: `data` sent to `target` by
+/// the system address 0xff..fe, with no fee, no nonce and 30M gas (EIP-4788's rules). Returns
+/// (outcome, diff) as `execute` does for a batch of one.
+#[pyfunction]
+fn system_call<'py>(py: Python<'py>, state: Bound<'py, PyAny>, chain_id: u64, block: BlockArgs, target: Vec<u8>, data: Vec<u8>)
+    -> PyResult<(Bound<'py, PyTuple>, Bound<'py, PyList>)> {
+    catching(|| {
+        if target.len() != 20 {
+            return Err(EvmError::new_err(format!("system call target: expected 20 bytes, got {}", target.len())));
+        }
+        let env = block_env(&block)?;
+        let mut evm = context(PyState::new(state), chain_id, env, false).build_mainnet();
+        match evm.system_call_with_caller(SYSTEM_ADDRESS, Address::from_slice(&target), Bytes::from(data)) {
+            Ok(done) => {
+                let mut diff = BatchDiff::default();
+                diff.absorb(&done.state);
+                Ok((ok_row(py, &done.result)?, diff.to_python(py)?))
+            }
+            Err(EVMError::Transaction(err)) => Err(EvmError::new_err(format!("the system call was refused: {err}"))),
+            Err(other) => Err(failure(other, evm.ctx.db_mut())),
         }
     })
 }
@@ -252,6 +278,7 @@ fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(execute, m)?)?;
     m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(system_call, m)?)?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;
