@@ -44,6 +44,8 @@ from eth_account import Account
 from web3 import Web3
 from web3.exceptions import BlockNotFound, ContractLogicError, TransactionNotFound
 
+from sidechain.chain.system.bridge import AFFIRM_MINT_GAS, AFFIRM_OPEN_GAS
+
 from .deploy import contract_at
 from .relayer import StateFile
 from .root_bridge import Deposit, TokenMetadata, deposits_in, token_registration
@@ -227,7 +229,7 @@ class DepositRelayer:
             except ContractLogicError as exc:  # not a quorum of the current set: the deposits after it wait too
                 log.debug("deposit %d stalled, affirmation not repeated: %s", deposit_id, exc)
                 break
-            tx_hash = self._send(call, gas)
+            tx_hash = self._send(call, gas + self._mint_allowance(self.affirmed[deposit_id]))
             sent += 1
             log.info("deposit %d stalled for %.0f s: affirmation repeated in 0x%s, its affirmers now being a quorum",
                      deposit_id, now - self.stall.since, tx_hash.hex())
@@ -240,13 +242,20 @@ class DepositRelayer:
                 log.warning("deposit %d not affirmed: %s", deposit.deposit_id, exc)
                 del self.open[deposit.deposit_id]
                 continue
-            entry.tx_hash = self._send(call, gas)
+            entry.tx_hash = self._send(call, gas + self._mint_allowance(deposit))
             entry.sent_at = time.monotonic()
             sent += 1
             log.info("deposit %d (%s %d to %s, L1 block %d): affirmation sent in 0x%s", deposit.deposit_id,
                      "ETH" if deposit.token == ETH else Web3.to_checksum_address(deposit.token), deposit.amount,
                      Web3.to_checksum_address(deposit.recipient), deposit.block_number, entry.tx_hash.hex())
         return sent
+
+    def _mint_allowance(self, deposit: Deposit) -> int:
+        """Gas on top of the estimate: the estimate ran before the other validators' affirmations
+        land, and the one that crosses 2/3 also mints (and, for a token's first deposit, opens its ledger)."""
+        if deposit.token == ETH or int(self.bridge.functions.tokenFor(Web3.to_checksum_address(deposit.token)).call(), 16):
+            return AFFIRM_MINT_GAS
+        return AFFIRM_OPEN_GAS
 
     def _affirmation(self, deposit: Deposit):
         """The affirmDeposit call for `deposit`: the same content every time, from every validator."""

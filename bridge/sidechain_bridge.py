@@ -1,10 +1,9 @@
 """The sidechain's bridge system contract and bridged-token ledgers, as web3.py contract objects.
 
-The sidechain has no EVM: these contracts are Python (sidechain/chain/system/) at fixed addresses,
-but they speak the Solidity ABI, so the relayer and the user commands call them with ordinary
-web3.py contracts over the sidechain's JSON-RPC. Their ABIs are the ones generated from the
-executed function tables (`sidechain.chain.system.system_contracts`, also served by
-`sidechain_getSystemContracts`).
+The bridge is a Solidity contract in the sidechain's genesis (sidechain/chain/contracts/Bridge.sol)
+and each bridged token an OpenZeppelin ERC-20 it opened, so the relayer and the user commands call
+them with ordinary web3.py contracts over the sidechain's JSON-RPC. Their ABIs are the compiled
+contracts' (`sidechain.chain.system.system_contracts`, also served by `sidechain_getSystemContracts`).
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """The rules of the state transition that hold whatever runs a transaction.
 
-The block environment, the result of a block's execution, EIP-1559's base fee, and the path of a
-call to a built-in system contract (chain/system), which runs here in Python: it pays its gas at
-its effective gas price, the base fee is burned (EIP-1559) and the tip goes to the block's
-proposer, exactly as a transaction the EVM runs (sidechain/execution). After the transactions,
-the system's end-of-block step runs (the validator set switches at a checkpoint boundary).
+The block environment, the result of a block's execution and EIP-1559's base fee; the EVM that
+runs the transactions is sidechain/execution's.
 """
 
 from __future__ import annotations
@@ -12,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import FeeCapTooLow, GasLimitExceeded, InsufficientFunds, InvalidTransaction, NonceTooHigh, NonceTooLow
-from .blocks import Header, Log, Receipt
-from .state import Account, StateOverlay
-from .system import CallContext, Function, run_call
-from .transactions import Transaction, intrinsic_gas
+from ..errors import InvalidTransaction
+from .blocks import Header, Receipt
+from .state import Account
+from .transactions import Transaction
 
 BASE_FEE_MAX_CHANGE_DENOMINATOR = 8
 ELASTICITY_MULTIPLIER = 2
@@ -35,6 +31,10 @@ class BlockEnv:
     checkpoint_interval: int = 0
     block_hash: Callable[[int], bytes] | None = None
     """The hash of an earlier block by number (the EVM's BLOCKHASH); None: every hash reads as zero."""
+
+    def hash_of(self, number: int) -> bytes:
+        """BLOCKHASH of block `number`: zero when the environment has no block hashes."""
+        return bytes(32) if self.block_hash is None else self.block_hash(number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,33 +73,3 @@ def next_base_fee(parent: Header, floor: int) -> int:
         delta = parent.base_fee * (target - parent.gas_used) // target // BASE_FEE_MAX_CHANGE_DENOMINATOR
         fee = parent.base_fee - delta
     return max(fee, floor)
-
-
-def apply_system_transaction(state: StateOverlay, tx: Transaction, env: BlockEnv, gas_left: int,
-                             functions: dict[bytes, Function]) -> tuple[int, tuple[Log, ...], int]:
-    """Apply one transaction to a system contract; returns (gas used, logs, status). Raises
-    InvalidTransaction and changes nothing if the transaction cannot be included in this block."""
-    if tx.gas > gas_left:
-        raise GasLimitExceeded.block_full(tx.gas, gas_left)
-    if tx.max_fee_per_gas < env.base_fee:
-        raise FeeCapTooLow.of(tx.sender, tx.max_fee_per_gas, env.base_fee)
-    sender = state.get_account(tx.sender)
-    if tx.nonce < sender.nonce:
-        raise NonceTooLow.of(sender.nonce, tx.nonce)
-    if tx.nonce > sender.nonce:
-        raise NonceTooHigh.of(sender.nonce, tx.nonce)
-    upfront = tx.gas * tx.max_fee_per_gas + tx.value
-    if sender.balance < upfront:
-        raise InsufficientFunds.of(tx.sender, sender.balance, upfront)
-    gas_used = intrinsic_gas(tx.data, tx.access_list)
-    ctx = CallContext(tx.sender, tx.to, tx.value, tx.data, env.number, env.checkpoint_interval)
-    outcome = run_call(state, ctx, functions, tx.gas - gas_used)
-    gas_used += outcome.gas
-    sender = state.get_account(tx.sender)  # the call moved the value, if it succeeded
-    tip = tx.effective_tip(env.base_fee)
-    fee = gas_used * (env.base_fee + tip)
-    state.set_account(tx.sender, Account(sender.nonce + 1, sender.balance - fee, sender.storage_root, sender.code_hash))
-    if tip:
-        proposer = state.get_account(env.proposer)
-        state.set_account(env.proposer, Account(proposer.nonce, proposer.balance + gas_used * tip, proposer.storage_root, proposer.code_hash))
-    return gas_used, outcome.logs, int(outcome.success)

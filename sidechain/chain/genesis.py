@@ -24,6 +24,7 @@ from eth_utils import is_checksum_address, to_checksum_address
 
 from ..crypto import keccak256
 from ..errors import GenesisError, mismatch
+from .system.bridge import BRIDGE_ADDRESS
 
 MAX_INT64 = 2**63 - 1
 MAX_UINT256 = 2**256 - 1
@@ -164,6 +165,8 @@ def _parse_alloc(value: Any) -> tuple[tuple[bytes, int], ...]:
         address = _parse_address(key, path)
         if address in balances:
             raise _bad(path, f"an address not already listed (same as alloc[{spelled[address]}])", key)
+        if address == BRIDGE_ADDRESS:
+            raise _bad(path, "an address other than the bridge contract's (it holds the native coin's reserve)", key)
         if not isinstance(entry, dict):
             raise _bad(path, "an object with 'balance'", entry)
         _check_keys(entry, f"{path}.", ("balance",), ("balance",))

@@ -1,27 +1,20 @@
-"""A block's transactions, run in order, then the end-of-block system call: the EVM for everything
-but calls to the bridge, which runs in Python (chain/system) until it is an EVM contract itself.
-
-Consecutive EVM transactions go to revm in one batch (one crossing); a system-contract call ends
-the batch, so it sees the batch's writes, and the next batch sees its own. Deterministic: the same
-parent state, environment and transactions give the same result on every node.
+"""A block's transactions, run in order by the EVM in one batch (one crossing into revm), then the
+end-of-block system call at a checkpoint boundary. Deterministic: the same parent state,
+environment and transactions give the same result on every node.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from ..chain.blocks import Receipt
 from ..chain.bloom import EMPTY_BLOOM, merge_blooms
-from ..chain.execution import BlockEnv, ExecutionResult, apply_system_transaction
+from ..chain.execution import BlockEnv, ExecutionResult
 from ..chain.state import StateOverlay, StateReader
-from ..chain.system import END_BLOCK_CALLDATA, VALIDATOR_SET_ADDRESS, ends_range, functions_at
+from ..chain.system import END_BLOCK_CALLDATA, VALIDATOR_SET_ADDRESS, ends_range
 from ..chain.transactions import Transaction, create_address
 from ..errors import EvmFailure, InvalidTransaction
 from . import evm
-
-
-def _no_block_hash(number: int) -> bytes:
-    return bytes(32)
 
 
 class _Block:
@@ -48,20 +41,12 @@ class _Block:
             raise error
         self.rejected.append((tx, error))
 
-    def run_system(self, tx: Transaction, functions) -> None:
-        try:
-            gas_used, logs, status = apply_system_transaction(self.state, tx, self.env, self.env.gas_limit - self.cumulative, functions)
-        except InvalidTransaction as exc:
-            self.reject(tx, exc)
-            return
-        self.include(tx, gas_used, logs, status, None)
-
     def evm_env(self) -> evm.EvmEnv:
         env = self.env
         return evm.EvmEnv(env.chain_id, env.number, env.timestamp, env.proposer, env.base_fee, env.gas_limit - self.cumulative,
-                          env.block_hash or _no_block_hash)
+                          env.hash_of)
 
-    def run_evm(self, batch: list[Transaction]) -> None:
+    def run_evm(self, batch: Sequence[Transaction]) -> None:
         if not batch:
             return
         for tx, outcome in zip(batch, evm.execute(self.state, self.evm_env(), batch)):
@@ -70,7 +55,6 @@ class _Block:
             else:
                 created = create_address(tx.sender, tx.nonce) if tx.to is None and outcome.success else None
                 self.include(tx, outcome.gas_used, outcome.logs, int(outcome.success), created)
-        batch.clear()
 
     def end(self) -> None:
         """After the last transaction: at a checkpoint boundary, ValidatorSet.endBlock() records who
@@ -82,20 +66,6 @@ class _Block:
             raise EvmFailure(f"ValidatorSet.endBlock() failed at block {self.env.number}: {outcome.halt or outcome.output.hex()}")
 
 
-def _run_all(block: _Block, transactions: Iterable[Transaction]) -> None:
-    batch: list[Transaction] = []
-    for tx in transactions:
-        # Only system calls make system contracts (the bridge opens token ledgers), and each one
-        # settles the batch before it: the state without the pending batch answers this exactly.
-        functions = functions_at(block.state, tx.to) if tx.to is not None else None
-        if functions is None:
-            batch.append(tx)
-            continue
-        block.run_evm(batch)
-        block.run_system(tx, functions)
-    block.run_evm(batch)
-
-
 def execute_transactions(
     parent_state: StateReader, env: BlockEnv, transactions: Iterable[Transaction], *, skip_invalid: bool
 ) -> ExecutionResult:
@@ -105,7 +75,7 @@ def execute_transactions(
     `rejected`. skip_invalid=False (checking a received block): the first invalid one raises.
     """
     block = _Block(parent_state, env, skip_invalid)
-    _run_all(block, transactions)
+    block.run_evm(list(transactions))
     block.end()
     receipts = block.receipts
     bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
@@ -118,5 +88,5 @@ def state_after(parent_state: StateReader, env: BlockEnv, transactions: Iterable
     """The state after `transactions` of a final block, before the end-of-block step, and the gas
     they used: where a tracer replays the block's next transaction."""
     block = _Block(parent_state, env, skip_invalid=False)
-    _run_all(block, transactions)
+    block.run_evm(list(transactions))
     return block.state, block.cumulative

@@ -1,8 +1,7 @@
 """eth_call and eth_estimateGas: a message run on a throw-away copy of a state, as go-ethereum runs it.
 
-A message to a system contract runs the very Python code a block runs (`chain.system.run_call`);
-any other message runs in the EVM in call mode (no nonce check; without a gas price, no fee and a
-zero base fee, as go-ethereum's eth_call does). A revert answers as go-ethereum does: code 3,
+A message runs in the EVM in call mode (no nonce check; without a gas price, no fee and a zero base
+fee, as go-ethereum's eth_call does). A revert answers as go-ethereum does: code 3,
 "execution reverted: <reason>" and the revert data, which web3.py and ethers decode (Error(string)
 and custom errors alike). An exceptional halt (out of gas, an invalid opcode) is an error with
 go-ethereum's wording. Gas is capped (go-ethereum's RPCGasCap), which also bounds the time a call
@@ -17,13 +16,12 @@ from eth_abi import decode
 from eth_abi.exceptions import DecodingError
 
 from ..chain.execution import BlockEnv
-from ..chain.state import StateOverlay, StateReader
-from ..chain.system import CallContext, functions_at, run_call
-from ..chain.system.base import ERROR_SELECTOR
-from ..chain.transactions import intrinsic_gas
+from ..chain.state import StateReader
+from ..crypto import keccak256
 from ..errors import CallFailed, ExecutionReverted, InsufficientFunds, IntrinsicGasTooLow, InvalidTransaction
 from . import evm
 
+ERROR_SELECTOR = keccak256(b"Error(string)")[:4]
 CALL_GAS_CAP = 50_000_000
 """Gas an eth_call or eth_estimateGas may use at most (go-ethereum's RPCGasCap default)."""
 
@@ -67,33 +65,13 @@ def halt_message(halt: str) -> str:
 def run_message(state: StateReader, env: BlockEnv, message: evm.EvmCall) -> CallResult:
     """Run `message` at `state` without keeping anything; raises InvalidTransaction if it could not
     run at all (the sender cannot pay, the gas is below the intrinsic cost)."""
-    functions = functions_at(state, message.to) if message.to is not None else None
-    if functions is not None:
-        return _run_system(state, env, message, functions)
     priced = message.gas_price > 0
     evm_env = evm.EvmEnv(env.chain_id, env.number, env.timestamp, env.proposer, env.base_fee if priced else 0,
-                         max(env.gas_limit, message.gas), env.block_hash or (lambda n: bytes(32)))
+                         max(env.gas_limit, message.gas), env.hash_of)
     outcome = evm.simulate(state, evm_env, message)
     if isinstance(outcome, InvalidTransaction):
         raise outcome
     return CallResult(outcome.success, outcome.gas_used, outcome.output, outcome.halt)
-
-
-def _run_system(state: StateReader, env: BlockEnv, message: evm.EvmCall, functions) -> CallResult:
-    base = intrinsic_gas(message.data, message.access_list)
-    if message.gas < base:
-        raise IntrinsicGasTooLow.of(message.gas, base)
-    if message.value:
-        balance = state.get_account(message.sender).balance
-        if balance < message.value:
-            raise InsufficientFunds(
-                f"insufficient funds for transfer: address 0x{message.sender.hex()} have {balance} want {message.value}"
-            )
-    # A system contract sees the number of the block the call would land in, the head's next.
-    ctx = CallContext(message.sender, message.to, message.value, message.data, env.number + 1, env.checkpoint_interval,
-                      read_only=True)
-    outcome = run_call(StateOverlay(state), ctx, functions, message.gas - base)
-    return CallResult(outcome.success, base + outcome.gas, outcome.output)
 
 
 def _raise_failure(result: CallResult) -> None:
@@ -129,8 +107,6 @@ def estimate_gas(state: StateReader, env: BlockEnv, message: evm.EvmCall) -> int
         if first.halt is not None and first.halt.startswith("OutOfGas"):
             raise CallFailed(f"gas required exceeds allowance ({allowance})")
         _raise_failure(first)
-    if message.to is not None and functions_at(state, message.to) is not None:
-        return first.gas_used  # system contracts charge a fixed gas: what it used is what it needs
     lo, hi = first.gas_used - 1, allowance
     # Most messages need their gas used plus what the 63/64 rule holds back for calls (EIP-150):
     # try that first, as go-ethereum does, to skip most of the search.

@@ -87,6 +87,6 @@ def sidechain_getBridgeTotals(ctx, l1_token: bytes) -> dict:
 
 
 def sidechain_getSystemContracts(ctx) -> dict:
-    """The built-in contracts' addresses and JSON ABIs (bridge, validator set, checkpoint signatures,
+    """The system contracts' addresses and JSON ABIs (bridge, validator set, checkpoint signatures,
     and the ABI every bridged ERC-20 ledger answers to)."""
     return system_contracts()

@@ -127,7 +127,7 @@ def eth_getTransactionCount(ctx: Context, address: bytes, block: BlockId) -> str
 
 
 def eth_getCode(ctx: Context, address: bytes, block: BlockId) -> str:
-    """The account's code (the built-in system contracts show SYSTEM_CODE, one INVALID opcode)."""
+    """The account's code."""
     state = ctx.state(block)
     return codec.hex_data(state.get_code(state.get_account(address).code_hash))
 

@@ -60,12 +60,14 @@ class MemoryChain:
     """A chain of MemoryState blocks: each `block` executes and commits at the next height."""
 
     def __init__(self, validators: Sequence, funded: Sequence, *, interval: int, gas: int,
-                 call_gas: int = VIEW_GAS, contract: bytes | None = None, powers: Sequence[int] | None = None) -> None:
+                 call_gas: int = VIEW_GAS, contract: bytes | None = None, powers: Sequence[int] | None = None,
+                 genesis_supply: int = 0) -> None:
         """`validators` (each of power 1 unless `powers` says otherwise) form the genesis set;
         `funded` accounts start with FUNDS; transactions carry `gas`, calls `call_gas`, and both go
-        to `contract` unless told otherwise; checkpoint ranges are `interval` blocks long."""
+        to `contract` unless told otherwise; checkpoint ranges are `interval` blocks long; the bridge
+        records `genesis_supply` as the native coin allocated at genesis."""
         genesis = ValidatorSet(tuple(addr(v) for v in validators), tuple(powers or (1,) * len(validators)))
-        accounts, storage, code = genesis_state(genesis, checkpoint_interval=interval)
+        accounts, storage, code = genesis_state(genesis, checkpoint_interval=interval, genesis_supply=genesis_supply)
         accounts.update({addr(a): StateAccount(balance=FUNDS) for a in funded})
         self.state = MemoryState(accounts, storage, code)
         self.interval = interval

@@ -159,6 +159,7 @@ BAD_CHECKSUM = V1.replace("E", "e", 1)  # one letter's case flipped: still mixed
         (("alloc", BAD_CHECKSUM), {"balance": 1}, rf"'alloc\[{BAD_CHECKSUM}\]': expected a mixed-case address with a valid EIP-55"),
         (("alloc", FUNDED.lower()), {"balance": 1}, rf"'alloc\[{FUNDED.lower()}\]': expected an address not already listed \(same as alloc\[{FUNDED}\]\)"),
         (("alloc", "0xzz"), {"balance": 1}, r"'alloc\[0xzz\]': expected a 0x-prefixed 20-byte hex address"),
+        (("alloc", "0x" + "00" * 17 + "b41d9e"), {"balance": 1}, r"expected an address other than the bridge contract's"),
         # unknown fields
         (("gasLimt",), 1, r"'gasLimt': unknown field \(known: description, chainId, .*\); did you mean 'gasLimit'\?"),
         (("validators", 0, "weight"), 1, r"'validators\[0\].weight': unknown field \(known: address, power\)"),

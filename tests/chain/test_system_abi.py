@@ -1,6 +1,5 @@
-"""The system contracts' JSON ABIs are generated from the very tables the chain executes, so a tool
-built from them calls exactly what runs; the bridged-token ABI is the compiled BridgedToken's, a
-standard ERC-20's."""
+"""The system contracts' JSON ABIs are the compiled contracts' the chain runs, so a tool built from
+them calls exactly what runs; the bridged-token ABI is a standard ERC-20's."""
 
 from eth_utils import event_abi_to_log_topic, function_abi_to_4byte_selector
 
@@ -36,7 +35,7 @@ def test_every_contract_has_an_address_and_its_abi_names_every_parameter():
     assert {name for name, c in contracts.items() if c["address"]} == {"bridge", "validatorSet", "checkpointSignatures"}
     for name, contract in contracts.items():
         for item in contract["abi"]:
-            if item["type"] == "event" or item["inputs"]:
+            if item["type"] == "event" or item.get("inputs"):
                 assert all(p["name"] for p in item["inputs"]), (name, item["name"])
     bridge = _selectors(contracts["bridge"]["abi"])
     assert "withdraw(address,uint256,address)" in bridge

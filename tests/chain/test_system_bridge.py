@@ -10,9 +10,7 @@ from eth_utils import keccak
 from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.state import MemoryState
 from sidechain.chain.system import BRIDGE_ADDRESS, genesis_state, token_address
-from sidechain.chain.system.bridge import (
-    Withdrawal, checkpoint_withdrawals, genesis_storage, genesis_supply, totals, withdrawal,
-)
+from sidechain.chain.system.bridge import RESERVE, Withdrawal, checkpoint_withdrawals, genesis_supply, totals, withdrawal
 from sidechain.chain.validators import ValidatorSet
 from sidechain.execution.executor import BlockExecutor
 from sidechain.chain.system.tokens import balance_of, metadata, total_supply
@@ -54,9 +52,8 @@ class Chain(MemoryChain):
     genesis does, unless told another `genesis_supply`."""
 
     def __init__(self, genesis_supply: int = 6 * FUNDS):
-        super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB], interval=INTERVAL, gas=300_000, call_gas=300_000,
-                         contract=BRIDGE_ADDRESS)
-        self.state.apply({}, {(BRIDGE_ADDRESS, key): value for key, value in genesis_storage(genesis_supply).items()})
+        super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB], interval=INTERVAL, gas=3_000_000, call_gas=3_000_000,
+                         contract=BRIDGE_ADDRESS, genesis_supply=genesis_supply)
 
     def affirm(self, validators, data: bytes) -> list[int]:
         """One block with an affirmation of `data` from each of `validators`; returns the statuses."""
@@ -275,7 +272,8 @@ def test_an_ether_withdrawal_sends_its_amount_as_value_and_burns_it():
     receipt, _ = chain.send(ALICE, withdraw(ETH, 10**18), value=10**18)
     assert receipt.status == 1
     assert chain.balance(ALICE) == before - 10**18 - receipt.gas_used * BASE_FEE
-    assert chain.state.get_account(BRIDGE_ADDRESS).balance == 0
+    # the deposit was paid out of the bridge's reserve and the withdrawal's value went back into it
+    assert chain.state.get_account(BRIDGE_ADDRESS).balance == RESERVE - 3 * 10**18 + 10**18
     assert withdrawal(chain.state, 1) == Withdrawal(1, ETH, L1_RECIPIENT, 10**18, 2, addr(ALICE))
     assert totals(chain.state, ETH) == (3 * 10**18, 10**18)
 
@@ -313,7 +311,7 @@ def test_a_token_withdrawal_with_value_reverts_and_keeps_the_ether():
     receipt, _ = chain.send(ALICE, withdraw(L1_TOKEN, 10), value=5)
     assert receipt.status == 0
     assert chain.balance(ALICE) == FUNDS - receipt.gas_used * BASE_FEE
-    assert chain.state.get_account(BRIDGE_ADDRESS).balance == 0
+    assert chain.state.get_account(BRIDGE_ADDRESS).balance == RESERVE
     assert balance_of(chain.state, TOKEN, addr(ALICE)) == 1000
 
 
@@ -348,8 +346,9 @@ def test_minted_less_burned_is_what_accounts_hold():
 
     minted, burned = totals(chain.state, ETH)
     assert (minted, burned) == (5 * 10**18, 3 * 10**18 + 10**17)
-    native = sum(account.balance for account in chain.state.accounts.values())
-    assert native == 6 * FUNDS + minted - burned - chain.fees
+    circulating = sum(account.balance for address, account in chain.state.accounts.items() if address != BRIDGE_ADDRESS)
+    assert circulating == 6 * FUNDS + minted - burned - chain.fees
+    assert RESERVE - chain.state.get_account(BRIDGE_ADDRESS).balance == minted - burned
 
 
 def test_a_genesis_account_withdraws_its_own_ether():

@@ -7,12 +7,13 @@ import json
 import pytest
 
 from sidechain.chain.contracts import ARTIFACTS
-from sidechain.chain.system import checkpoint_signatures, validator_set
+from sidechain.chain.system import bridge, checkpoint_signatures, validator_set
 
 
 @pytest.mark.parametrize("contract, slots", [
     ("ValidatorSet", validator_set.SLOTS),
     ("CheckpointSignatures", checkpoint_signatures.SLOTS),
+    ("Bridge", bridge.SLOTS),
 ])
 def test_the_slots_the_python_side_reads_are_the_compilers(contract, slots):
     layout = json.loads((ARTIFACTS / f"{contract}.json").read_text())["storageLayout"]

@@ -43,7 +43,7 @@ class Chain(MemoryChain):
     """A chain of MemoryState blocks whose first block mints 1000 of the bridged token to Alice."""
 
     def __init__(self, opening_deposit: bool = True):
-        super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB, CAROL], interval=4, gas=200_000, contract=TOKEN)
+        super().__init__(VALIDATORS, [*VALIDATORS, ALICE, BOB, CAROL], interval=4, gas=3_000_000, contract=TOKEN)
         if opening_deposit:
             self.deposit(1, ALICE, 1000)
 

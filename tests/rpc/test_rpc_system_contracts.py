@@ -1,4 +1,4 @@
-"""The built-in contracts over JSON-RPC: eth_call and eth_estimateGas run the code blocks execute,
+"""The system contracts over JSON-RPC: eth_call and eth_estimateGas run the code blocks execute,
 reverts carry their reason, and eth_getCode / eth_getStorageAt / eth_getProof read contract state
 as they do on Ethereum."""
 

@@ -24,6 +24,11 @@ def runtime_code(name: str) -> bytes:
     return bytes.fromhex(_artifact(name)["deployedBytecode"][2:])
 
 
+def creation_code(name: str) -> bytes:
+    """The creation bytecode (initcode) of contract `name`."""
+    return bytes.fromhex(_artifact(name)["bytecode"][2:])
+
+
 def abi(name: str) -> list[dict]:
     """The JSON ABI of contract `name` (a copy)."""
     return json.loads(json.dumps(_artifact(name)["abi"]))
