@@ -171,6 +171,12 @@ class InvalidVote(SidechainError):
     """A proposal or vote with a bad signature, an unknown signer, or for another chain or height."""
 
 
+class InvalidEvidence(SidechainError):
+    """Equivocation evidence that proves nothing: malformed, not two conflicting messages of one
+    signer for one height, round and step, a bad signature, a signer outside that height's set, or
+    (in a block) too old, from the future, repeated or already committed."""
+
+
 class UnknownBlock(SidechainError):
     """A block number, hash or tag that this node does not have."""
 
@@ -194,6 +200,11 @@ class KeystoreError(SidechainError):
 
 class StorageError(SidechainError):
     """The database is missing, locked, from another chain or from another schema version."""
+
+
+class CorruptWal(StorageError):
+    """A write-ahead-log record whose checksum holds but whose content is not a record this version
+    writes; replay stops at it as at a torn record."""
 
 
 class ConfigError(SidechainError):

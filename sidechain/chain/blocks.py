@@ -1,13 +1,16 @@
 """Headers, blocks, receipts and logs: their RLP encodings and hashes.
 
 The header is the sidechain's own (no PoW fields), RLP-encoded and keccak-hashed like Ethereum's.
+A block may carry equivocation evidence (consensus/evidence.py): the header then commits to it with
+a 13th field, its evidence root, which a block without evidence leaves out, so its encoding and hash
+stay the 12-field ones every earlier block has (as Ethereum's forks append optional header fields).
 Receipts use Ethereum's consensus encoding (typed envelope for type-1/2 transactions), so a client
 that knows Ethereum receipts can check them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import rlp
 
@@ -42,13 +45,16 @@ class Header:
     base_fee: int
     extra_data: bytes = b""
     """Consensus data (round, validator set hash); at most 97 bytes."""
+    evidence_root: bytes = b""
+    """`evidence_root(block.evidence)`: empty for a block without evidence (and then not encoded)."""
 
     def fields(self) -> list:
-        return [
+        fields = [
             self.parent_hash, self.number, self.timestamp, self.proposer, self.state_root,
             self.transactions_root, self.receipts_root, self.logs_bloom, self.gas_limit,
             self.gas_used, self.base_fee, self.extra_data,
         ]
+        return fields + [self.evidence_root] if self.evidence_root else fields
 
     def raw_fields(self) -> list[bytes]:
         """fields() with integers as RLP's minimal big-endian bytes."""
@@ -64,10 +70,13 @@ class Header:
     @classmethod
     def decode(cls, data: bytes) -> "Header":
         f = rlp.decode(data)
-        if not isinstance(f, list) or len(f) != 12 or not all(isinstance(item, bytes) for item in f):
-            raise InvalidBlock("malformed header: expected a 12-item RLP list of byte strings")
+        if not isinstance(f, list) or len(f) not in (12, 13) or not all(isinstance(item, bytes) for item in f):
+            raise InvalidBlock("malformed header: expected a 12-item (13 with an evidence root) RLP list of byte strings")
+        if len(f) == 13 and len(f[12]) != 32:
+            raise InvalidBlock(f"malformed header: the 13th field is a 32-byte evidence root, got {len(f[12])} bytes")
         u = _to_int
-        return cls(f[0], u(f[1]), u(f[2]), f[3], f[4], f[5], f[6], f[7], u(f[8]), u(f[9]), u(f[10]), f[11])
+        return cls(f[0], u(f[1]), u(f[2]), f[3], f[4], f[5], f[6], f[7], u(f[8]), u(f[9]), u(f[10]), f[11],
+                   f[12] if len(f) == 13 else b"")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,10 @@ class Block:
     transactions: tuple[Transaction, ...]
     hash: bytes = field(default=b"", compare=False)
     """Filled from the header on construction; cached because it is asked for constantly."""
+    evidence: tuple[bytes, ...] = ()
+    """Encoded equivocation evidence records, opaque here: the chain rules check only their number,
+    sizes and root; the consensus layer decodes and verifies them (consensus/evidence.py). Blocks
+    read back from the store come without it; the evidence index (storage/evidence.py) has it."""
 
     def __post_init__(self) -> None:
         if not self.hash:
@@ -86,24 +99,35 @@ class Block:
         return self.header.number
 
     def encode(self) -> bytes:
-        """Wire form: [header fields, [raw transaction, ...]]."""
-        return encode_items([self.header.raw_fields(), [tx.raw for tx in self.transactions]])
+        """Wire form: [header fields, [raw transaction, ...]], then [evidence, ...] if it has any."""
+        items = [self.header.raw_fields(), [tx.raw for tx in self.transactions]]
+        return encode_items(items + [list(self.evidence)] if self.evidence else items)
+
+    def with_evidence(self, evidence: tuple[bytes, ...]) -> "Block":
+        """This block carrying `evidence`, its header committing to it (a new hash); execution
+        does not depend on evidence, so the block's results stay valid."""
+        return Block(replace(self.header, evidence_root=evidence_root(evidence)), self.transactions, b"", tuple(evidence))
 
     @classmethod
     def decode(cls, data: bytes, chain_id: int, senders: list[bytes] | None = None) -> "Block":
         """Decode a block; transactions' senders are recovered unless already known (`senders`)."""
         try:
-            header_fields, raws = rlp.decode(data)
+            items = rlp.decode(data)
+            if not isinstance(items, list) or len(items) not in (2, 3):
+                raise ValueError("expected [header, transactions] or [header, transactions, evidence]")
+            header_fields, raws, evidence = items[0], items[1], items[2] if len(items) == 3 else []
             header = Header.decode(rlp.encode(header_fields))
         except (rlp.DecodingError, ValueError, TypeError) as exc:
             raise InvalidBlock(f"malformed block: {exc}") from None
         if not isinstance(raws, list) or not all(isinstance(raw, bytes) for raw in raws):
             raise InvalidBlock("malformed block: transactions must be a list of byte strings")
+        if len(items) == 3 and (not isinstance(evidence, list) or not evidence or not all(isinstance(e, bytes) for e in evidence)):
+            raise InvalidBlock("malformed block: evidence, when present, must be a non-empty list of byte strings")
         if senders is None:
             txs = tuple(decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
         else:
             txs = tuple(decode_transaction(raw, chain_id, sender=s) for raw, s in zip(raws, senders, strict=True))
-        return cls(header, txs)
+        return cls(header, txs, b"", tuple(evidence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +180,11 @@ class Receipt:
 def transactions_root(transactions: tuple[Transaction, ...] | list[Transaction]) -> bytes:
     """Ordered binary Merkle root of the transaction hashes."""
     return ordered_root([tx.hash for tx in transactions])
+
+
+def evidence_root(evidence: tuple[bytes, ...] | list[bytes]) -> bytes:
+    """Ordered binary Merkle root of keccak256 of each evidence record; empty for no evidence."""
+    return ordered_root([keccak256(e) for e in evidence]) if evidence else b""
 
 
 def receipts_root(receipts: list[Receipt] | tuple[Receipt, ...]) -> bytes:

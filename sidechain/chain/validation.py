@@ -5,13 +5,18 @@ after execution. Pure rules; the consensus layer adds who may propose and when.
 from __future__ import annotations
 
 from ..errors import InvalidBlock, mismatch
-from .blocks import Block, Header, receipts_root, transactions_root
+from .blocks import Block, Header, evidence_root, receipts_root, transactions_root
 from .execution import ExecutionResult, next_base_fee
 
 MAX_BLOCK_TX_BYTES = 900 * 1024
 """Most transaction bytes in one block: a proposal, block and all, must fit one gossip message (1 MiB)."""
 MAX_EXTRA_DATA = 97
 """Room for consensus data in the header (round, validator-set hash and a vanity word)."""
+MAX_BLOCK_EVIDENCE = 32
+"""Most evidence records in one block (cometbft bounds evidence bytes per block the same way)."""
+MAX_EVIDENCE_BYTES = 512
+"""Most bytes of one evidence record: two signed votes or proposals take about 300. With the
+transactions' 900 KiB, 32 records of 512 bytes keep a proposal inside one 1 MiB gossip message."""
 MAX_FUTURE_SECONDS = 5
 """How far a proposed block's timestamp may run ahead of the judging validator's clock. Honest
 timestamps are the proposer's clock rounded down, so this only absorbs clock skew; a proposer whose
@@ -30,6 +35,8 @@ def validate_header(header: Header) -> None:
     ):
         if len(value) != width:
             raise InvalidBlock(mismatch(f"header {name} length", expected=width, got=len(value)))
+    if header.evidence_root and len(header.evidence_root) != 32:
+        raise InvalidBlock(mismatch("header evidenceRoot length", expected=32, got=len(header.evidence_root)))
     if len(header.extra_data) > MAX_EXTRA_DATA:
         raise InvalidBlock(mismatch("header extraData length at most", expected=MAX_EXTRA_DATA, got=len(header.extra_data)))
     if header.gas_used > header.gas_limit:
@@ -62,13 +69,21 @@ def validate_timestamp_not_ahead(header: Header, now: float, *, max_ahead: float
 
 
 def validate_body(block: Block) -> None:
-    """The transactions fit the size cap and are the ones the header commits to."""
+    """The transactions and the evidence fit their caps and are the ones the header commits to
+    (what the evidence proves is the consensus layer's check: consensus/evidence.py)."""
     size = sum(len(tx.raw) for tx in block.transactions)
     if size > MAX_BLOCK_TX_BYTES:
         raise InvalidBlock(f"block transactions take {size} bytes, limit {MAX_BLOCK_TX_BYTES}")
     root = transactions_root(block.transactions)
     if root != block.header.transactions_root:
         raise InvalidBlock(mismatch("transactions root", expected="0x" + block.header.transactions_root.hex(), got="0x" + root.hex()))
+    if len(block.evidence) > MAX_BLOCK_EVIDENCE:
+        raise InvalidBlock(f"block carries {len(block.evidence)} evidence records, limit {MAX_BLOCK_EVIDENCE}")
+    if any(len(e) > MAX_EVIDENCE_BYTES for e in block.evidence):
+        raise InvalidBlock(f"block carries an evidence record above {MAX_EVIDENCE_BYTES} bytes")
+    root = evidence_root(block.evidence)
+    if root != block.header.evidence_root:
+        raise InvalidBlock(mismatch("evidence root", expected="0x" + block.header.evidence_root.hex(), got="0x" + root.hex()))
 
 
 def validate_result(header: Header, result: ExecutionResult, state_root: bytes) -> None:

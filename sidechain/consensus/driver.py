@@ -2,8 +2,10 @@
 
 It feeds checked messages into the pure `ConsensusMachine` and carries out the actions it returns:
 build and sign proposals, sign votes (through the double-sign guard), start timers, commit decided
-blocks with their certificates. A one-validator network runs the very same path; its votes simply
-have no peer to travel to.
+blocks with their certificates. The first vote of each validator per round and step counts; a
+second one for another block, or a second proposal of a round, goes to the evidence pool
+(evidence_pool.py) as proof of equivocation, to be gossiped and committed in a later block. A
+one-validator network runs the very same path; its votes simply have no peer to travel to.
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ import time
 from collections.abc import Callable
 
 from ..chain.blocks import Block
-from ..chain.validation import validate_timestamp_not_ahead
-from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, SidechainError
+from ..errors import InvalidVote, SidechainError
 from ..mempool.pool import Mempool
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
+from ..storage.evidence import EvidenceIndex
+from .candidates import Candidates
+from .evidence import Evidence
+from .evidence_pool import EvidencePool
 from .future import FutureBuffer, refusal
 from .machine import CommitAction, ConsensusMachine, ProposalEvent, ProposeAction, ScheduleTimeout, TimeoutEvent, VoteAction, VoteEvent
 from .messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
 from .network import ConsensusNetwork, NoNetwork, Timeouts, fit_size
 from .signer import DoubleSignRefused, Signer
-from .wal import PROPOSAL, TIMEOUT, VOTE, WriteAheadLog
+from .wal import PROPOSAL, TIMEOUT, VOTE, ProposalRecord, WalRecord, WriteAheadLog
 
 log = logging.getLogger("sidechain.consensus")
 
@@ -42,19 +47,19 @@ class ConsensusDriver:
         block_time: float = 1.0,
         on_commit: Callable[[ExecutedBlock], None] = lambda executed: None,
         on_invalid_block: Callable[[Block, str], None] = lambda block, reason: None,
+        on_evidence: Callable[[Evidence], None] = lambda evidence: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.chain, self.mempool, self.signer, self.wal = chain, mempool, signer, wal
         self.network = network or NoNetwork()
         self.timeouts, self.block_time, self.on_commit, self.clock = timeouts, block_time, on_commit, clock
-        self.on_invalid_block = on_invalid_block
         self.chain_id = chain.genesis.chain_id
         self.machine: ConsensusMachine | None = None
-        self._blocks: dict[bytes, ExecutedBlock | None] = {}
-        """Candidate blocks of this height by hash; None marks one that failed validation."""
-        self._timely: dict[bytes, bool] = {}
-        """Whether each candidate's timestamp was within reach of our clock when it first arrived."""
+        self.evidence = EvidencePool(self.chain_id, EvidenceIndex(chain.store.db), chain.validators_at, on_new=on_evidence)
+        self._candidates = Candidates(chain, self.evidence, clock, on_invalid_block)
         self._votes: dict[tuple[int, int, bytes], Vote] = {}
+        self._proposals: dict[int, Proposal] = {}
+        """The proposal taken for each round of this height (a second one is evidence, not news)."""
         self._future = FutureBuffer(chain)
         """Messages for a later height, bounded per signer (sidechain.consensus.future)."""
         self._timers: list[asyncio.TimerHandle] = []
@@ -122,19 +127,21 @@ class ConsensusDriver:
             "proposer": "0x" + self.validators.proposer(m.height if m else self.chain.height + 1, max(m.round, 0) if m else 0).hex(),
             "validators": ["0x" + a.hex() for a in self.validators.addresses],
             "isValidator": bool(self.signer and self.validators.power_of(self.signer.address)),
+            "pendingEvidence": len(self.evidence),
         }
 
     def _start_height(self, height: int) -> None:
         self._cancel_timers()
         me = self.signer.address if self.signer else None
         self.machine = ConsensusMachine(height, self.validators, me)
-        self._blocks, self._timely, self._votes, self._own_proposals = {}, {}, {}, {}
+        self._candidates.clear()
+        self._votes, self._own_proposals, self._proposals = {}, {}, {}
         self._height_started = self.clock()
-        self.wal.open_height(height)
+        logged = self.wal.open_height(height)
         self._replaying = True
         try:
             self._run(self.machine.start_round(0))
-            self._replay_wal(height)
+            self._replay_wal(logged)
         finally:
             self._replaying = False
         if self.machine is not None and self.machine.height == height:
@@ -150,18 +157,18 @@ class ConsensusDriver:
         else:
             self._schedule(ScheduleTimeout(m.step, m.height, m.round))
 
-    def _replay_wal(self, height: int) -> None:
-        """Rebuild this height's round state from what was logged before a restart."""
+    def _replay_wal(self, records: list[WalRecord]) -> None:
+        """Rebuild this height's round state from what was logged before a restart (the WAL has
+        already stopped at the first record it could not read)."""
         self._replaying = True
         try:
-            for kind, fields in self.wal.replay(height):
-                if kind == PROPOSAL:
-                    self.receive_proposal(Proposal.decode(fields[0]), Block.decode(fields[1], self.chain_id))
-                elif kind == VOTE:
-                    self.receive_vote(Vote.decode(fields[0]), verified=True)  # checked before it was logged
-                elif kind == TIMEOUT:
-                    step, h, r = (int.from_bytes(f, "big") for f in fields)
-                    self._on_timeout(TimeoutEvent(Step(step), h, r))
+            for record in records:
+                if isinstance(record, ProposalRecord):
+                    self.receive_proposal(record.proposal, record.block)
+                elif isinstance(record, Vote):
+                    self.receive_vote(record, verified=True)  # checked before it was logged
+                else:
+                    self._on_timeout(record)
         finally:
             self._replaying = False
 
@@ -169,12 +176,31 @@ class ConsensusDriver:
 
     def receive_proposal(self, proposal: Proposal, block: Block) -> None:
         """A proposal with its block, from a peer or from this node; checked, then handed in."""
-        size = 1024 + sum(len(tx.raw) for tx in block.transactions)
+        size = 1024 + sum(len(tx.raw) for tx in block.transactions) + sum(len(e) for e in block.evidence)
         self._dispatch(proposal.height, proposal.round, proposal.proposer, size, self._on_proposal, (proposal, block))
 
     def receive_vote(self, vote: Vote, *, verified: bool = False) -> None:
         """`verified`: gossip validation already checked the signature and the signer."""
         self._dispatch(vote.height, vote.round, vote.validator, 256, self._on_vote, (vote, verified))
+
+    def receive_duplicate_proposal(self, proposal: Proposal) -> None:
+        """A proposal for a round of this height that already has one (gossip IGNOREs it, never
+        executed): evidence if its proposer signed another block there."""
+        m = self.machine
+        first = self._proposals.get(proposal.round) if m is not None and proposal.height == m.height else None
+        if first is not None and not self._stopped:
+            try:
+                self._gossip_evidence(self.evidence.second_proposal(first, proposal, m.height))
+            except InvalidVote as exc:
+                log.warning("rejected consensus message: %s", exc, extra={"height": m.height, "round": m.round})
+
+    def receive_evidence(self, evidence: Evidence) -> None:
+        """Evidence a peer gossiped, verified by the gossip check (consensus.gossip.check_evidence)."""
+        self.evidence.add(evidence, self.height)
+
+    def _gossip_evidence(self, evidence: Evidence | None) -> None:
+        if evidence is not None:
+            self.network.broadcast_evidence(evidence)
 
     def refusal(self, height: int, round_: int, signer: bytes, size: int, *, proposal: bool = False) -> str | None:
         """Why a message would not be kept now (gossip IGNOREs it rather than relay it), or None."""
@@ -201,16 +227,18 @@ class ConsensusDriver:
         if proposal.proposer != m.validators.proposer(m.height, proposal.round):
             raise InvalidVote(f"proposal of round {proposal.round} from 0x{proposal.proposer.hex()}, not its proposer")
         if proposal.round in m.proposals or not m.admits(proposal.round, proposal.proposer):
+            self.receive_duplicate_proposal(proposal)
             return  # one proposal per (height, round, proposer), executed and logged once; far rounds dropped
         proposal.verify(self.chain_id)
         if proposal.block_hash != block.hash:
             raise InvalidVote("proposal signs a different block than the one it carries")
+        self._proposals[proposal.round] = proposal
         if self._is_mine(proposal.proposer):
             self._own_proposals[proposal.round] = (proposal, block)
         if not self._replaying:
             self.wal.append(PROPOSAL, [proposal.encode(), block.encode()], sync=self._is_mine(proposal.proposer))
-        valid = self._validate(block)
-        timely = valid and self._is_timely(block)
+        valid = self._candidates.is_valid(block, self.validators, self.height)
+        timely = valid and self._candidates.is_timely(block, self.height)
         self._run(self.machine.handle(
             ProposalEvent(proposal.round, block.hash, proposal.pol_round, proposal.proposer, valid, timely)))
 
@@ -218,8 +246,11 @@ class ConsensusDriver:
         if not verified and self.validators.power_of(vote.validator) == 0:
             raise InvalidVote(f"vote from 0x{vote.validator.hex()}, which is not a validator")
         key = (vote.round, int(vote.step), vote.validator)
-        if key in self._votes or not self.machine.admits(vote.round, vote.validator):
-            return  # the first vote counts; a round beyond the window and the signer's catch-up rounds is dropped
+        if key in self._votes:  # the first vote counts; another for a different block is evidence
+            self._gossip_evidence(self.evidence.second_vote(self._votes[key], vote, self.machine.height, verified=verified))
+            return
+        if not self.machine.admits(vote.round, vote.validator):
+            return  # a round beyond the window and the signer's catch-up rounds is dropped
         if not verified:
             vote.verify(self.chain_id)
         self._votes[key] = vote
@@ -233,35 +264,6 @@ class ConsensusDriver:
         if not self._replaying:
             self.wal.append(TIMEOUT, [int(event.step), event.height, event.round])
         self._run(self.machine.handle(event))
-
-    def _validate(self, block: Block) -> bool:
-        if block.hash in self._blocks:
-            return self._blocks[block.hash] is not None
-        try:
-            if block.header.proposer not in self.validators.addresses:
-                raise InvalidBlock(f"proposer 0x{block.header.proposer.hex()} is not a validator")
-            self._blocks[block.hash] = self.chain.execute_block(block)
-        except (InvalidBlock, InvalidTransaction) as exc:
-            log.warning("invalid block 0x%s: %s", block.hash.hex(), exc, extra={"height": self.height})
-            self._blocks[block.hash] = None
-            self.on_invalid_block(block, str(exc))
-        return self._blocks[block.hash] is not None
-
-    def _is_timely(self, block: Block) -> bool:
-        """Proposer-based timestamps: a block dated more than MAX_FUTURE_SECONDS past our clock when
-        it first arrives gets a nil prevote, so one proposer cannot move the chain's time ahead for
-        good (time never goes back). It stays valid: if more than 2/3 still prevote and precommit it
-        (their clocks agree with it), this node decides it too, as it imports synced blocks whatever
-        their time."""
-        if block.hash not in self._timely:
-            try:
-                validate_timestamp_not_ahead(block.header, self.clock())
-                self._timely[block.hash] = True
-            except InvalidBlock as exc:
-                log.warning("untimely block 0x%s: %s", block.hash.hex(), exc, extra={"height": self.height})
-                self._timely[block.hash] = False
-                self.on_invalid_block(block, str(exc))
-        return self._timely[block.hash]
 
     def _is_mine(self, address: bytes) -> bool:
         return self.signer is not None and address == self.signer.address
@@ -282,12 +284,10 @@ class ConsensusDriver:
     def _propose(self, action: ProposeAction) -> None:
         if self._replaying:
             return  # the logged proposal follows in the replay, or _resume proposes afresh
-        if action.block_hash is not None and self._blocks.get(action.block_hash) is not None:
-            executed = self._blocks[action.block_hash]
-        else:
+        executed = self._candidates.get(action.block_hash) if action.block_hash is not None else None
+        if executed is None:
             candidates = self.mempool.select(self.chain.store, self.chain.next_base_fee(), self.chain.genesis.gas_limit)
-            executed = self.chain.build_block(self.signer.address, int(self.clock()), fit_size(candidates))
-            self._blocks[executed.block.hash] = executed
+            executed = self._candidates.build(self.signer.address, int(self.clock()), fit_size(candidates))
         try:
             proposal = self.signer.sign_proposal(action.height, action.round, executed.block.hash, action.pol_round)
         except DoubleSignRefused as exc:
@@ -325,7 +325,7 @@ class ConsensusDriver:
         self._timers.append(asyncio.get_running_loop().call_later(delay, self._guarded, self._on_timeout, event))
 
     def _commit(self, action: CommitAction) -> None:
-        executed = self._blocks[action.block_hash]
+        executed = self._candidates.get(action.block_hash)
         votes = [self._votes[(action.round, int(Step.PRECOMMIT), v)] for v in action.precommitters]
         self._finalize(executed, CommitCertificate.from_votes(votes).encode(), action.round)
         now = self.clock()
@@ -343,7 +343,9 @@ class ConsensusDriver:
             self._start_height_soon(executed.block.number + 1, 0.0)
 
     def _finalize(self, executed: ExecutedBlock, certificate: bytes, round_: int | None) -> None:
+        self.evidence.index_block(executed.block)
         self.chain.commit(executed, certificate)
+        self.evidence.committed(executed.block)
         self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
         log.info(
             "committed block %d 0x%s txs=%d%s", executed.block.number, executed.block.hash.hex()[:16],

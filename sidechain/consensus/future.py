@@ -14,7 +14,7 @@ from collections import Counter
 
 from ..chain.system.validator_set import pending_set
 from ..errors import UnknownBlock
-from .gossip import FUTURE_HEIGHTS
+from .gossip import FUTURE_HEIGHTS, ROUND_TAKEN
 
 MAX_MESSAGES_PER_SIGNER = 256
 """A validator's proposals, prevotes and precommits over the future heights' rounds (3 per round)."""
@@ -78,7 +78,7 @@ def refusal(machine, current: int, future: FutureBuffer, height: int, round_: in
         return None  # stale: the gossip checks say so
     if height == current and machine is not None:
         if proposal and round_ in machine.proposals:
-            return "proposal-round-taken"
+            return ROUND_TAKEN
         return None if machine.admits(round_, signer) else "far-round"
     if height > current + FUTURE_HEIGHTS:
         return "future-height"

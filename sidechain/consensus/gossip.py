@@ -17,11 +17,13 @@ import rlp
 from ..chain.blocks import Block
 from ..chain.transactions import decode_transaction
 from ..crypto import keccak256
-from ..errors import InvalidBlock, InvalidTransaction, InvalidVote, MempoolError
+from ..errors import InvalidBlock, InvalidEvidence, InvalidTransaction, InvalidVote, MempoolError
+from .evidence import MAX_EVIDENCE_AGE, MAX_EVIDENCE_BYTES, decode_evidence, offence_of
 from .messages import Proposal, ValidatorSet, Vote
 
 TOPIC_PROPOSALS = "consensus/proposals/1"
 TOPIC_VOTES = "consensus/votes/1"
+TOPIC_EVIDENCE = "consensus/evidence/1"
 TOPIC_TRANSACTIONS = "txs/1"
 
 MAX_TXS_PER_BATCH = 4096
@@ -54,6 +56,8 @@ def encode_proposal(proposal: Proposal, block: Block) -> bytes:
     return rlp.encode([proposal.encode(), block.encode()])
 
 
+ROUND_TAKEN = "proposal-round-taken"
+"""The verdict reason of a proposal for a round that already has one (see `future.refusal`)."""
 UNKNOWN_VALIDATOR_SET = "unknown-validator-set"
 """The verdict reason of a message whose height's validator set is not decided yet: IGNOREd (not
 relayed), with the decoded message attached for the local driver to check when the height comes."""
@@ -121,7 +125,15 @@ def check_proposal(
         return Checked(Verdict.REJECT, "wrong-proposer")
     # IGNORE: a round already proposed, beyond the window, or a signer the driver would not keep.
     if (reason := refusal(proposal.height, proposal.round, proposal.proposer, len(block_bytes))) is not None:
-        return Checked(Verdict.IGNORE, reason)
+        if reason != ROUND_TAKEN:
+            return Checked(Verdict.IGNORE, reason)
+        # A second proposal for a round is never executed, but if its proposer signed it, it goes
+        # to the driver (another block there is evidence of equivocation); REJECT a forgery.
+        try:
+            proposal.verify(chain_id)
+        except InvalidVote:
+            return Checked(Verdict.REJECT, "proposal-bad-signature")
+        return Checked(Verdict.IGNORE, reason, proposal)
     # REJECT: not signed by that proposer for this chain.
     try:
         proposal.verify(chain_id)
@@ -141,7 +153,8 @@ def check_proposal(
 
 def _decode_block(data: bytes, chain_id: int, sender_of: Callable[[bytes], bytes | None]) -> Block:
     try:
-        _, raws = rlp.decode(data)
+        items = rlp.decode(data)
+        raws = items[1] if isinstance(items, list) and len(items) in (2, 3) else None
     except (rlp.DecodingError, ValueError) as exc:
         raise InvalidBlock(f"malformed block: {exc}") from None
     if not isinstance(raws, list) or any(not isinstance(r, bytes) for r in raws):
@@ -150,6 +163,35 @@ def _decode_block(data: bytes, chain_id: int, sender_of: Callable[[bytes], bytes
     if all(s is not None for s in senders):
         return Block.decode(data, chain_id, senders)
     return Block.decode(data, chain_id)
+
+
+def check_evidence(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,
+                   is_known: Callable[[bytes], bool]) -> Checked:
+    """Equivocation evidence (consensus.evidence); `is_known`: offence key -> pending or committed."""
+    # REJECT: larger than any record, or not one in canonical form.
+    if len(data) > MAX_EVIDENCE_BYTES:
+        return Checked(Verdict.REJECT, "evidence-oversized")
+    try:
+        evidence = decode_evidence(data)
+    except InvalidEvidence:
+        return Checked(Verdict.REJECT, "malformed-evidence")
+    # IGNORE: of a height not being decided yet, or too old to act on.
+    if evidence.height > current_height:
+        return Checked(Verdict.IGNORE, "future-evidence")
+    if current_height - evidence.height > MAX_EVIDENCE_AGE:
+        return Checked(Verdict.IGNORE, "stale-evidence")
+    # IGNORE: pending here already, or in a final block.
+    if is_known(offence_of(evidence)):
+        return Checked(Verdict.IGNORE, "known-evidence")
+    validators = validators_at(evidence.height)
+    if validators is None:
+        return Checked(Verdict.IGNORE, UNKNOWN_VALIDATOR_SET)
+    # REJECT: does not prove that a validator of that height signed both messages.
+    try:
+        evidence.verify(chain_id, validators)
+    except InvalidEvidence:
+        return Checked(Verdict.REJECT, "evidence-invalid")
+    return Checked(Verdict.ACCEPT, "ok", evidence)
 
 
 def encode_transactions(raws: list[bytes]) -> bytes:

@@ -13,6 +13,8 @@ from .messages import Proposal, Step, Vote
 class ConsensusNetwork(Protocol):
     def broadcast_proposal(self, proposal: Proposal, block: Block) -> None: ...
     def broadcast_vote(self, vote: Vote) -> None: ...
+    def broadcast_evidence(self, evidence) -> None:
+        """Equivocation evidence this node detected (consensus.evidence)."""
 
 
 class NoNetwork:
@@ -22,6 +24,9 @@ class NoNetwork:
         pass
 
     def broadcast_vote(self, vote: Vote) -> None:
+        pass
+
+    def broadcast_evidence(self, evidence) -> None:
         pass
 
 

@@ -3,43 +3,96 @@
 After a crash the driver replays the log of the height it was deciding through a fresh state
 machine; the machine is deterministic and the signer returns the same signatures for what it already
 signed, so the validator resumes exactly where it was, locks included (cometbft `consensus/wal.go`).
-Records are length-prefixed with a checksum; a torn last record (killed mid-write) is dropped.
+Records are length-prefixed with a checksum. Replay stops at the first record that is torn (killed
+mid-write), fails its checksum, or holds what this version never writes (checksummed but not a
+[kind, fields] record it can decode): that record and everything after it are logged and cut off
+when the height's log is reopened, so records appended later stay readable.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import rlp
 
+from ..chain.blocks import Block
 from ..crypto import keccak256
+from ..errors import CorruptWal, InvalidBlock, InvalidTransaction, InvalidVote
+from .machine import TimeoutEvent
+from .messages import Proposal, Step, Vote
 
 PROPOSAL, VOTE, TIMEOUT = 1, 2, 3
+MAX_UINT_BYTES = 8
+"""Heights and rounds in a TIMEOUT record are uint64, as everywhere on the wire."""
+
+log = logging.getLogger("sidechain.consensus")
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalRecord:
+    """A logged proposal with the block it carries."""
+
+    proposal: Proposal
+    block: Block
+
+
+WalRecord = ProposalRecord | Vote | TimeoutEvent
+"""What one replayed record holds."""
+
+
+def decode_record(payload: bytes, chain_id: int) -> WalRecord:
+    """One checksummed payload as written by `append`; raises CorruptWal for anything else."""
+    try:
+        item = rlp.decode(payload)
+        if not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], bytes) or not isinstance(item[1], list):
+            raise CorruptWal("not a [kind, fields] record")
+        kind, fields = _uint(item[0]), item[1]
+        if kind == PROPOSAL and len(fields) == 2 and all(isinstance(f, bytes) for f in fields):
+            return ProposalRecord(Proposal.decode(fields[0]), Block.decode(fields[1], chain_id))
+        if kind == VOTE and len(fields) == 1 and isinstance(fields[0], bytes):
+            return Vote.decode(fields[0])
+        if kind == TIMEOUT and len(fields) == 3:
+            step, height, round_ = (_uint(f) for f in fields)
+            return TimeoutEvent(Step(step), height, round_)
+        raise CorruptWal(f"kind {kind} with {len(fields)} fields is not a record this version writes")
+    except (rlp.DecodingError, ValueError, InvalidVote, InvalidBlock, InvalidTransaction) as exc:
+        raise CorruptWal(str(exc) or type(exc).__name__) from None
+
+
+def _uint(item: object) -> int:
+    if not isinstance(item, bytes) or len(item) > MAX_UINT_BYTES:
+        raise CorruptWal("expected an integer of at most 8 bytes")
+    return int.from_bytes(item, "big")
 
 
 class WriteAheadLog:
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, chain_id: int) -> None:
         self.dir = Path(directory)
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.chain_id = chain_id
         self._height = -1
         self._file = None
 
     def _path(self, height: int) -> Path:
         return self.dir / f"height-{height:012d}.wal"
 
-    def open_height(self, height: int) -> None:
-        """Start appending to the log of `height`; logs of earlier heights are removed."""
+    def open_height(self, height: int) -> list[WalRecord]:
+        """Start appending to the log of `height` (logs of earlier heights are removed) and return
+        what it already holds: the records written before a restart, up to the first unreadable one,
+        which is cut off with everything after it."""
         self.close()
         for old in self.dir.glob("height-*.wal"):
             if int(old.stem.split("-")[1]) < height:
                 old.unlink()
         self._height = height
         path = self._path(height)
-        valid = self._valid_length(path.read_bytes()) if path.exists() else 0
+        records, valid = self._read(path.read_bytes(), height) if path.exists() else ([], 0)
         self._file = open(path, "ab")
-        self._file.truncate(valid)  # cut a torn tail so later records stay readable
+        self._file.truncate(valid)
+        return records
 
     def append(self, kind: int, fields: list, *, sync: bool = False) -> None:
         """Log one input; `sync` for this validator's own messages, before they leave the node."""
@@ -49,18 +102,31 @@ class WriteAheadLog:
         if sync:
             os.fsync(self._file.fileno())
 
-    def replay(self, height: int) -> Iterator[tuple[int, list]]:
-        """The records of `height` written before a restart, up to the first torn or corrupt one."""
+    def replay(self, height: int) -> list[WalRecord]:
+        """The records of `height` up to the first unreadable one, without touching the file."""
         path = self._path(height)
-        if not path.exists():
-            return
-        data = path.read_bytes()
-        for start, end in self._records(data):
-            kind, fields = rlp.decode(data[start:end])
-            yield int.from_bytes(kind, "big"), fields
+        return self._read(path.read_bytes(), height)[0] if path.exists() else []
+
+    def _read(self, data: bytes, height: int) -> tuple[list[WalRecord], int]:
+        """The decoded records and the length of the readable prefix they come from."""
+        records: list[WalRecord] = []
+        end = 0
+        for start, stop in self._frames(data):
+            try:
+                records.append(decode_record(data[start:stop], self.chain_id))
+            except CorruptWal as exc:
+                log.warning("WAL of height %d: record at byte %d is malformed (%s); replay stops there",
+                            height, end, exc, extra={"height": height})
+                return records, end
+            end = stop
+        if end < len(data):
+            log.warning("WAL of height %d: %d bytes after byte %d are torn or fail their checksum; replay stops there",
+                        height, len(data) - end, end, extra={"height": height})
+        return records, end
 
     @staticmethod
-    def _records(data: bytes) -> Iterator[tuple[int, int]]:
+    def _frames(data: bytes):
+        """(start, end) of each payload whose length and checksum hold, up to the first that does not."""
         pos = 0
         while pos + 8 <= len(data):
             size = int.from_bytes(data[pos:pos + 4], "big")
@@ -69,12 +135,6 @@ class WriteAheadLog:
                 return
             yield pos + 8, pos + 8 + size
             pos += 8 + size
-
-    def _valid_length(self, data: bytes) -> int:
-        end = 0
-        for _, end in self._records(data):
-            pass
-        return end
 
     def close(self) -> None:
         if self._file is not None:

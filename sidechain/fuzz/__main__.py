@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import random
 import re
 import signal
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-save", action="store_true", help="do not write crashers to tests/fuzz/corpus/")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGALRM, _alarm)
+    logging.getLogger("sidechain").setLevel(logging.ERROR)  # each refused input's warning would drown the JSON lines
     failed = False
     for name in args.target or NAMES:
         run = Run(build(name), args.timeout, not args.no_save)

@@ -22,7 +22,8 @@ from ..chain.bloom import EMPTY_BLOOM
 from ..chain.codec import encode_items
 from ..chain.transactions import decode_transaction
 from ..consensus import wal as wal_module
-from ..consensus.gossip import check_proposal, check_transactions, check_vote, encode_proposal
+from ..consensus.evidence import DuplicateProposal, DuplicateVote
+from ..consensus.gossip import check_evidence, check_proposal, check_transactions, check_vote, encode_proposal
 from ..consensus.messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
 from ..crypto import keccak256, private_key_to_address, sign
 from ..errors import (
@@ -179,6 +180,12 @@ def _decode_certificate(data: bytes) -> None:
 # --- gossip checks ------------------------------------------------------------------------------
 
 GOSSIP_PROPOSAL_SEEDS = [encode_proposal(p, b) for p, b in PROPOSALS]
+EVIDENCE_SEEDS = [
+    DuplicateVote.of(_vote(0, Step.PREVOTE), _vote(0, Step.PREVOTE, block_hash=BLOCKS[1].hash)).encode(),
+    DuplicateVote.of(_vote(2, Step.PRECOMMIT, round_=1), _vote(2, Step.PRECOMMIT, round_=1, block_hash=b"")).encode(),
+    DuplicateProposal.of(_proposal(BLOCKS[0]), _proposal(BLOCKS[1])).encode(),
+]
+BLOCK_SEEDS.append(BLOCKS[2].with_evidence(tuple(EVIDENCE_SEEDS)).encode())  # a header with an evidence root
 GOSSIP_TX_SEEDS = [rlp.encode(TX_SEEDS[:3]), rlp.encode(TX_SEEDS[3:]), rlp.encode([TX_SEEDS[0]])]
 
 
@@ -197,6 +204,9 @@ def _gossip(data: bytes) -> str:
     elif kind == b"s":  # the pool knows every sender: Block.decode's `senders` path
         return check_proposal(body, chain_id=CHAIN_ID, validators_at=_validators_at, current_height=HEIGHT,
                               sender_of=lambda tx_hash: ADDRESSES[0]).reason
+    elif kind == b"e":
+        return check_evidence(body, chain_id=CHAIN_ID, validators_at=_validators_at, current_height=HEIGHT,
+                              is_known=lambda offence: False).reason
     else:
         return check_transactions(body, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, is_known=lambda tx_hash: False).reason
 
@@ -227,8 +237,10 @@ def _gossip_input(rng) -> bytes:
         return rng.choice((b"p", b"s")) + mutate.mutant(rng, GOSSIP_PROPOSAL_SEEDS)
     if r < 0.75:
         return rng.choice((b"p", b"s")) + _resigned_proposal(rng)
-    if r < 0.85:
+    if r < 0.8:
         return b"t" + rlp.encode([_tx_input(rng) for _ in range(rng.randrange(1, 4))])
+    if r < 0.9:
+        return b"e" + mutate.mutant(rng, EVIDENCE_SEEDS)
     return b"t" + mutate.mutant(rng, GOSSIP_TX_SEEDS)
 
 
@@ -276,22 +288,17 @@ class _WalFile:
 
     def __init__(self) -> None:
         self.dir = tempfile.TemporaryDirectory(prefix="sidechain-fuzz-wal-")
-        self.wal = wal_module.WriteAheadLog(self.dir.name)
+        self.wal = wal_module.WriteAheadLog(self.dir.name, CHAIN_ID)
         self.path = self.wal._path(HEIGHT)
 
     def __call__(self, data: bytes) -> None:
-        """`replay` (which must drop torn or corrupt records), then each record decoded as
-        `ConsensusDriver._replay_wal` decodes it (the same calls, without a driver)."""
+        """What the driver calls on a restart (`open_height`: decode every record, stop at the
+        first unreadable one and cut it off); a second replay must then read the same records."""
         self.path.write_bytes(data)
-        for kind, fields in self.wal.replay(HEIGHT):
-            if kind == wal_module.PROPOSAL:
-                Proposal.decode(fields[0]), Block.decode(fields[1], CHAIN_ID)
-            elif kind == wal_module.VOTE:
-                Vote.decode(fields[0])
-            elif kind == wal_module.TIMEOUT:
-                step, h, r = (int.from_bytes(f, "big") for f in fields)
-                Step(step)
-        self.wal._valid_length(data)
+        records = self.wal.open_height(HEIGHT)
+        self.wal.close()
+        if self.wal.replay(HEIGHT) != records or self.path.stat().st_size > len(data):
+            raise Crash("the WAL cut at an unreadable record does not replay the same records")
 
 
 def _wal_input(rng) -> bytes:
@@ -314,7 +321,7 @@ def build(name: str) -> Target:
         rpc = RpcTarget()
         return Target("rpc", rpc, (), generate=rpc.input)
     if name == "wal":
-        return Target("wal", _WalFile(), (InvalidVote, InvalidBlock, InvalidTransaction), WAL_SEEDS, _wal_input)
+        return Target("wal", _WalFile(), (), WAL_SEEDS, _wal_input)
     return {
         "transaction": lambda: Target("transaction", lambda d: decode_transaction(d, CHAIN_ID, GAS_LIMIT),
                                       (InvalidTransaction,), TX_SEEDS, _tx_input),

@@ -26,6 +26,12 @@ class NodeMetrics:
         self.transactions = Counter("sidechain_transactions_committed", "Transactions in final blocks", registry=r)
         self.p2p = Gauge("sidechain_p2p_events", "libp2p layer counters (published, delivered, rejected_*, penalised_peers, ...)", ["counter"], registry=r)
         self.invalid_blocks = Counter("sidechain_invalid_blocks", "Proposed blocks that failed validation", registry=r)
+        self.equivocations = Counter(
+            "sidechain_equivocations", "Equivocations this node learned of, detected itself or received as verified "
+            "evidence, once per offence, by kind (duplicateVote, duplicateProposal)", ["kind"], registry=r
+        )
+        self.evidence_committed = Counter("sidechain_evidence_committed", "Evidence records in final blocks", registry=r)
+        self.evidence_pending = Gauge("sidechain_evidence_pending", "Evidence waiting for a block", registry=r)
         self.rejected = Counter(
             "sidechain_rejected_messages", "Gossip and sync messages refused (verdict reject: the peer broke a rule; "
             "ignore: useless now), by topic and reason", ["topic", "reason", "verdict"], registry=r

@@ -21,8 +21,8 @@ from collections import deque
 from ..chain.blocks import Block
 from ..chain.transactions import MAX_TX_SIZE, Transaction
 from ..consensus.gossip import (
-    MAX_TXS_PER_BATCH, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET, Checked, Verdict,
-    check_proposal, check_transactions, check_vote, encode_proposal, encode_transactions,
+    MAX_TXS_PER_BATCH, ROUND_TAKEN, TOPIC_EVIDENCE, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET,
+    Checked, Verdict, check_evidence, check_proposal, check_transactions, check_vote, encode_proposal, encode_transactions,
 )
 from ..consensus.messages import Proposal, Vote
 from ..errors import SidechainError
@@ -52,6 +52,7 @@ class GossipNetwork:
         p2p.subscribe(TOPIC_PROPOSALS, self._validate_proposal, self._on_proposal)
         p2p.subscribe(TOPIC_VOTES, self._validate_vote, self._on_vote)
         p2p.subscribe(TOPIC_TRANSACTIONS, self._validate_transactions, self._on_transactions)
+        p2p.subscribe(TOPIC_EVIDENCE, self._validate_evidence, self._on_evidence)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._flush_forever())
@@ -72,6 +73,9 @@ class GossipNetwork:
 
     def broadcast_vote(self, vote: Vote) -> None:
         self.p2p.publish(TOPIC_VOTES, vote.encode())
+
+    def broadcast_evidence(self, evidence) -> None:
+        self.p2p.publish(TOPIC_EVIDENCE, evidence.encode())
 
     def announce_transaction(self, tx: Transaction) -> None:
         """Queue a pooled transaction for the next batch. Raises ValueError above MAX_BATCH_BYTES,
@@ -124,6 +128,8 @@ class GossipNetwork:
             self.node.metrics.rejected.labels(topic, checked.reason, checked.verdict.value).inc()
             if checked.reason == "future-height":
                 self.node.syncer.wake()
+            elif checked.reason == ROUND_TAKEN and checked.value is not None:
+                self.node.driver.receive_duplicate_proposal(checked.value)  # not executed: evidence if it conflicts
             elif checked.reason == UNKNOWN_VALIDATOR_SET and checked.value is not None:
                 # Not relayed, but this node keeps it: the driver checks it against the right set
                 # when its height comes (the first height after a range's last block).
@@ -166,6 +172,17 @@ class GossipNetwork:
                 self.node.syncer.wake()
             self.node.metrics.vote_seconds.observe(max(0.0, time.time() - self.node.driver.height_started))
             self.node.driver.receive_vote(vote, verified=True)
+
+    def _validate_evidence(self, data: bytes, peer: str) -> ValidationResult:
+        node = self.node
+        return self._verdict(TOPIC_EVIDENCE, data, check_evidence(
+            data, chain_id=node.chain_id, validators_at=node.validators_for, current_height=node.driver.height,
+            is_known=node.driver.evidence.knows))
+
+    def _on_evidence(self, data: bytes, peer: str) -> None:
+        evidence = self._checked.pop(data, None)
+        if evidence is not None:
+            self.node.driver.receive_evidence(evidence)
 
     async def _validate_transactions(self, data: bytes, peer: str) -> ValidationResult:
         """Checked on a worker thread: recovering a batch's senders takes tens of milliseconds, which

@@ -93,12 +93,13 @@ class Node:
             self.network = GossipNetwork(self, self.p2p)
         self.driver = ConsensusDriver(
             self.chain, self.mempool, self.signer,
-            WriteAheadLog(config.data_dir / "consensus" / "wal"),
+            WriteAheadLog(config.data_dir / "consensus" / "wal", self.genesis.chain_id),
             network=self.network,
             timeouts=Timeouts(propose=max(1.0, 2 * self.genesis.block_time_ms / 1000)),
             block_time=self.genesis.block_time_ms / 1000,
             on_commit=self._on_commit,
             on_invalid_block=lambda block, reason: self.metrics.invalid_blocks.inc(),
+            on_evidence=lambda evidence: self.metrics.equivocations.labels(evidence.name).inc(),
         )
         if self.p2p is not None:
             self.syncer = BlockSyncer(
@@ -206,6 +207,7 @@ class Node:
         m = self.metrics
         m.height.set(executed.block.number)
         m.transactions.inc(len(executed.block.transactions))
+        m.evidence_committed.inc(len(executed.block.evidence))
         m.block_seconds.observe(max(0.0, time.time() - self.driver.height_started))
 
     async def _serve_metrics(self, request):
@@ -214,6 +216,7 @@ class Node:
         m.peers.set(self.peer_count())
         m.mempool_pending.set(self.mempool.pending_count)
         m.mempool_queued.set(self.mempool.queued_count)
+        m.evidence_pending.set(len(self.driver.evidence))
         if self.p2p is not None:
             for name, value in self.p2p.stats.items():
                 m.p2p.labels(name).set(value)

@@ -13,6 +13,7 @@ from .bridge_methods import (
     sidechain_getWithdrawalProof,
 )
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
+from .evidence_methods import ALL_EVIDENCE, evidence_query, sidechain_getEvidence
 from .debug_methods import debug_traceCall, debug_traceTransaction, eth_createAccessList
 from .polling import eth_getFilterChanges, eth_getFilterLogs, eth_newBlockFilter, eth_newFilter, eth_uninstallFilter
 from .methods import (
@@ -108,6 +109,7 @@ ROUTES: dict[str, Route] = {
     "sidechain_consensusStatus": Route(sidechain_consensusStatus),
     "sidechain_getCheckpoint": Route(sidechain_getCheckpoint, (Param("number", codec.uint64),), heavy=True),
     "sidechain_getBlockProof": Route(sidechain_getBlockProof, (Param("block", codec.uint64),), heavy=True),
+    "sidechain_getEvidence": Route(sidechain_getEvidence, (_opt("filter", evidence_query, ALL_EVIDENCE),), heavy=True),
     "sidechain_getDepositStatus": Route(sidechain_getDepositStatus, (Param("depositId", codec.uint64),)),
     "sidechain_getWithdrawal": Route(sidechain_getWithdrawal, (Param("withdrawalId", codec.uint64),)),
     "sidechain_getWithdrawalProof": Route(sidechain_getWithdrawalProof, (Param("withdrawalId", codec.uint64),), heavy=True),

@@ -48,7 +48,7 @@ def header_view(header: Header, block_hash: bytes) -> dict:
         "timestamp": hex(header.timestamp),
         "baseFeePerGas": hex(header.base_fee),
         "mixHash": ZERO_HASH_HEX,
-    }
+    } | ({"evidenceRoot": _d(header.evidence_root)} if header.evidence_root else {})
 
 
 def block_size(block: Block) -> int:

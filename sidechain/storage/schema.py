@@ -7,8 +7,8 @@ a key or a value encoding changes; a node refuses a database of another version.
 from __future__ import annotations
 
 SCHEMA_VERSION = 4
-"""4: the validator set and checkpoint signatures are Solidity contracts (their storage is laid out as
-solc lays it out); 3: contract code table."""
+"""4: the system contracts are Solidity contracts (their storage laid out as solc lays it out), block
+headers may carry an evidence root, committed evidence is indexed; 3: contract code table."""
 
 SCHEMA_VERSION_KEY = b"m:schema"
 GENESIS_HASH_KEY = b"m:genesis"
@@ -63,3 +63,25 @@ def code_key(code_hash: bytes) -> bytes:
 def trie_node_key(node_hash: bytes) -> bytes:
     """keccak(node) -> RLP node of the account trie or a storage trie; historical roots stay readable."""
     return b"N" + node_hash
+
+
+# --- committed equivocation evidence (storage/evidence.py) ----------------------------------------
+
+
+def evidence_key(block_hash: bytes) -> bytes:
+    """rlp([record, ...]): a final block's evidence, for sync."""
+    return b"e" + block_hash
+
+
+EVIDENCE_BY_NUMBER_PREFIX = b"E"
+"""+ number (8 bytes) -> block hash: blocks holding evidence, by number."""
+
+
+def evidence_by_validator_prefix(validator: bytes) -> bytes:
+    """+ number (8 bytes) -> block hash: the same, per offending validator."""
+    return b"V" + validator
+
+
+def offence_key(offence: bytes) -> bytes:
+    """rlp([number, block hash]): where an offence's evidence was committed."""
+    return b"x" + offence

@@ -24,6 +24,7 @@ from ..consensus.messages import CommitCertificate
 from ..errors import SidechainError
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
+from ..storage.evidence import EvidenceIndex
 from .peers import PeerBook
 from .protocol import (
     BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, STATUS_REQUEST, PeerStatus, decode_blocks_request,
@@ -40,6 +41,8 @@ class BlockSyncer:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.chain, self.p2p = chain, p2p
+        self.evidence = EvidenceIndex(chain.store.db)
+        """Blocks come back from the store without their evidence; the index holds it."""
         self.import_block = import_block
         self.poll_interval = poll_interval
         self.on_reject = on_reject
@@ -62,6 +65,8 @@ class BlockSyncer:
         items, size = [], 0
         for number in range(max(start, 1), min(start + count, self.chain.height + 1)):
             block = self.chain.block_by_number(number)
+            if block.header.evidence_root:
+                block = block.with_evidence(self.evidence.for_block(block.hash))
             certificate = self.chain.store.get_certificate(block.hash)
             encoded = block.encode()
             if items and size + len(encoded) + len(certificate) > MAX_RESPONSE_BYTES:

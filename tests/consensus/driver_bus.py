@@ -31,6 +31,7 @@ class Bus:
         self.drivers: list[ConsensusDriver] = []
         self.votes: list = []
         self.proposals: list = []
+        self.evidence: list = []
         self.errors: list[BaseException] = []
 
     def endpoint(self, index: int) -> "Endpoint":
@@ -61,6 +62,10 @@ class Endpoint:
     def broadcast_vote(self, vote) -> None:
         self.bus.votes.append(vote)
         self.bus.deliver(self.index, "receive_vote", vote)
+
+    def broadcast_evidence(self, evidence) -> None:
+        self.bus.evidence.append(evidence)
+        self.bus.deliver(self.index, "receive_evidence", evidence)
 
 
 async def wait_for(condition, timeout: float = 30.0) -> None:

@@ -36,7 +36,7 @@ def genesis():
 def make_driver(tmp_path, chain):
     signer = Signer(VALIDATOR_KEY, CHAIN_ID, tmp_path / "signer.json")
     mempool = Mempool()
-    driver = ConsensusDriver(chain, mempool, signer, WriteAheadLog(tmp_path / "wal"),
+    driver = ConsensusDriver(chain, mempool, signer, WriteAheadLog(tmp_path / "wal", CHAIN_ID),
                              timeouts=Timeouts(propose=0.2, vote=0.1, delta=0.1), block_time=0.05)
     return driver, mempool
 

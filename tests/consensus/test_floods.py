@@ -51,7 +51,7 @@ def network(tmp_path, interval: int, on_commit0=lambda executed: None):
     for i, key in enumerate(KEYS):
         bus.drivers.append(ConsensusDriver(
             chains[i], Mempool(), Signer(key, CHAIN_ID, tmp_path / f"signer{i}.json"),
-            WriteAheadLog(tmp_path / f"wal{i}"), network=bus.endpoint(i),
+            WriteAheadLog(tmp_path / f"wal{i}", CHAIN_ID), network=bus.endpoint(i),
             timeouts=Timeouts(propose=0.5, vote=0.2, delta=0.2), block_time=0.1,
             on_commit=on_commit0 if i == 0 else (lambda executed: None)))
     return cfg, bus, chains

@@ -52,7 +52,7 @@ def run_network(tmp_path, offsets: dict[bytes, float], until_height: int):
         offset = offsets.get(private_key_to_address(key), 0.0)
         bus.drivers.append(ConsensusDriver(
             chains[i], Mempool(), Signer(key, CHAIN_ID, tmp_path / f"signer{i}.json"),
-            WriteAheadLog(tmp_path / f"wal{i}"), network=bus.endpoint(i),
+            WriteAheadLog(tmp_path / f"wal{i}", CHAIN_ID), network=bus.endpoint(i),
             timeouts=Timeouts(propose=0.5, vote=0.2, delta=0.2), block_time=0.1,
             clock=lambda offset=offset: time.time() + offset))
 
@@ -123,9 +123,9 @@ def test_a_synced_block_is_imported_whatever_its_timestamp(tmp_path):
     follower = Blockchain.open(tmp_path / "follower", cfg)
     try:
         ahead = ConsensusDriver(source, Mempool(), Signer(key, CHAIN_ID, tmp_path / "signer.json"),
-                                WriteAheadLog(tmp_path / "wal-source"), timeouts=Timeouts(propose=0.2, vote=0.1),
+                                WriteAheadLog(tmp_path / "wal-source", CHAIN_ID), timeouts=Timeouts(propose=0.2, vote=0.1),
                                 block_time=0.05, clock=lambda: time.time() + HOUR)
-        observer = ConsensusDriver(follower, Mempool(), None, WriteAheadLog(tmp_path / "wal-follower"))
+        observer = ConsensusDriver(follower, Mempool(), None, WriteAheadLog(tmp_path / "wal-follower", CHAIN_ID))
 
         async def scenario():
             ahead.start()
