@@ -38,8 +38,32 @@ def offence_key(kind: int, validator: bytes, height: int, round_: int, step: Ste
     return keccak256(rlp.encode([kind, validator, height, round_, int(step)]))
 
 
+class _Pair:
+    """What both kinds of evidence share: two messages of one slot, the lower block hash first."""
+
+    __slots__ = ()
+    first: Vote | Proposal
+    second: Vote | Proposal
+    kind: ClassVar[int]
+
+    @property
+    def height(self) -> int:
+        return self.first.height
+
+    @property
+    def round(self) -> int:
+        return self.first.round
+
+    @property
+    def messages(self) -> tuple:
+        return self.first, self.second
+
+    def encode(self) -> bytes:
+        return rlp.encode([self.kind, self.first.encode(), self.second.encode()])
+
+
 @dataclass(frozen=True, slots=True)
-class DuplicateVote:
+class DuplicateVote(_Pair):
     """Two votes of one validator for the same height, round and step, for different blocks (nil
     counts as a block: voting nil and a block in one step conflicts too)."""
 
@@ -56,24 +80,12 @@ class DuplicateVote:
         return cls(first, second)
 
     @property
-    def height(self) -> int:
-        return self.first.height
-
-    @property
-    def round(self) -> int:
-        return self.first.round
-
-    @property
     def step(self) -> Step:
         return self.first.step
 
     @property
     def validator(self) -> bytes:
         return self.first.validator
-
-    @property
-    def messages(self) -> tuple[Vote, Vote]:
-        return self.first, self.second
 
     def check_shape(self) -> None:
         """The two votes are one slot's and conflict, in canonical order."""
@@ -94,12 +106,9 @@ class DuplicateVote:
             except InvalidVote as exc:
                 raise InvalidEvidence(f"duplicate-vote evidence: {exc}") from None
 
-    def encode(self) -> bytes:
-        return rlp.encode([self.kind, self.first.encode(), self.second.encode()])
-
 
 @dataclass(frozen=True, slots=True)
-class DuplicateProposal:
+class DuplicateProposal(_Pair):
     """Two proposals of different blocks for the same height and round, signed by its proposer."""
 
     first: Proposal
@@ -116,20 +125,8 @@ class DuplicateProposal:
         return cls(first, second)
 
     @property
-    def height(self) -> int:
-        return self.first.height
-
-    @property
-    def round(self) -> int:
-        return self.first.round
-
-    @property
     def validator(self) -> bytes:
         return self.first.proposer
-
-    @property
-    def messages(self) -> tuple[Proposal, Proposal]:
-        return self.first, self.second
 
     def check_shape(self) -> None:
         a, b = self.first, self.second
@@ -151,9 +148,6 @@ class DuplicateProposal:
                 proposal.verify(chain_id)
             except InvalidVote as exc:
                 raise InvalidEvidence(f"duplicate-proposal evidence: {exc}") from None
-
-    def encode(self) -> bytes:
-        return rlp.encode([self.kind, self.first.encode(), self.second.encode()])
 
 
 Evidence = DuplicateVote | DuplicateProposal
