@@ -1,6 +1,6 @@
 """`bridge`: the L1 side's commands.
 
-    bridge relayer --sidechain-rpc URL --l1-rpc URL [--checkpoint-manager ADDR] [--root-bridge ADDR]
+    bridge relayer --sidechain-rpc URL[,URL...] --l1-rpc URL [--checkpoint-manager ADDR] [--root-bridge ADDR]
                    --keystore FILE --password-file FILE --state FILE [--confirmations N] [--from-block N]
     bridge deposit --amount X [--token ETH|ADDR] [--to ADDR] [--no-wait]
     bridge withdraw --amount X [--token ETH|L1ADDR] [--to L1ADDR] [--no-wait]
@@ -9,7 +9,9 @@
     bridge status deposit ID | withdrawal ID
 
 The user commands read endpoints and contracts from --network (default .devnet/network.json) and
-sign with the devnet's first funded dev account unless --keystore is given.
+sign with the devnet's first funded dev account unless --keystore is given. Every command takes
+`--sidechain-rpc URL[,URL...]`; without it the user commands use every node network.json lists. The
+URLs are tried in turn, so one node down stops nothing (`bridge.endpoints`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sidechain.keystore import load_keystore
 from sidechain.node.logs import configure_logging
 
 from .deposits import DEVNET_CONFIRMATIONS, TESTNET_CONFIRMATIONS, DepositRelayer
+from .endpoints import failover_web3, parse_rpc_list
 from .relayer import Relayer, StateFile
 
 DEFAULT_NETWORK = Path(__file__).resolve().parent.parent / ".devnet" / "network.json"
@@ -41,17 +44,18 @@ def cmd_relayer(args: argparse.Namespace) -> int:
     l1 = Web3(Web3.HTTPProvider(args.l1_rpc, request_kwargs={"timeout": 15}))
     state = StateFile(Path(args.state))
     log = logging.getLogger("bridge.relayer")
+    sidechain_rpcs = parse_rpc_list(args.sidechain_rpc)
     if args.checkpoint_manager:
-        relayer = Relayer(args.sidechain_rpc, l1, args.checkpoint_manager, key, state, index=args.index,
+        relayer = Relayer(sidechain_rpcs, l1, args.checkpoint_manager, key, state, index=args.index,
                           confirmations=args.confirmations)
-        log.info("relaying checkpoints from %s to %s on %s (%d confirmations)", args.sidechain_rpc,
+        log.info("relaying checkpoints from %s to %s on %s (%d confirmations)", ", ".join(sidechain_rpcs),
                  args.checkpoint_manager, args.l1_rpc, args.confirmations)
         if not args.root_bridge:
             relayer.run_forever()
             return 0
         threading.Thread(target=relayer.run_forever, name="checkpoints", daemon=True).start()
-    sidechain = Web3(Web3.HTTPProvider(args.sidechain_rpc, request_kwargs={"timeout": 10}))
-    # The deposit relayer's own connection: web3 sessions are not shared between threads.
+    # The deposit relayer's own connections: web3 sessions are not shared between threads.
+    sidechain = failover_web3(sidechain_rpcs, timeout=10)
     deposits = DepositRelayer(sidechain, Web3(Web3.HTTPProvider(args.l1_rpc, request_kwargs={"timeout": 15})),
                               args.root_bridge, key, state, confirmations=args.confirmations, from_block=args.from_block)
     logging.getLogger("bridge.deposits").info("affirming deposits to %s on %s after %d confirmations, from L1 block %d",
@@ -61,9 +65,9 @@ def cmd_relayer(args: argparse.Namespace) -> int:
 
 
 def _user(args: argparse.Namespace):
-    from .user import BridgeUser, Network, dev_key
+    from .user import BridgeUser, dev_key
 
-    network = Network.from_file(args.network)
+    network = _network(args)
     if args.keystore:
         password = (Path(args.password_file).read_text().rstrip("\n") if args.password_file
                     else getpass.getpass("keystore password: "))
@@ -71,6 +75,14 @@ def _user(args: argparse.Namespace):
     else:
         key = dev_key(args.network)
     return BridgeUser(network, key, confirmations=args.confirmations, report=_printer(), timeout=args.timeout)
+
+
+def _network(args: argparse.Namespace):
+    """The network.json of --network, reached through --sidechain-rpc's URLs when given."""
+    from .user_view import Network
+
+    network = Network.from_file(args.network)
+    return network.with_sidechain_rpc(parse_rpc_list(args.sidechain_rpc)) if args.sidechain_rpc else network
 
 
 def _printer():
@@ -113,21 +125,27 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_supply(args: argparse.Namespace) -> int:
-    from web3 import Web3
-
     from .supply import supply_report
-    from .user_view import Network
 
-    network = Network.from_file(args.network)
-    report = supply_report(Web3(Web3.HTTPProvider(network.l1_rpc)), network.root_bridge, network.sidechain_rpc,
+    network = _network(args)
+    report = supply_report(Web3(Web3.HTTPProvider(network.l1_rpc)), network.root_bridge, network.sidechain_urls,
                            network.deploy_block)
     for token in report:
         print(token.describe())
     return 0 if all(t.holds for t in report) else 2
 
 
-def _user_options(parser: argparse.ArgumentParser) -> None:
+SIDECHAIN_RPC_HELP = ("JSON-RPC URL(s) of sidechain nodes, comma-separated, tried in turn when one is unreachable "
+                      "(default: every node the network file lists)")
+
+
+def _network_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--network", default=str(DEFAULT_NETWORK), help="network.json of a devnet (default .devnet/network.json)")
+    parser.add_argument("--sidechain-rpc", metavar="URL[,URL...]", help=SIDECHAIN_RPC_HELP)
+
+
+def _user_options(parser: argparse.ArgumentParser) -> None:
+    _network_options(parser)
     parser.add_argument("--keystore", help="sign with this keystore instead of the devnet's first dev account")
     parser.add_argument("--password-file", help="file holding the keystore password (asked for otherwise)")
     parser.add_argument("--confirmations", type=int, default=DEVNET_CONFIRMATIONS,
@@ -139,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bridge", description="The sidechain's L1 side.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     relayer = sub.add_parser("relayer", help="submit checkpoints to L1 and affirm L1 deposits on the sidechain")
-    relayer.add_argument("--sidechain-rpc", required=True, help="JSON-RPC URL of a sidechain node")
+    relayer.add_argument("--sidechain-rpc", required=True, metavar="URL[,URL...]",
+                         help="JSON-RPC URL(s) of sidechain nodes, comma-separated: the validator's own node first, "
+                              "the others tried in turn when it is unreachable")
     relayer.add_argument("--l1-rpc", required=True, help="JSON-RPC URL of the L1")
     relayer.add_argument("--checkpoint-manager", help="CheckpointManager address on the L1 (relays checkpoints)")
     relayer.add_argument("--root-bridge", help="RootBridge address on the L1 (affirms its deposits)")
@@ -188,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     status.set_defaults(func=cmd_status)
 
     supply = sub.add_parser("supply", help="check the supply invariant of every bridged token on both chains")
-    supply.add_argument("--network", default=str(DEFAULT_NETWORK), help="network.json of a devnet (default .devnet/network.json)")
+    _network_options(supply)
     supply.set_defaults(func=cmd_supply)
 
     args = parser.parse_args(argv)

@@ -11,6 +11,10 @@ sidechain is a claim, not a fact.
 A mined submission counts as done only once it has N L1 confirmations (the block holding it plus
 N - 1 on top) and is still in the canonical chain; if a reorg removed it, the contract's cursor
 falls back and the checkpoint is submitted again.
+
+The sidechain side is read only (final checkpoints and the signatures validators posted), so any
+node serves it: the relayer takes a list of sidechain JSON-RPC URLs, its own validator's first, and
+fails over to the next when one is unreachable (`bridge.endpoints`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 import re
 import threading
 import time
-import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from eth_account import Account
@@ -29,15 +33,9 @@ from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhaust
 
 from .checkpoints import Checkpoint, eip712_digest, pack_signatures, recover_signer
 from .deploy import TransactionFailed, contract_at
+from .endpoints import failover_web3
 
 log = logging.getLogger("bridge.relayer")
-
-
-def sidechain_call(url: str, method: str, params: list):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def checkpoint_from_rpc(served: dict) -> Checkpoint:
@@ -131,9 +129,11 @@ def confirmations_of(l1: Web3, tx_hash: bytes) -> tuple[int, dict] | None:
 
 
 class Relayer:
-    def __init__(self, sidechain_rpc: str, l1: Web3, manager_address: str, private_key: bytes, state: Path | StateFile,
-                 *, index: int = 0, stagger: float = 2.0, confirmations: int = 1) -> None:
+    def __init__(self, sidechain_rpc: str | Sequence[str], l1: Web3, manager_address: str, private_key: bytes,
+                 state: Path | StateFile, *, index: int = 0, stagger: float = 2.0, confirmations: int = 1) -> None:
         self.sidechain_rpc, self.l1, self.key = sidechain_rpc, l1, private_key
+        self.sidechain = failover_web3(sidechain_rpc, timeout=10)
+        """The sidechain nodes, tried in turn: what they serve here is final, so any of them will do."""
         self.manager = contract_at(l1, "CheckpointManager", manager_address)
         self.l1_chain_id = l1.eth.chain_id
         self.state = state if isinstance(state, StateFile) else StateFile(state)
@@ -151,7 +151,7 @@ class Relayer:
                 return outcome
         last, _ = self.manager.functions.lastCheckpoint().call()
         number = last + 1
-        reply = sidechain_call(self.sidechain_rpc, "sidechain_getCheckpoint", [hex(number)])
+        reply = self.sidechain.provider.make_request("sidechain_getCheckpoint", [hex(number)])
         if "error" in reply:
             return f"checkpoint {number}: range not final yet"
         checkpoint = checkpoint_from_rpc(reply["result"])

@@ -21,13 +21,15 @@ by RootBridge for its recipient to claim (`ExitCredited`, then `Claimed`), never
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from web3 import Web3
 
-from sidechain.devnet import rpc_call
+from sidechain.errors import SidechainError
 
 from .deploy import contract_at
+from .endpoints import failover_web3
 from .root_bridge import ETH, deposits_in
 from .sidechain_bridge import bridge_contract, l1_erc20
 
@@ -88,12 +90,21 @@ class TokenSupply:
                 f"pending), burned {self.burned}, exited {self.exited}{owed}, can still exit {self.can_exit}: {verdict}")
 
 
-def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str, from_block: int = 0) -> list[TokenSupply]:
-    """The invariant's terms for ETH and every token deposited so far."""
+def _served(sidechain: Web3, method: str, params: list):
+    reply = sidechain.provider.make_request(method, params)
+    if "error" in reply:
+        raise SidechainError(f"{method}: {reply['error'].get('message')}")
+    return reply["result"]
+
+
+def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str | Sequence[str], from_block: int = 0) -> list[TokenSupply]:
+    """The invariant's terms for ETH and every token deposited so far; `sidechain_rpc` is one URL
+    or several, tried in turn (`bridge.endpoints`)."""
+    sidechain = failover_web3(sidechain_rpc)
     bridge = contract_at(l1, "RootBridge", root_bridge)
     head = l1.eth.block_number
     deposits = deposits_in(l1, bridge, from_block, head)
-    next_to_mint = int(rpc_call(sidechain_rpc, "sidechain_getDepositStatus", ["0x1"])["nextDepositToMint"], 16)
+    next_to_mint = int(_served(sidechain, "sidechain_getDepositStatus", ["0x1"])["nextDepositToMint"], 16)
     exited: Counter[bytes] = Counter()
     credited: Counter[bytes] = Counter()
     claimed: Counter[bytes] = Counter()
@@ -109,10 +120,10 @@ def supply_report(l1: Web3, root_bridge: str, sidechain_rpc: str, from_block: in
                 credited[token] += amount
     tokens = [ETH] + sorted({d.token for d in deposits} - {ETH})
     genesis_locked = bridge.functions.genesisLocked().call()
-    genesis_supply = bridge_contract(Web3(Web3.HTTPProvider(sidechain_rpc))).functions.genesisSupply().call()
+    genesis_supply = bridge_contract(sidechain).functions.genesisSupply().call()
     report = []
     for token in tokens:
-        totals = rpc_call(sidechain_rpc, "sidechain_getBridgeTotals", ["0x" + token.hex()])
+        totals = _served(sidechain, "sidechain_getBridgeTotals", ["0x" + token.hex()])
         held = l1.eth.get_balance(bridge.address) if token == ETH else \
             l1_erc20(l1, token).functions.balanceOf(bridge.address).call()
         report.append(TokenSupply(

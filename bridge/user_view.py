@@ -7,7 +7,7 @@ nothing here signs or sends anything.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from web3.exceptions import ContractLogicError
 from sidechain.errors import SidechainError
 
 from .deploy import contract_at
+from .endpoints import NoNodeAnswered, failover_web3, network_rpc_urls
 from .relayer import confirmations_of
 from .sidechain_bridge import ETH, bridge_contract, l1_erc20, ledger
 
@@ -41,6 +42,17 @@ class Network:
     deploy_block: int = 0
     """The L1 block RootBridge was deployed in (where event searches start)."""
     test_token: str | None = None
+    sidechain_nodes: tuple[str, ...] = ()
+    """Every sidechain JSON-RPC URL to try, in order (`bridge.endpoints`); empty: `sidechain_rpc` alone."""
+
+    @property
+    def sidechain_urls(self) -> tuple[str, ...]:
+        """The sidechain JSON-RPC URLs the commands try in turn, `sidechain_rpc` first."""
+        return tuple(dict.fromkeys((self.sidechain_rpc, *self.sidechain_nodes)))
+
+    def with_sidechain_rpc(self, urls: tuple[str, ...]) -> "Network":
+        """This network reached through `urls` only (`--sidechain-rpc URL[,URL...]`)."""
+        return replace(self, sidechain_rpc=urls[0], sidechain_nodes=tuple(urls))
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Network":
@@ -54,7 +66,7 @@ class Network:
             raise BridgeUserError(f"{path} describes a devnet without an L1: there is no bridge to use")
         contracts = l1["contracts"]
         return cls(network["rpc"], l1["rpc"], contracts["rootBridge"], contracts["CheckpointManager"],
-                   l1.get("deployBlock", 0), contracts.get("testToken"))
+                   l1.get("deployBlock", 0), contracts.get("testToken"), network_rpc_urls(network))
 
 
 def dev_key(path: str | Path, index: int = 0) -> bytes:
@@ -106,7 +118,7 @@ class BridgeView:
         self.network = network
         self.address = address
         self.l1 = Web3(Web3.HTTPProvider(network.l1_rpc, request_kwargs={"timeout": 15}))
-        self.sidechain = Web3(Web3.HTTPProvider(network.sidechain_rpc, request_kwargs={"timeout": 15}))
+        self.sidechain = failover_web3(network.sidechain_urls, timeout=15)
         self.root_bridge = contract_at(self.l1, "RootBridge", network.root_bridge)
         self.manager = contract_at(self.l1, "CheckpointManager", network.checkpoint_manager)
         self.bridge = bridge_contract(self.sidechain)
@@ -222,9 +234,11 @@ class BridgeView:
         return reply["result"]
 
     def _check_reachable(self) -> None:
-        for name, w3, url in (("the sidechain node", self.sidechain, self.network.sidechain_rpc),
-                              ("the L1", self.l1, self.network.l1_rpc)):
-            try:
-                w3.eth.chain_id
-            except (requests.exceptions.RequestException, OSError) as exc:
-                raise Unreachable(f"cannot reach {name} at {url}: {type(exc).__name__}") from None
+        try:
+            self.sidechain.eth.chain_id
+        except NoNodeAnswered as exc:
+            raise Unreachable(str(exc)) from None
+        try:
+            self.l1.eth.chain_id
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise Unreachable(f"cannot reach the L1 at {self.network.l1_rpc}: {type(exc).__name__}") from None

@@ -58,14 +58,16 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
             "genesisLocked": deployment["genesisLocked"], "log": str(root / "l1.log")}
 
 
-def start_relayer(root: Path, node: NodeProcess, index: int, l1: dict) -> int:
+def start_relayer(root: Path, node: NodeProcess, index: int, l1: dict, other_rpcs: list[str] | tuple[str, ...] = ()) -> int:
     """The relayer of validator `index`: checkpoints to L1 (paying L1 gas from the validator's own
-    account) and L1 deposits affirmed on the sidechain."""
+    account) and L1 deposits affirmed on the sidechain. It talks to its validator's node, and to the
+    nodes at `other_rpcs` in turn while that one is unreachable."""
     import subprocess
 
+    sidechain_rpcs = ",".join(dict.fromkeys([node.rpc_url, *other_rpcs]))
     with open(root / f"relayer-{index}.log", "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bridge.cli", "relayer", "--sidechain-rpc", node.rpc_url, "--l1-rpc", l1["rpc"],
+            [sys.executable, "-m", "bridge.cli", "relayer", "--sidechain-rpc", sidechain_rpcs, "--l1-rpc", l1["rpc"],
              "--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--keystore", str(node.data_dir / "keystore.json"),
              "--password-file", str(root / "password.txt"), "--state", str(node.data_dir / "relayer.json"), "--index", str(index),
              "--root-bridge", l1["contracts"]["rootBridge"], "--from-block", str(l1.get("deployBlock", 0))],
@@ -97,7 +99,8 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
         for node in nodes:
             wait_ready(node)
         if l1:
-            l1["relayers"] = [start_relayer(root, node, i, l1) for i, node in enumerate(nodes)]
+            l1["relayers"] = [start_relayer(root, node, i, l1, [n.rpc_url for n in nodes if n is not node])
+                              for i, node in enumerate(nodes)]
             started += l1["relayers"]
     except Exception:
         for pid in started:

@@ -115,11 +115,18 @@ def test_the_commands_show_each_stage_and_say_why_they_cannot_proceed(network_fi
     assert refused.returncode == 1 and "no withdrawal 7" in refused.stderr
     broke = bridge_cli(network_file, "deposit", "--amount", "1", "--token", Account.create().address)
     assert broke.returncode == 1 and "is not a token contract on L1" in broke.stderr
-    unreachable = json.loads(network_file.read_text())
-    unreachable["rpc"] = "http://127.0.0.1:1"
+    first_down = json.loads(network_file.read_text())
+    first_down["rpc"] = "http://127.0.0.1:1"  # the node listed after it still answers: the command goes on
+    (tmp_path / "first-down.json").write_text(json.dumps(first_down))
+    fails_over = bridge_cli(tmp_path / "first-down.json", "status", "withdrawal", "1")
+    assert fails_over.returncode == 0 and "withdrawal 1:" in fails_over.stdout, fails_over.stderr
+    assert "sidechain node http://127.0.0.1:1 unreachable for eth_chainId (connection refused); trying the next one" \
+        in fails_over.stderr
+    unreachable = dict(first_down, nodes=[dict(node, rpc="http://127.0.0.1:1") for node in first_down["nodes"]])
     (tmp_path / "down.json").write_text(json.dumps(unreachable))
     down = bridge_cli(tmp_path / "down.json", "status", "withdrawal", "1")
-    assert down.returncode == 1 and "cannot reach the sidechain node at http://127.0.0.1:1" in down.stderr
+    assert down.returncode == 1
+    assert "error: cannot reach the sidechain node at http://127.0.0.1:1 (connection refused)" in down.stderr
 
 
 def test_waiting_progress_is_reported_when_a_milestone_changes_or_every_few_seconds():
