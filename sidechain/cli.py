@@ -1,8 +1,9 @@
 """`sidechain`: set up and run a node.
 
     sidechain init --data-dir DIR --genesis genesis/devnet.json [key option]
-    sidechain run  --data-dir DIR [--password-file FILE] [--rpc-port 8545]
+    sidechain run  --data-dir DIR [--password-file FILE] [--rpc-port 8545] [--p2p-host IP --p2p-port P --bootstrap ADDR]
     sidechain account new --keystore FILE
+    sidechain genesis new --chain-id N --validator ADDR[:POWER] ... --out genesis/NAME.json
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from .chain.genesis import load_genesis
 from .crypto import SECP256K1_N, private_key_to_address
 from .errors import SidechainError
+from .genesis_cli import add_genesis_commands
 from .keystore import DEFAULT_SCRYPT_N, encrypt_key, load_keystore, save_keystore
 
 
@@ -79,16 +81,21 @@ def cmd_run(args: argparse.Namespace) -> None:
     from .node.logs import configure_logging
     from .node.node import NodeConfig, run_node
 
+    from .node.listen import check_p2p_flags, parse_bootstrap, parse_rpc_host
+
+    rpc_host = parse_rpc_host(args.rpc_host)
+    p2p_host, p2p_advertise = check_p2p_flags(args.p2p_host, args.p2p_advertise, args.p2p_port)
+    bootstrap = parse_bootstrap(args.bootstrap)
     configure_logging(args.log_level)
     data_dir = Path(args.data_dir)
     password = None
     if not args.no_validator and (data_dir / "keystore.json").exists():
         password = _read_password(args.password_file)
     config = NodeConfig(
-        data_dir=data_dir, rpc_host=args.rpc_host, rpc_port=args.rpc_port, password=password,
+        data_dir=data_dir, rpc_host=rpc_host, rpc_port=args.rpc_port, password=password,
         cors_origins=tuple(o.strip() for o in args.cors_origins.split(",") if o.strip()), rpc_gas_cap=args.rpc_gas_cap,
         allow_unprotected_txs=args.allow_unprotected_txs,
-        p2p_port=args.p2p_port, bootstrap=tuple(b.strip() for b in args.bootstrap.split(",") if b.strip()),
+        p2p_port=args.p2p_port, bootstrap=bootstrap, p2p_host=p2p_host, p2p_advertise=p2p_advertise,
         l1_chain_id=args.l1_chain_id,
         checkpoint_manager=bytes.fromhex(args.checkpoint_manager.removeprefix("0x")) if args.checkpoint_manager else None,
     )
@@ -135,10 +142,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", required=True, help="directory made by `sidechain init`")
     run.add_argument("--password-file", help="file holding the keystore password (otherwise asked on the terminal)")
     run.add_argument("--no-validator", action="store_true", help="follow the chain without signing, even if a keystore is present")
-    run.add_argument("--rpc-host", default="127.0.0.1", help="JSON-RPC listen address (default 127.0.0.1; anything else exposes the node)")
+    run.add_argument("--rpc-host", default="127.0.0.1", help="JSON-RPC listen IP address (default 127.0.0.1; anything else exposes the node and is logged as a warning)")
     run.add_argument("--rpc-port", type=int, default=8545, help="JSON-RPC port for HTTP and WebSocket (default 8545)")
-    run.add_argument("--p2p-port", type=int, help="libp2p TCP port on 127.0.0.1 for peers (omit for a one-validator network)")
-    run.add_argument("--bootstrap", default="", help="comma-separated peer multiaddrs: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID")
+    run.add_argument("--p2p-port", type=int, help="libp2p TCP port for peers, bound on --p2p-host (omit for a one-validator network)")
+    run.add_argument("--p2p-host", metavar="IP",
+                     help="the one IP address libp2p binds (default 127.0.0.1; e.g. the host's LAN address, or 0.0.0.0 with --p2p-advertise)")
+    run.add_argument("--p2p-advertise", metavar="MULTIADDR",
+                     help="what peers should dial when it differs from the bound address: /ip4/PUBLIC_IP/tcp/PORT or /dns4/NAME/tcp/PORT")
+    run.add_argument("--bootstrap", default="",
+                     help="comma-separated peer multiaddrs, /ip4/HOST/tcp/PORT/p2p/PEER_ID or /dns4/NAME/tcp/PORT/p2p/PEER_ID; "
+                     "one reachable peer is enough (peers exchange addresses; known peers are kept in DATA_DIR/p2p/peers.json)")
     run.add_argument("--checkpoint-manager", help="address of CheckpointManager on L1: the validator signs every checkpoint for it")
     run.add_argument("--l1-chain-id", type=int, help="chain id of that L1 (part of the checkpoints' EIP-712 domain)")
     run.add_argument("--rpc-gas-cap", type=int, default=50_000_000,
@@ -148,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cors-origins", default="*", help="comma-separated origins browsers may call from (default *)")
     run.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     run.set_defaults(func=cmd_run)
+
+    add_genesis_commands(sub)
 
     account = sub.add_parser("account", help="manage keystores").add_subparsers(dest="account_command", required=True, metavar="ACTION")
     new = account.add_parser("new", help="generate a key into a new keystore file")

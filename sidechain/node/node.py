@@ -27,6 +27,7 @@ from ..rpc.server import RpcServer
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
 from .checkpoint_signer import CheckpointSigner
+from .listen import rpc_exposure_warning
 from .metrics import NodeMetrics
 from prometheus_client import Gauge, Histogram
 
@@ -53,9 +54,13 @@ class NodeConfig:
     allow_unprotected_txs: bool = False
     """Take pre-EIP-155 legacy transactions (valid on any chain) over RPC, as go-ethereum's flag does."""
     p2p_port: int | None = None
-    """libp2p TCP port on 127.0.0.1; None runs without peers (a one-validator network)."""
+    """libp2p TCP port, bound on `p2p_host`; None runs without peers (a one-validator network)."""
     bootstrap: tuple[str, ...] = ()
-    """Multiaddrs of peers to dial: /ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID."""
+    """Multiaddrs of peers to dial: /ip4/HOST/tcp/PORT/p2p/PEER_ID or /dns4/NAME/tcp/PORT/p2p/PEER_ID."""
+    p2p_host: str = "127.0.0.1"
+    """The one IP address libp2p binds."""
+    p2p_advertise: str | None = None
+    """What peers should dial when it differs from the bound address: /ip4/ADDR/tcp/PORT or /dns4/NAME/tcp/PORT."""
     l1_chain_id: int | None = None
     """Chain id of the L1 holding CheckpointManager; with `checkpoint_manager`, the validator signs
     every checkpoint (EIP-712 domain: this chain id and that address)."""
@@ -89,6 +94,8 @@ class Node:
             self.p2p = P2PService(P2PConfig(
                 listen_port=config.p2p_port, identity_path=config.data_dir / "p2p" / "identity.key",
                 bootstrap=config.bootstrap, network_id=self.chain.genesis_hash,
+                listen_host=config.p2p_host, advertise=config.p2p_advertise,
+                peers_path=config.data_dir / "p2p" / "peers.json",
             ))
             self.network = GossipNetwork(self, self.p2p)
         self.driver = ConsensusDriver(
@@ -149,6 +156,9 @@ class Node:
             await self.p2p.start()
             self.network.start()
         await self.rpc.start(self.config.rpc_host, self.config.rpc_port)
+        exposed = rpc_exposure_warning(self.config.rpc_host, self.rpc.port)
+        if exposed:
+            log.warning("%s", exposed)
         self.driver.start()
         if self.syncer is not None:
             self.syncer.start()

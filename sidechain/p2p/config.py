@@ -20,11 +20,11 @@ MAX_REQUEST_BYTES = 4 << 20
 @dataclass(frozen=True, slots=True)
 class P2PConfig:
     listen_port: int
-    """TCP port, on 127.0.0.1 only."""
+    """TCP port, bound on `listen_host` only."""
     identity_path: Path
     """ed25519 key of this node (created 0600 if missing): the peer id stays the same across restarts."""
     bootstrap: tuple[str, ...]
-    """Peers to dial: "/ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID"."""
+    """Peers to dial: "/ip4/HOST/tcp/PORT/p2p/PEER_ID" or "/dns4/NAME/tcp/PORT/p2p/PEER_ID"."""
     network_id: bytes
     """E.g. the genesis hash: topics and request protocols are namespaced with it, so chains never mix."""
     max_message_bytes: int = 1 << 20
@@ -39,6 +39,16 @@ class P2PConfig:
     """Seconds the asyncio validator may take before the message is IGNOREd."""
     stop_timeout: float = 5.0
     """Seconds `stop` waits for an orderly shutdown before cancelling everything."""
+    listen_host: str = "127.0.0.1"
+    """The one IP address bound (`--p2p-host`); 0.0.0.0 binds every interface."""
+    advertise: str | None = None
+    """What peers should dial when it differs from the bound address (`--p2p-advertise`):
+    "/ip4/ADDR/tcp/PORT" or "/dns4/NAME/tcp/PORT"; None advertises the bound address."""
+    peers_path: Path | None = None
+    """Persisted table of known peers (exchange.py), reloaded at start; None keeps it in memory only."""
+    peer_exchange: bool = True
+    """Ask connected peers for the peers they know and dial those (exchange.py); off only in tests that
+    need a line topology. The table is served either way."""
 
     def __post_init__(self) -> None:
         if not 0 < self.listen_port < 65536:
@@ -49,6 +59,11 @@ class P2PConfig:
             raise ValueError(f"max_message_bytes must be 1..{MAX_GOSSIP_BYTES}, got {self.max_message_bytes}")
         if self.redial_interval <= 0 or self.penalty_seconds < 0 or self.validate_timeout <= 0:
             raise ValueError("redial_interval and validate_timeout must be > 0, penalty_seconds >= 0")
+        from .addresses import parse_advertise, parse_listen_host
+
+        object.__setattr__(self, "listen_host", parse_listen_host(self.listen_host))
+        if self.advertise is not None:
+            parse_advertise(self.advertise)
         if self.reject_threshold < 1:
             raise ValueError(f"reject_threshold must be >= 1, got {self.reject_threshold}")
 

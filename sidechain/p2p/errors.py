@@ -43,3 +43,7 @@ class RemoteError(RequestError):
 
 class TransportError(RequestError):
     """The peer could not be reached, or the stream broke mid-exchange."""
+
+
+class AddressError(P2PError, ValueError):
+    """A listen host, advertised address or peer multiaddr that is malformed or cannot be dialled."""

@@ -7,7 +7,7 @@ Two guards run before libp2p is started (LIBP2P_NOTES pitfall 11: libp2p listens
 so a second host on the same port binds without error and silently shares the incoming
 connections):
 - an exclusive `flock` on "<identity>.lock", held while the service runs: one identity, one service;
-- a plain bind of 127.0.0.1:port (SO_REUSEADDR only, so TIME_WAIT leftovers of our own previous run
+- a plain bind of the listen host:port (SO_REUSEADDR only, so TIME_WAIT leftovers of our own previous run
   do not count): it fails if anything listens there, whatever options that listener used.
 """
 
@@ -24,7 +24,7 @@ from libp2p.crypto.keys import KeyPair, KeyType
 from libp2p.identity_utils import load_identity
 from libp2p.peer.id import ID
 
-from .errors import IdentityError, PortInUse
+from .errors import AddressError, IdentityError, PortInUse
 
 
 def load_or_create_identity(path: Path) -> KeyPair:
@@ -65,9 +65,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class ServiceGuard:
     """Holds the identity lock for the life of a service; checks the port is free."""
 
-    def __init__(self, identity_path: Path, port: int) -> None:
+    def __init__(self, identity_path: Path, port: int, host: str = "127.0.0.1") -> None:
         self.lock_path = Path(identity_path).with_name(Path(identity_path).name + ".lock")
         self.port = port
+        self.host = host
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -81,7 +82,7 @@ class ServiceGuard:
             raise IdentityError(f"the p2p identity {self.lock_path.with_suffix('')} is in use by another running service") from None
         self._fd = fd
         try:
-            check_port_free(self.port)
+            check_port_free(self.port, self.host)
         except PortInUse:
             self.release()
             raise
@@ -95,15 +96,18 @@ class ServiceGuard:
             self._fd = None
 
 
-def check_port_free(port: int) -> None:
-    """Raise PortInUse if a socket is bound to 127.0.0.1:port (a listener, with or without SO_REUSEPORT)."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Raise PortInUse if a socket is bound to host:port (a listener, with or without SO_REUSEPORT);
+    ConfigError if `host` is not an address of this machine."""
+    probe = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))
+        probe.bind((host, port))
     except OSError as exc:
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
-            raise PortInUse(f"p2p port 127.0.0.1:{port} is already in use by another process or service") from exc
+            raise PortInUse(f"p2p port {host}:{port} is already in use by another process or service") from exc
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise AddressError(f"--p2p-host {host} is not an address of this machine: cannot listen there") from exc
         raise
     finally:
         probe.close()

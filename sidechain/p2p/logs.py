@@ -29,6 +29,8 @@ _NOISE = (
     "Failed to open stream to peer",  # an unsupported request protocol: raised to the caller
     "Failed to open TCP stream",  # the redial loop trying a peer that is down
     "MultiselectClient handshake",  # a stream opened while the peer closes the connection
+    "TCP connection reset by remote peer",  # a peer stopped or was killed: the redial loop handles it
+    "/req/peers/1",  # a peer exchange cut short by a disconnect: counted (peer_exchange_failed), retried
 )
 
 

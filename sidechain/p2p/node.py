@@ -48,6 +48,8 @@ from multiaddr import Multiaddr
 
 from ..errors import SidechainError
 from .config import GOSSIP_FRAME_LIMIT, MAX_REQUEST_BYTES, P2PConfig, ValidationResult
+from .addresses import listen_multiaddr
+from .exchange import MAX_RESPONSE_BYTES, PROTOCOL as PEER_PROTOCOL, encode_records
 from .errors import RemoteError, RequestTimeout, TransportError, UnsupportedProtocol
 from .identity import peer_id_of
 from .ordering import OriginOrder
@@ -142,8 +144,10 @@ class Libp2pNode:
         self._order: OriginOrder[tuple[str, bytes, bytes]] = OriginOrder(hold=ORDER_HOLD)
         self._order_wakeup = trio.Event()
         self._stop = trio.Event()
-        self.host = new_host(key_pair=key_pair)
-        self.peers = PeerKeeper(self.host, config, self.stats, self.refresh_peers)
+        self._listen = listen_multiaddr(config.listen_host, config.listen_port)
+        self._advertised = Multiaddr(config.advertise) if config.advertise else None
+        self.host = new_host(key_pair=key_pair, announce_addrs=[self._advertised] if self._advertised else None)
+        self.peers = PeerKeeper(self.host, config, self.stats, self.refresh_peers, ask_peers=self._ask_peers if config.peer_exchange else None)
         self.ps: Pubsub | None = None
         self.rr = RequestResponse(self.host)
 
@@ -154,7 +158,8 @@ class Libp2pNode:
         return f"/sidechain/{self._namespace}/req/{protocol.strip('/')}"
 
     def listen_addr(self) -> str:
-        return f"/ip4/127.0.0.1/tcp/{self.config.listen_port}/p2p/{self.peer_id}"
+        """The address peers dial: the advertised one, else the bound one."""
+        return f"{self._advertised or self._listen}/p2p/{self.peer_id}"
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -171,7 +176,8 @@ class Libp2pNode:
             ps.set_topic_validator(topic, self._validate, True)
         for protocol in self._protocols:
             self.add_protocol(protocol)
-        async with self.host.run([Multiaddr(f"/ip4/127.0.0.1/tcp/{self.config.listen_port}")]):
+        self._serve_peer_table()
+        async with self.host.run([self._listen]):
             async with background_trio_service(ps), background_trio_service(router):
                 try:
                     await ps.wait_until_ready()
@@ -294,6 +300,20 @@ class Libp2pNode:
         self.peer_snapshot = tuple(str(p) for p in self.host.get_connected_peers())
         mesh = self.ps.router.mesh if self.ps is not None else {}
         self.mesh_snapshot = {name: tuple(str(p) for p in mesh.get(topic, ())) for topic, name in self._topics.items()}
+
+    # --- peer exchange (exchange.py), served and asked here on the trio side ----------------------
+
+    def _serve_peer_table(self) -> None:
+        async def handle(request: bytes, context) -> bytes:
+            self.stats["peer_tables_served"] += 1
+            return encode_records(self.peers.records())
+
+        config = RequestResponseConfig(timeout=SERVE_TIMEOUT, max_request_size=16, max_response_size=MAX_RESPONSE_BYTES)
+        self.rr.set_handler(self.protocol_id(PEER_PROTOCOL), handle, BytesCodec(), config)
+
+    async def _ask_peers(self, peer: ID) -> bytes:
+        config = RequestResponseConfig(timeout=5.0, max_request_size=16, max_response_size=MAX_RESPONSE_BYTES)
+        return await self.rr.send_request(peer, [self.protocol_id(PEER_PROTOCOL)], b"\x01", BytesCodec(), config)
 
     # --- request / response ----------------------------------------------------------------------
 

@@ -5,8 +5,11 @@ option forgets a peer after 3 failed dials, peerstore addresses expire after 120
 AutoConnector redials peerstore peers from both sides (two connections per pair) with a 60 s
 backoff after a disconnect. So `PeerKeeper` replaces the AutoConnector and owns connections:
 
-- known peers: the bootstrap entries, plus every peer that ever connected, with the listen
-  addresses identify reported (polled briefly after each connection: identify has no event).
+- known peers: the bootstrap entries, the persisted table and what connected peers told us
+  (peer exchange, exchange.py), plus every peer that ever connected, with the listen addresses
+  identify reported (its `--p2p-advertise` address if set; polled briefly after each connection:
+  identify has no event, and refreshed while connected, so a peer that moved is redialled where it
+  is now). A third peer's exchange never overwrites the address of a peer already known.
   A learned peer is forgotten after `FORGET_AFTER` seconds unreachable, and at most
   `MAX_LEARNED` are kept, so peers that come and go (or made-up identities) are not redialled
   forever; bootstrap entries are never forgotten;
@@ -23,37 +26,60 @@ backoff after a disconnect. So `PeerKeeper` replaces the AutoConnector and owns 
 from __future__ import annotations
 
 import logging
+import socket
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import trio
 from libp2p.abc import IHost, INotifee
 from libp2p.network.auto_connector import AutoConnector
 from libp2p.peer.id import ID
-from libp2p.peer.peerinfo import PeerInfo, info_from_p2p_addr
+from libp2p.peer.peerinfo import PeerInfo
 from multiaddr import Multiaddr
 
+from .addresses import is_dialable, parse_peer_addr
 from .config import P2PConfig
+from .exchange import EXCHANGE_INTERVAL, MAX_RECORDS, PeerRecord, PeerTableError, decode_records, load_peer_file, save_peer_file
 
 log = logging.getLogger("sidechain.p2p")
 
 IDENTIFY_WAIT = 10.0
 FORGET_AFTER = 600.0
 MAX_LEARNED = 256
+MAX_RESOLVED = 4
+"""Addresses of one DNS name dialled."""
 
 
 def check_bootstrap_addr(addr: str) -> None:
-    """Raise ValueError unless `addr` is a dialable "/ip4/HOST/tcp/PORT/p2p/PEER_ID" multiaddr."""
-    try:
-        info = info_from_p2p_addr(Multiaddr(addr))
-    except Exception as exc:  # noqa: BLE001 - multiaddr and libp2p raise assorted types
-        raise ValueError(f"bootstrap address {addr!r} is not /ip4/HOST/tcp/PORT/p2p/PEER_ID: {exc}") from None
-    if not any(_has_tcp(a) for a in info.addrs):
-        raise ValueError(f"bootstrap address {addr!r} has no TCP port")
+    """Raise AddressError (a ValueError) unless `addr` is "/ip4|dns4/HOST/tcp/PORT/p2p/PEER_ID"."""
+    parse_peer_addr(addr)
 
 
 def _has_tcp(addr: Multiaddr) -> bool:
     return any(p.name == "tcp" for p in addr.protocols())
+
+
+async def _resolved(addrs: list[Multiaddr]) -> list[Multiaddr]:
+    """/dns4 and /dns6 addresses looked up with the system resolver (which reads /etc/hosts and the
+    host's resolver configuration; libp2p's own resolver queries DNS servers only), others as given."""
+    out: list[Multiaddr] = []
+    for addr in addrs:
+        family = addr.protocols()[0].name
+        if family not in ("dns4", "dns6"):
+            out.append(addr)
+            continue
+        name, port = addr.value_for_protocol(family), int(addr.value_for_protocol("tcp"))
+        try:
+            infos = await trio.socket.getaddrinfo(name, port, socket.AF_INET if family == "dns4" else socket.AF_INET6,
+                                                  socket.SOCK_STREAM)
+        except OSError as exc:
+            log.debug("p2p: cannot resolve %s: %s", name, exc)
+            continue
+        for info in infos[:MAX_RESOLVED]:
+            resolved = Multiaddr(f"/{'ip4' if family == 'dns4' else 'ip6'}/{info[4][0]}/tcp/{port}")
+            if resolved not in out:
+                out.append(resolved)
+    return out or addrs
 
 
 class NoAutoConnector(AutoConnector):
@@ -69,7 +95,8 @@ class NoAutoConnector(AutoConnector):
 class PeerKeeper(INotifee):
     """Keeps `host` connected to its known peers; registered as the network's notifee."""
 
-    def __init__(self, host: IHost, config: P2PConfig, stats: Counter[str], on_change: Callable[[], None]) -> None:
+    def __init__(self, host: IHost, config: P2PConfig, stats: Counter[str], on_change: Callable[[], None],
+                 ask_peers: Callable[[ID], Awaitable[bytes]] | None = None) -> None:
         self.host = host
         self.config = config
         self.stats = stats
@@ -77,10 +104,16 @@ class PeerKeeper(INotifee):
         self.own_id = host.get_id()
         self.known: dict[ID, list[Multiaddr]] = {}
         for addr in config.bootstrap:
-            info = info_from_p2p_addr(Multiaddr(addr))
-            if info.peer_id != self.own_id:
-                self.known[info.peer_id] = list(info.addrs)
+            peer_text, maddr = parse_peer_addr(addr)
+            peer = ID.from_base58(peer_text)
+            if peer != self.own_id:
+                self.known.setdefault(peer, []).append(maddr)
         self._bootstrap = frozenset(self.known)
+        self.ask_peers = ask_peers
+        self._saved: list[PeerRecord] = []
+        if config.peers_path is not None:
+            self._saved = load_peer_file(config.peers_path)
+            self.merge(self._saved)
         self._down_since: dict[ID, float] = {}
         self._dialing: set[ID] = set()
         self._rejects: Counter[ID] = Counter()
@@ -95,10 +128,20 @@ class PeerKeeper(INotifee):
         interval = self.config.redial_interval
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            while True:
-                self._redial_pass(trio.current_time())
-                self.on_change()
-                await trio.sleep(interval)
+            if self.ask_peers is not None:
+                nursery.start_soon(self._exchange_forever)
+            persisted_at = trio.current_time()
+            try:
+                while True:
+                    now = trio.current_time()
+                    self._redial_pass(now)
+                    self.on_change()
+                    if now - persisted_at >= EXCHANGE_INTERVAL:
+                        self._persist()
+                        persisted_at = now
+                    await trio.sleep(interval)
+            finally:
+                self._persist()  # what we learned since the last write survives a clean stop
 
     def _redial_pass(self, now: float) -> None:
         for peer, until in list(self._penalised_until.items()):
@@ -107,7 +150,7 @@ class PeerKeeper(INotifee):
                 self._rejects.pop(peer, None)
         connected = set(self.host.get_connected_peers())
         for peer in connected:
-            self.learn(peer)
+            self.learn(peer, refresh=True)
         for peer, addrs in list(self.known.items()):
             if peer in connected:
                 self._down_since.pop(peer, None)
@@ -126,7 +169,7 @@ class PeerKeeper(INotifee):
     async def _dial(self, peer: ID, addrs: list[Multiaddr]) -> None:
         try:
             with trio.fail_after(max(5.0, 2 * self.config.redial_interval)):
-                await self.host.connect(PeerInfo(peer, addrs))
+                await self.host.connect(PeerInfo(peer, await _resolved(addrs)))
             self.stats["dials_ok"] += 1
         except Exception as exc:  # noqa: BLE001 - an unreachable peer is normal; retried next pass
             self.stats["dials_failed"] += 1
@@ -134,17 +177,81 @@ class PeerKeeper(INotifee):
         finally:
             self._dialing.discard(peer)
 
-    def learn(self, peer: ID) -> bool:
-        """Remember the listen addresses identify reported for `peer`; True once known."""
-        if peer in self.known or peer == self.own_id:
+    def learn(self, peer: ID, refresh: bool = False) -> bool:
+        """Remember the listen addresses identify reported for `peer`; True once known. With `refresh`
+        (the peer is connected) a learned entry takes the addresses reported now."""
+        if peer == self.own_id or (peer in self.known and (not refresh or peer in self._bootstrap)):
             return True
         try:
             addrs = [a for a in self.host.get_peerstore().addrs(peer) if _has_tcp(a)]
         except Exception:  # noqa: BLE001 - libp2p raises PeerStoreError for a peer it has no record of
-            return False
-        if addrs and len(self.known) - len(self._bootstrap) < MAX_LEARNED:
+            return peer in self.known
+        addrs = [a for a in addrs if is_dialable(a)]
+        if addrs and (peer in self.known or len(self.known) - len(self._bootstrap) < MAX_LEARNED):
             self.known[peer] = addrs
-        return bool(addrs)
+        return bool(addrs) or peer in self.known
+
+    # --- peer exchange and the persisted table (exchange.py) -------------------------------------
+
+    def records(self) -> list[PeerRecord]:
+        """Up to MAX_RECORDS known peers, connected ones first: what we tell others and persist."""
+        connected = set(self.host.get_connected_peers())
+        ordered = sorted(self.known.items(), key=lambda kv: kv[0] not in connected)
+        out = []
+        for peer, addrs in ordered:
+            record = PeerRecord.make(peer.to_base58(), addrs)
+            if record is not None:
+                out.append(record)
+            if len(out) == MAX_RECORDS:
+                break
+        return out
+
+    def merge(self, records: list[PeerRecord]) -> int:
+        """Add peers we did not know (within MAX_LEARNED); returns how many were new."""
+        new = 0
+        for record in records:
+            try:
+                peer = ID.from_base58(record.peer_id)
+            except Exception:  # noqa: BLE001 - PeerRecord validated it; be safe anyway
+                continue
+            if peer == self.own_id or peer in self.known or len(self.known) - len(self._bootstrap) >= MAX_LEARNED:
+                continue
+            self.known[peer] = [Multiaddr(a) for a in record.addrs]
+            new += 1
+        self.stats["peers_learned_by_exchange"] += new
+        return new
+
+    async def _exchange_forever(self) -> None:
+        while True:
+            for peer in list(self.host.get_connected_peers()):
+                if not self.is_penalised(peer):
+                    await self._exchange_with(peer)
+            await trio.sleep(min(EXCHANGE_INTERVAL, 3 * self.config.redial_interval))
+
+    async def _exchange_with(self, peer: ID) -> None:
+        assert self.ask_peers is not None
+        try:
+            with trio.move_on_after(5.0):
+                records = decode_records(await self.ask_peers(peer))
+                if self.merge(records):
+                    self.on_change()
+        except PeerTableError as exc:
+            self.reject(peer, "bad_peer_table")
+            log.debug("p2p: peer table from %s refused: %s", peer, exc)
+        except Exception as exc:  # noqa: BLE001 - an old peer without the protocol, a broken stream: next round
+            self.stats["peer_exchange_failed"] += 1
+            log.debug("p2p: peer exchange with %s failed: %s", peer, exc)
+
+    def _persist(self) -> None:
+        if self.config.peers_path is None:
+            return
+        records = self.records()
+        if records and records != self._saved:
+            try:
+                save_peer_file(self.config.peers_path, records)
+                self._saved = records
+            except OSError as exc:
+                log.warning("p2p: cannot write the peer table %s: %s", self.config.peers_path, exc)
 
     async def _learn_when_identified(self, peer: ID) -> None:
         with trio.move_on_after(IDENTIFY_WAIT):

@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
+from .addresses import listen_multiaddr
 from .bridge import BridgeClosed, TrioBridge
 from .config import MAX_REQUEST_BYTES, P2PConfig, ValidationResult
 from .errors import MessageTooLarge, NotRunning, RequestTimeout, TransportError
@@ -44,7 +45,7 @@ class P2PService:
         self._counters: Counter[str] = Counter()
         self._bridge: TrioBridge | None = None
         self._node: Libp2pNode | None = None
-        self._guard = ServiceGuard(config.identity_path, config.listen_port)
+        self._guard = ServiceGuard(config.identity_path, config.listen_port, config.listen_host)
         self._state = "new"
 
     # --- life cycle ------------------------------------------------------------------------------
@@ -88,8 +89,9 @@ class P2PService:
         return self._state == "running"
 
     def listen_addr(self) -> str:
-        """Our full multiaddr, "/ip4/127.0.0.1/tcp/PORT/p2p/PEER_ID", for other nodes' bootstrap."""
-        return f"/ip4/127.0.0.1/tcp/{self.config.listen_port}/p2p/{self.peer_id}"
+        """Our full multiaddr, "/ip4/HOST/tcp/PORT/p2p/PEER_ID" (the advertised address if set), for other nodes' bootstrap."""
+        advertised = self.config.advertise or str(listen_multiaddr(self.config.listen_host, self.config.listen_port))
+        return f"{advertised}/p2p/{self.peer_id}"
 
     # --- gossip ----------------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ from sidechain.p2p import MessageTooLarge, NotRunning, ValidationResult
 def test_gossip_reaches_every_node_in_order_and_never_the_sender(tmp_path):
     async def scenario():
         async with Cluster(tmp_path) as c:
-            hub = await c.add("hub")
-            members = [hub] + [await c.add(f"n{i}", bootstrap=[hub.service.listen_addr()]) for i in range(1, 4)]
+            # a star, relayed by the hub: no peer exchange, or the spokes would connect to each other mid-burst
+            hub = await c.add("hub", peer_exchange=False)
+            members = [hub] + [await c.add(f"n{i}", bootstrap=[hub.service.listen_addr()], peer_exchange=False) for i in range(1, 4)]
             await wait_connected(members, [(0, 1), (0, 2), (0, 3)])
             sender, others = members[1], [m for m in members if m is not members[1]]
             await wait_mesh_ready(sender, others)
@@ -38,9 +39,10 @@ def test_rejected_message_is_neither_delivered_nor_relayed_and_its_sender_is_pen
 
     async def scenario():
         async with Cluster(tmp_path) as c:
-            b = await c.add("b", validator=reject_bad, reject_threshold=3, penalty_seconds=30)
-            a = await c.add("a", bootstrap=[b.service.listen_addr()])
-            c_ = await c.add("c", bootstrap=[b.service.listen_addr()])  # knows only b
+            # a line a - b - c: no peer exchange, or a and c would meet and skip b
+            b = await c.add("b", validator=reject_bad, reject_threshold=3, penalty_seconds=30, peer_exchange=False)
+            a = await c.add("a", bootstrap=[b.service.listen_addr()], peer_exchange=False)
+            c_ = await c.add("c", bootstrap=[b.service.listen_addr()], peer_exchange=False)  # knows only b
             await wait_connected([a, b, c_], [(1, 0), (1, 2)])
             await wait_mesh_ready(a, [b, c_])
             assert c_.service.peer_id not in a.service.peers()
