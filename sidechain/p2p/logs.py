@@ -31,6 +31,7 @@ _NOISE = (
     "MultiselectClient handshake",  # a stream opened while the peer closes the connection
     "TCP connection reset by remote peer",  # a peer stopped or was killed: the redial loop handles it
     "/req/peers/1",  # a peer exchange cut short by a disconnect: counted (peer_exchange_failed), retried
+    "failed to negotiate the secure protocol",  # a dial that met a stopping peer mid-handshake: redialled
 )
 
 
