@@ -9,7 +9,12 @@ import time
 
 from sidechain.chain.genesis import parse_genesis
 from sidechain.consensus.driver import ConsensusDriver
+from sidechain.consensus.network import Timeouts
+from sidechain.consensus.signer import Signer
+from sidechain.consensus.wal import WriteAheadLog
 from sidechain.crypto import private_key_to_address
+from sidechain.mempool.pool import Mempool
+from sidechain.storage.blockchain import Blockchain
 
 CHAIN_ID = 7070
 
@@ -21,6 +26,20 @@ def genesis(keys: list[bytes], interval: int = 64):
         "checkpointInterval": interval,
         "validators": [{"address": "0x" + private_key_to_address(k).hex(), "power": 1} for k in keys],
     })
+
+
+def drivers_on_bus(tmp_path, keys: list[bytes], cfg, on_commit0=lambda executed: None) -> tuple["Bus", list[Blockchain]]:
+    """One driver per key over its own chain in `tmp_path`, all on one Bus, with short timeouts;
+    driver 0 reports its commits to `on_commit0`. Returns the bus and the (open) chains."""
+    bus = Bus()
+    chains = [Blockchain.open(tmp_path / f"v{i}", cfg) for i in range(len(keys))]
+    for i, key in enumerate(keys):
+        bus.drivers.append(ConsensusDriver(
+            chains[i], Mempool(), Signer(key, CHAIN_ID, tmp_path / f"signer{i}.json"),
+            WriteAheadLog(tmp_path / f"wal{i}", CHAIN_ID), network=bus.endpoint(i),
+            timeouts=Timeouts(propose=0.5, vote=0.2, delta=0.2), block_time=0.1,
+            on_commit=on_commit0 if i == 0 else (lambda executed: None)))
+    return bus, chains
 
 
 class Bus:

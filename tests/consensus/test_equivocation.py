@@ -9,7 +9,7 @@ import asyncio
 import time
 from types import SimpleNamespace
 
-from driver_bus import CHAIN_ID, Bus, wait_for
+from driver_bus import CHAIN_ID, Bus, drivers_on_bus, wait_for
 from driver_bus import genesis as genesis_of
 
 from sidechain.chain.blocks import ZERO_HASH, Block, Header, evidence_root
@@ -18,9 +18,6 @@ from sidechain.consensus.driver import ConsensusDriver
 from sidechain.consensus.gossip import encode_proposal
 from sidechain.consensus.evidence import DuplicateProposal, DuplicateVote, decode_evidence, offence_of
 from sidechain.consensus.messages import Proposal, Step, ValidatorSet, Vote
-from sidechain.consensus.network import Timeouts
-from sidechain.consensus.signer import Signer
-from sidechain.consensus.wal import WriteAheadLog
 from sidechain.crypto import private_key_to_address
 from sidechain.mempool.pool import Mempool
 from sidechain.node.network import GossipNetwork
@@ -38,13 +35,7 @@ def run(tmp_path, inject, ready=lambda driver: True) -> tuple[list[Blockchain], 
     loop); then until every chain holds the evidence in a final block and two more blocks after it.
     Returns the chains (still open) for the caller to check and close."""
     cfg = genesis_of(KEYS)
-    bus = Bus()
-    chains = [Blockchain.open(tmp_path / f"v{i}", cfg) for i in range(4)]
-    for i, key in enumerate(KEYS):
-        bus.drivers.append(ConsensusDriver(
-            chains[i], Mempool(), Signer(key, CHAIN_ID, tmp_path / f"signer{i}.json"),
-            WriteAheadLog(tmp_path / f"wal{i}", CHAIN_ID), network=bus.endpoint(i),
-            timeouts=Timeouts(propose=0.5, vote=0.2, delta=0.2), block_time=0.1))
+    bus, chains = drivers_on_bus(tmp_path, KEYS, cfg)
 
     def evidence_committed() -> bool:
         found = [EvidenceIndex(c.store.db).query(0, c.height, limit=10) for c in chains]

@@ -16,7 +16,7 @@ import time
 import tracemalloc
 from types import SimpleNamespace
 
-from driver_bus import CHAIN_ID, Bus, wait_for
+from driver_bus import CHAIN_ID, drivers_on_bus, wait_for
 from driver_bus import genesis as genesis_of
 from eth_account import Account
 
@@ -26,9 +26,6 @@ from sidechain.chain.transactions import decode_transaction
 from sidechain.consensus.driver import ConsensusDriver
 from sidechain.consensus.gossip import encode_proposal
 from sidechain.consensus.messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
-from sidechain.consensus.network import Timeouts
-from sidechain.consensus.signer import Signer
-from sidechain.consensus.wal import WriteAheadLog
 from sidechain.crypto import private_key_to_address
 from sidechain.errors import UnknownBlock
 from sidechain.mempool.pool import Mempool
@@ -46,14 +43,7 @@ MIB = 1024 * 1024
 
 def network(tmp_path, interval: int, on_commit0=lambda executed: None):
     cfg = genesis_of(KEYS, interval)
-    bus = Bus()
-    chains = [Blockchain.open(tmp_path / f"v{i}", cfg) for i in range(4)]
-    for i, key in enumerate(KEYS):
-        bus.drivers.append(ConsensusDriver(
-            chains[i], Mempool(), Signer(key, CHAIN_ID, tmp_path / f"signer{i}.json"),
-            WriteAheadLog(tmp_path / f"wal{i}", CHAIN_ID), network=bus.endpoint(i),
-            timeouts=Timeouts(propose=0.5, vote=0.2, delta=0.2), block_time=0.1,
-            on_commit=on_commit0 if i == 0 else (lambda executed: None)))
+    bus, chains = drivers_on_bus(tmp_path, KEYS, cfg, on_commit0)
     return cfg, bus, chains
 
 
