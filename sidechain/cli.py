@@ -98,8 +98,22 @@ def cmd_run(args: argparse.Namespace) -> None:
         p2p_port=args.p2p_port, bootstrap=bootstrap, p2p_host=p2p_host, p2p_advertise=p2p_advertise,
         l1_chain_id=args.l1_chain_id,
         checkpoint_manager=bytes.fromhex(args.checkpoint_manager.removeprefix("0x")) if args.checkpoint_manager else None,
+        l1_rpc=args.l1_rpc, l1_root_bridge=_address_flag("--l1-root-bridge", args.l1_root_bridge),
     )
     asyncio.run(run_node(config))
+
+
+def _address_flag(flag: str, value: str | None) -> bytes | None:
+    """A 20-byte 0x-prefixed address given on the command line, or None if the flag is absent."""
+    if value is None:
+        return None
+    try:
+        address = bytes.fromhex(value.removeprefix("0x"))
+    except ValueError:
+        address = b""
+    if not value.startswith("0x") or len(address) != 20:
+        raise SidechainError(f"{flag} {value!r}: expected a 20-byte address as 0x-prefixed hex")
+    return address
 
 
 def cmd_account_new(args: argparse.Namespace) -> None:
@@ -154,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "one reachable peer is enough (peers exchange addresses; known peers are kept in DATA_DIR/p2p/peers.json)")
     run.add_argument("--checkpoint-manager", help="address of CheckpointManager on L1: the validator signs every checkpoint for it")
     run.add_argument("--l1-chain-id", type=int, help="chain id of that L1 (part of the checkpoints' EIP-712 domain)")
+    run.add_argument("--l1-rpc", metavar="URL",
+                     help="JSON-RPC URL of that L1, shown to the explorer (sidechain_getNetworkInfo); the node never dials it")
+    run.add_argument("--l1-root-bridge", metavar="ADDR",
+                     help="address of RootBridge on L1, shown to the explorer (sidechain_getNetworkInfo); informational only")
     run.add_argument("--rpc-gas-cap", type=int, default=50_000_000,
                      help="most gas one eth_call or eth_estimateGas may use (default 50000000, as go-ethereum)")
     run.add_argument("--allow-unprotected-txs", action="store_true",

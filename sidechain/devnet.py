@@ -59,6 +59,11 @@ class NodeProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.rpc_port}"
 
+    @property
+    def explorer_url(self) -> str:
+        """The block explorer this node serves on its RPC port."""
+        return f"http://127.0.0.1:{self.rpc_port}/explorer/"
+
 
 def free_port_base(offsets) -> int:
     """A base port with base + offset free on 127.0.0.1 for every offset, below the kernel's
@@ -241,8 +246,10 @@ def write_network_file(root: Path, nodes: list[NodeProcess], l1: dict | None = N
         "genesis": str(root / "genesis.json"),
         "rpc": nodes[0].rpc_url,
         "ws": nodes[0].ws_url,
+        "explorer": nodes[0].explorer_url,
         "nodes": [
-            {"name": n.name, "validator": to_checksum_address(n.address), "rpc": n.rpc_url, "ws": n.ws_url, "p2p": n.multiaddr,
+            {"name": n.name, "validator": to_checksum_address(n.address), "rpc": n.rpc_url, "ws": n.ws_url,
+             "explorer": n.explorer_url, "p2p": n.multiaddr,
              "pid": n.pid, "dataDir": str(n.data_dir), "log": str(n.log_path)}
             for n in nodes
         ],

@@ -91,7 +91,9 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
             )
     nodes = init_network(root, validators, rpc_base_port=rpc_base_port, block_time_ms=block_time_ms)
     l1 = start_l1(root, l1_port, nodes) if l1_port else None
-    checkpointing = ["--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--l1-chain-id", str(l1["chainId"])] if l1 else []
+    # --l1-rpc and --l1-root-bridge are only shown to the explorer (sidechain_getNetworkInfo)
+    checkpointing = ["--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--l1-chain-id", str(l1["chainId"]),
+                     "--l1-rpc", l1["rpc"], "--l1-root-bridge", l1["contracts"]["rootBridge"]] if l1 else []
     started: list[int] = []
     try:
         for node in nodes:
@@ -111,7 +113,8 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
     path = write_network_file(root, nodes, l1)
     print(f"devnet up: {len(nodes)} validator(s), chain id {load_genesis(root / 'genesis.json').chain_id}")
     for node in nodes:
-        print(f"  {node.name}  {node.rpc_url}  (ws {node.ws_url})  validator {node.address}  log {node.log_path}")
+        print(f"  {node.name}  {node.rpc_url}  (ws {node.ws_url})  explorer {node.explorer_url}  validator {node.address}  "
+              f"log {node.log_path}")
     if l1:
         from bridge.deploy import format_eth
 

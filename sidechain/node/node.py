@@ -23,6 +23,7 @@ from ..consensus.wal import WriteAheadLog
 from ..errors import ConfigError, SidechainError, UnknownBlock, UnprotectedTransaction
 from ..keystore import load_keystore
 from ..mempool.pool import Mempool
+from ..rpc.explorer_methods import L1Info
 from ..rpc.server import RpcServer
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
@@ -65,6 +66,10 @@ class NodeConfig:
     """Chain id of the L1 holding CheckpointManager; with `checkpoint_manager`, the validator signs
     every checkpoint (EIP-712 domain: this chain id and that address)."""
     checkpoint_manager: bytes | None = None
+    l1_rpc: str | None = None
+    """JSON-RPC URL of the L1, shown to the explorer; the node never dials it."""
+    l1_root_bridge: bytes | None = None
+    """RootBridge's address on the L1, shown to the explorer."""
 
     @property
     def genesis_path(self) -> Path:
@@ -121,6 +126,14 @@ class Node:
                                   "drives consensus wakes up", buckets=LAG_BUCKETS, registry=self.metrics.registry)
         self.loop_lag_max = Gauge("sidechain_event_loop_lag_max_seconds", "Largest event-loop lag seen in the last minute",
                                   registry=self.metrics.registry)
+
+    @property
+    def l1_info(self) -> L1Info | None:
+        """What the operator said about the L1 (sidechain_getNetworkInfo), None if nothing."""
+        c = self.config
+        if c.l1_rpc is None and c.l1_root_bridge is None and c.checkpoint_manager is None and c.l1_chain_id is None:
+            return None
+        return L1Info(c.l1_rpc, c.l1_chain_id, c.l1_root_bridge, c.checkpoint_manager)
 
     @property
     def validators(self) -> ValidatorSet:

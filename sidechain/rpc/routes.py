@@ -14,6 +14,11 @@ from .bridge_methods import (
 )
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
 from .evidence_methods import ALL_EVIDENCE, evidence_query, sidechain_getEvidence
+from .explorer_bridge_methods import list_count, sidechain_getBridgeOverview, sidechain_getDeposits, sidechain_getWithdrawals
+from .explorer_methods import (
+    DEFAULT_ACTIVITY_WINDOW, activity_window, sidechain_getCommit, sidechain_getNetworkInfo, sidechain_getValidatorActivity,
+)
+from .ots_methods import json_quantity, ots_searchTransactionsAfter, ots_searchTransactionsBefore
 from .debug_methods import debug_traceCall, debug_traceTransaction, eth_createAccessList
 from .polling import eth_getFilterChanges, eth_getFilterLogs, eth_newBlockFilter, eth_newFilter, eth_uninstallFilter
 from .methods import (
@@ -59,6 +64,8 @@ _INDEX = Param("index", codec.uint64)
 _CALL = Param("transaction", codec.call_args)
 _OVERRIDES = _opt("stateOverrides", codec.anything)
 _FILTER_ID = Param("filterId", codec.string)
+_OTS_SEARCH = (_ADDRESS, Param("blockNumber", json_quantity), Param("pageSize", json_quantity))
+_LIST = (Param("fromId", json_quantity), Param("count", list_count))
 
 ROUTES: dict[str, Route] = {
     "web3_clientVersion": Route(web3_clientVersion),
@@ -116,6 +123,16 @@ ROUTES: dict[str, Route] = {
     "sidechain_getValidators": Route(sidechain_getValidators, (_opt("block", codec.block_id, "latest"),)),
     "sidechain_getBridgeTotals": Route(sidechain_getBridgeTotals, (Param("l1Token", codec.address),)),
     "sidechain_getSystemContracts": Route(sidechain_getSystemContracts),
+    "sidechain_getCommit": Route(sidechain_getCommit, (_BLOCK_NUMBER,), heavy=True),
+    "sidechain_getValidatorActivity": Route(
+        sidechain_getValidatorActivity, (_opt("window", activity_window, DEFAULT_ACTIVITY_WINDOW),), heavy=True,
+    ),
+    "sidechain_getWithdrawals": Route(sidechain_getWithdrawals, _LIST, heavy=True),
+    "sidechain_getDeposits": Route(sidechain_getDeposits, _LIST, heavy=True),
+    "sidechain_getBridgeOverview": Route(sidechain_getBridgeOverview, heavy=True),
+    "sidechain_getNetworkInfo": Route(sidechain_getNetworkInfo),
+    "ots_searchTransactionsBefore": Route(ots_searchTransactionsBefore, _OTS_SEARCH, heavy=True),
+    "ots_searchTransactionsAfter": Route(ots_searchTransactionsAfter, _OTS_SEARCH, heavy=True),
     "txpool_status": Route(txpool_status),
     "txpool_content": Route(txpool_content),
 }

@@ -6,7 +6,9 @@
     await server.stop()
 
 Routes: `POST /` JSON-RPC (single or batch; `Content-Type: application/json`, else 415 as in
-go-ethereum), `GET /` upgraded to a WebSocket (JSON-RPC plus eth_subscribe), `GET /health`. `add_route` adds more before `start` (the hook for `/metrics`).
+go-ethereum), `GET /` upgraded to a WebSocket (JSON-RPC plus eth_subscribe), `GET /health`, the
+block explorer's files under `GET /explorer/` (static.py). `add_route` adds more before `start`
+(the hook for `/metrics`).
 CORS: preflight answered, `Access-Control-Allow-Origin` set for the allowed origins, so a browser
 wallet can connect; WebSocket upgrades from other origins are refused.
 
@@ -34,6 +36,7 @@ from .errors import LimitExceeded, RequestTooLarge
 from .filters import MAX_BLOCK_RANGE, MAX_RESULTS
 from .methods import Context
 from .routes import ROUTES
+from .static import ExplorerFiles
 from .subscriptions import Session
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class RpcServer:
         self.app.router.add_post("/", self._http)
         self.app.router.add_get("/", self._websocket)
         self.app.router.add_get("/health", self._health)
+        ExplorerFiles().add_to(self.app)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sockets: set[web.WebSocketResponse] = set()

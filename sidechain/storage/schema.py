@@ -6,9 +6,11 @@ a key or a value encoding changes; a node refuses a database of another version.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
-"""4: the system contracts are Solidity contracts (their storage laid out as solc lays it out), block
-headers may carry an evidence root, committed evidence is indexed; 3: contract code table."""
+SCHEMA_VERSION = 5
+"""5: the explorer's indexes (transactions by address, bridged tokens, highest affirmed deposit), which
+an older database lacks for its blocks; 4: the system contracts are Solidity contracts (their storage
+laid out as solc lays it out), block headers may carry an evidence root, committed evidence is
+indexed; 3: contract code table."""
 
 SCHEMA_VERSION_KEY = b"m:schema"
 GENESIS_HASH_KEY = b"m:genesis"
@@ -85,3 +87,33 @@ def evidence_by_validator_prefix(validator: bytes) -> bytes:
 def offence_key(offence: bytes) -> bytes:
     """rlp([number, block hash]): where an offence's evidence was committed."""
     return b"x" + offence
+
+
+# --- the explorer's indexes (storage/address_index.py), written in each block's batch -------------
+
+ADDRESS_TX_PREFIX = b"A"
+"""+ address (20 bytes) + block number (8 bytes) + transaction index (4 bytes) -> empty: the
+transactions touching an address, in block order (Otterscan's ots_searchTransactions*)."""
+
+
+def address_tx_key(address: bytes, number: int, index: int) -> bytes:
+    return ADDRESS_TX_PREFIX + address + number.to_bytes(8, "big") + index.to_bytes(4, "big")
+
+
+def address_tx_keys(addresses, number: int, index: int) -> list[bytes]:
+    """`address_tx_key` of each address, for one transaction (on the commit path: built once)."""
+    suffix = number.to_bytes(8, "big") + index.to_bytes(4, "big")
+    return [ADDRESS_TX_PREFIX + address + suffix for address in addresses]
+
+
+BRIDGED_TOKEN_PREFIX = b"T"
+"""+ L1 token address -> sidechain token address: the tokens the bridge has minted (Bridge.sol keeps
+only a mapping, which cannot be listed)."""
+
+
+def bridged_token_key(l1_token: bytes) -> bytes:
+    return BRIDGED_TOKEN_PREFIX + l1_token
+
+
+HIGHEST_AFFIRMED_DEPOSIT_KEY = b"m:deposit-affirmed"
+"""The highest deposit id any final block holds an affirmation of (8 bytes), absent before the first."""

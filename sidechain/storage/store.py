@@ -17,7 +17,7 @@ from ..chain.codec import encode_items, uint
 from ..chain.state import EMPTY_ACCOUNT, EMPTY_CODE_HASH, Account
 from ..chain.transactions import decode_transaction
 from ..errors import StorageError, mismatch
-from . import schema
+from . import address_index, schema
 
 
 class ChainStore:
@@ -126,8 +126,9 @@ class ChainStore:
         code: dict[bytes, bytes] | None = None,
         genesis_hash: bytes | None = None,
     ) -> None:
-        """Write the block, its receipts, certificate, lookups, state changes (accounts, contract
-        storage and code) and trie nodes, and move the head to it, in one synced batch."""
+        """Write the block, its receipts, certificate, lookups, the explorer's indexes
+        (address_index.py), state changes (accounts, contract storage and code) and trie nodes, and
+        move the head to it, in one synced batch."""
         h = block.hash
         with self.db.write_batch(transaction=True, sync=True) as batch:
             if genesis_hash is not None:
@@ -140,6 +141,7 @@ class ChainStore:
             number = uint(block.number)
             for index, tx in enumerate(block.transactions):
                 batch.put(schema.tx_lookup_key(tx.hash), encode_items([number, uint(index)]))
+            address_index.write_block(self.db, batch, block, receipts)
             for address, account in changes.items():
                 if account.is_empty:
                     batch.delete(schema.account_key(address))
