@@ -35,6 +35,10 @@ class P2PConfig:
     """REJECTed (or oversized/undecodable) messages from one peer before it is penalised."""
     penalty_seconds: float = 60.0
     """How long a penalised peer is disconnected, not redialled and its gossip ignored."""
+    keepalive_interval: float = 1.0
+    """Seconds between pings of each connected peer (keepalive.py)."""
+    keepalive_timeout: float = 4.0
+    """Seconds a ping may go unanswered before the peer counts as gone: disconnected, then redialled."""
     validate_timeout: float = 2.0
     """Seconds the asyncio validator may take before the message is IGNOREd."""
     stop_timeout: float = 5.0
@@ -57,8 +61,9 @@ class P2PConfig:
             raise ValueError("network_id must not be empty (it keeps two chains' gossip apart)")
         if not 0 < self.max_message_bytes <= MAX_GOSSIP_BYTES:
             raise ValueError(f"max_message_bytes must be 1..{MAX_GOSSIP_BYTES}, got {self.max_message_bytes}")
-        if self.redial_interval <= 0 or self.penalty_seconds < 0 or self.validate_timeout <= 0:
-            raise ValueError("redial_interval and validate_timeout must be > 0, penalty_seconds >= 0")
+        if min(self.redial_interval, self.validate_timeout, self.keepalive_interval, self.keepalive_timeout) <= 0 or self.penalty_seconds < 0:
+            raise ValueError("redial_interval, validate_timeout and the keepalive interval and timeout must be > 0, "
+                             "penalty_seconds >= 0")
         from .addresses import parse_advertise, parse_listen_host
 
         object.__setattr__(self, "listen_host", parse_listen_host(self.listen_host))

@@ -77,6 +77,22 @@ class GuardedPubsub(Pubsub):
                 pass
             self._handle_dead_peer(peer_id)
 
+    def forget_stale_peers(self) -> int:
+        """Drop every peer whose pubsub stream runs on a connection that is gone; returns how many.
+
+        py-libp2p 0.8.1 forgets a peer when its pubsub stream fails, which a connection we closed
+        ourselves (keepalive.py: a silent peer) does not always make happen: the peer stayed in
+        `peers` with its stream on the dead connection, so after the redial `_handle_new_peer` saw
+        it "already has a pubsub stream", kept the dead one, and nothing reached that peer again.
+        Forgetting it lets the next connection open a fresh stream (libp2p does that itself for a
+        peer that is still connected)."""
+        network = self.host.get_network()
+        stale = [peer for peer, stream in self.peers.items()
+                 if not any(conn.muxed_conn is stream.muxed_conn for conn in network.get_connections(peer))]
+        for peer in stale:
+            self._handle_dead_peer(peer)
+        return len(stale)
+
 log = logging.getLogger("sidechain.p2p")
 
 SUBSCRIPTION_QUEUE = 8192
@@ -147,7 +163,10 @@ class Libp2pNode:
         self._listen = listen_multiaddr(config.listen_host, config.listen_port)
         self._advertised = Multiaddr(config.advertise) if config.advertise else None
         self.host = new_host(key_pair=key_pair, announce_addrs=[self._advertised] if self._advertised else None)
-        self.peers = PeerKeeper(self.host, config, self.stats, self.refresh_peers, ask_peers=self._ask_peers if config.peer_exchange else None)
+        self._heard: dict[ID, float] = {}
+        """When gossip last arrived from each connected peer (trio clock): the keepalive's second witness."""
+        self.peers = PeerKeeper(self.host, config, self.stats, self.refresh_peers, ask_peers=self._ask_peers if config.peer_exchange else None,
+                                last_heard=self._heard.get)
         self.ps: Pubsub | None = None
         self.rr = RequestResponse(self.host)
 
@@ -223,6 +242,7 @@ class Libp2pNode:
     async def _validate(self, forwarder: ID, msg) -> bool:
         if forwarder == self.peer_id:
             return True  # our own publish
+        self._heard[forwarder] = trio.current_time()
         if await self._verdict(forwarder, msg):
             return True
         self._hand_over(self._order.skip(msg.from_id, int.from_bytes(msg.seqno, "big")))
@@ -297,7 +317,12 @@ class Libp2pNode:
 
     def refresh_peers(self) -> None:
         """Snapshots for the asyncio side (replaced whole, never mutated: safe to read across threads)."""
-        self.peer_snapshot = tuple(str(p) for p in self.host.get_connected_peers())
+        if self.ps is not None and (stale := self.ps.forget_stale_peers()):
+            self.stats["pubsub_stale_peers_dropped"] += stale
+        connected = self.host.get_connected_peers()
+        for gone in self._heard.keys() - set(connected):
+            del self._heard[gone]
+        self.peer_snapshot = tuple(str(p) for p in connected)
         mesh = self.ps.router.mesh if self.ps is not None else {}
         self.mesh_snapshot = {name: tuple(str(p) for p in mesh.get(topic, ())) for topic, name in self._topics.items()}
 

@@ -20,7 +20,9 @@ backoff after a disconnect. So `PeerKeeper` replaces the AutoConnector and owns 
 - penalties: the gossip validator reports each REJECTed, oversized or undecodable message against
   the peer that forwarded it; at `reject_threshold` the peer is disconnected for `penalty_seconds`:
   not redialled, a reconnection is dropped at once and its gossip ignored (requests are still
-  served). Then its count starts again from zero.
+  served). Then its count starts again from zero;
+- keepalive (keepalive.py): a connected peer that stops answering pings (frozen, or behind a cut
+  link that sends no reset) is disconnected, so the redial loop dials it again until it answers.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from multiaddr import Multiaddr
 
 from .addresses import is_dialable, parse_peer_addr
 from .config import P2PConfig
+from .keepalive import Keepalive, abort_transport
 from .exchange import EXCHANGE_INTERVAL, MAX_RECORDS, PeerRecord, PeerTableError, decode_records, load_peer_file, save_peer_file
 
 log = logging.getLogger("sidechain.p2p")
@@ -46,6 +49,8 @@ log = logging.getLogger("sidechain.p2p")
 IDENTIFY_WAIT = 10.0
 FORGET_AFTER = 600.0
 MAX_LEARNED = 256
+DISCONNECT_WAIT = 3.0
+"""Seconds a disconnect may wait on the peer (a frozen one never acknowledges anything)."""
 MAX_RESOLVED = 4
 """Addresses of one DNS name dialled."""
 
@@ -96,7 +101,8 @@ class PeerKeeper(INotifee):
     """Keeps `host` connected to its known peers; registered as the network's notifee."""
 
     def __init__(self, host: IHost, config: P2PConfig, stats: Counter[str], on_change: Callable[[], None],
-                 ask_peers: Callable[[ID], Awaitable[bytes]] | None = None) -> None:
+                 ask_peers: Callable[[ID], Awaitable[bytes]] | None = None,
+                 last_heard: Callable[[ID], float | None] = lambda peer: None) -> None:
         self.host = host
         self.config = config
         self.stats = stats
@@ -119,6 +125,7 @@ class PeerKeeper(INotifee):
         self._rejects: Counter[ID] = Counter()
         self._penalised_until: dict[ID, float] = {}
         self._nursery: trio.Nursery | None = None
+        self.keepalive = Keepalive(host, config.keepalive_interval, config.keepalive_timeout, stats, self._gone_silent, last_heard)
         network = host.get_network()
         network.auto_connector = NoAutoConnector(network)
         network.register_notifee(self)
@@ -128,6 +135,7 @@ class PeerKeeper(INotifee):
         interval = self.config.redial_interval
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
+            nursery.start_soon(self.keepalive.run)
             if self.ask_peers is not None:
                 nursery.start_soon(self._exchange_forever)
             persisted_at = trio.current_time()
@@ -273,11 +281,22 @@ class PeerKeeper(INotifee):
     def is_penalised(self, peer: ID) -> bool:
         return peer in self._penalised_until
 
+    def _gone_silent(self, peer: ID) -> None:
+        """The keepalive's verdict: cut the connection without waiting on the peer; the redial loop
+        takes it from there."""
+        for conn in self.host.get_network().get_connections(peer):
+            if not abort_transport(conn):
+                log.debug("p2p: no TCP socket found under the connection to %s; closing it gracefully", peer)
+        self._start(self._disconnect, peer)
+
     async def _disconnect(self, peer: ID) -> None:
-        try:
-            await self.host.disconnect(peer)
-        except Exception as exc:  # noqa: BLE001 - already gone is fine
-            log.debug("p2p: disconnecting %s: %s", peer, exc)
+        with trio.move_on_after(DISCONNECT_WAIT) as waited:
+            try:
+                await self.host.disconnect(peer)
+            except Exception as exc:  # noqa: BLE001 - already gone is fine
+                log.debug("p2p: disconnecting %s: %s", peer, exc)
+        if waited.cancelled_caught:
+            log.info("p2p: closing the connection to %s took over %.0f s", peer, DISCONNECT_WAIT)
 
     def _start(self, afn, *args) -> None:
         if self._nursery is not None:

@@ -14,11 +14,45 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from eth_utils import to_checksum_address
+
 from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250
 REPO = Path(__file__).resolve().parents[2]
+
+
+RECIPIENTS = [to_checksum_address("0x" + bytes([0xA0 + i]).hex() * 20) for i in range(8)]
+
+
+def presign(keys: list[bytes], per_sender: int) -> list[str]:
+    """Transfers to RECIPIENTS, signed ahead: every key's nonce 0, then every key's nonce 1, ..."""
+    from eth_account import Account
+
+    accounts = [Account.from_key(key) for key in keys]
+    txs = []
+    for nonce in range(per_sender):
+        for i, account in enumerate(accounts):
+            tx = {"to": RECIPIENTS[(nonce + i) % len(RECIPIENTS)], "value": 10**12 + nonce, "gas": 21_000,
+                  "maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 10**9, "nonce": nonce, "chainId": CHAIN_ID, "type": 2}
+            txs.append("0x" + bytes(account.sign_transaction(tx).raw_transaction).hex())
+    return txs
+
+
+def submit_batches(url: str, txs: list[str], batch: int = 200, stop=None) -> None:
+    """POST `txs` as eth_sendRawTransaction batches; returns early once `stop` is set or the node is gone."""
+    import urllib.request
+
+    for start in range(0, len(txs), batch):
+        if stop is not None and stop.is_set():
+            return
+        body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}
+                           for i, raw in enumerate(txs[start:start + batch])]).encode()
+        try:
+            urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}), timeout=10).read()
+        except OSError:
+            return  # the node was killed under us
 
 
 def free_port() -> int:
@@ -81,6 +115,7 @@ class RunningNetwork:
 
     def __init__(self, root: Path, validators: int, block_time_ms: int) -> None:
         self.root = root
+        self.block_time_ms = block_time_ms
         base = free_port_block(validators)
         self.nodes = init_network(root, validators, rpc_base_port=base, block_time_ms=block_time_ms, p2p_base_port=base + 100)
         for n in self.nodes:

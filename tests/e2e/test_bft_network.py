@@ -12,8 +12,9 @@ import time
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from e2e_support import CHAIN_ID
+from e2e_support import CHAIN_ID, presign, submit_batches
 from safety import check_safety
+from sidechain.consensus.network import Timeouts
 from sidechain.devnet import rpc_call, start_node, wait_ready, wait_until
 
 RECIPIENT = to_checksum_address("0x" + "3c" * 20)
@@ -168,13 +169,65 @@ def test_a_fresh_node_joins_a_running_network_from_genesis(network4, tmp_path):
     check_safety([follower.data_dir], network4.root / "genesis.json")
 
 
-def test_a_frozen_validator_does_not_stall_the_others_and_catches_up_when_thawed(network4):
-    network4.wait_for_height(3)
-    os.killpg(network4.nodes[3].pid, signal.SIGSTOP)  # alive to the kernel, silent to its peers
+FREEZE_SECONDS = 20
+ONE_ROUND = Timeouts().propose + Timeouts().delta
+"""What a height may lose to a silent proposer: its round-0 propose timeout, then round 1 takes over."""
+
+
+def test_a_frozen_validator_is_dropped_never_waited_on_and_votes_again_when_thawed(network4, dev_keys):
+    """SIGSTOP one validator for 20 s under ~100 tx/s: its peers' keepalive drops it within a few
+    seconds, no height waits on it beyond one round timeout, and after SIGCONT it is redialled,
+    catches up and its precommits are in the certificates again."""
+    net = network4
+    net.wait_for_height(3)
+    txs = presign(dev_keys, 600)  # 3,600 transfers: ~36 s at the offered 100 tx/s
+    stop = threading.Event()
+
+    def offer_load() -> None:
+        for i, start in enumerate(range(0, len(txs), 20)):
+            if stop.wait(0.2):  # the pace of the offered load
+                return
+            submit_batches(net.nodes[i % 3].rpc_url, txs[start:start + 20], batch=20)
+
+    loader = threading.Thread(target=offer_load, daemon=True)
+    loader.start()
+    frozen = net.nodes[3]
+    peers = lambda i: net.rpc(i, "sidechain_consensusStatus")["peers"]  # noqa: E731
     try:
-        start = network4.height(0)
-        network4.wait_for_height(start + 10, nodes=[0, 1, 2])
+        wait_until(lambda: all(peers(i) == 3 for i in range(4)), 20, "a full mesh before the freeze")
+        os.killpg(frozen.pid, signal.SIGSTOP)  # alive to the kernel, silent to its peers
+        frozen_at = time.monotonic()
+        wait_until(lambda: all(peers(i) == 2 for i in range(3)), 15, "every peer dropping the frozen validator")
+        noticed = time.monotonic() - frozen_at
+        final_at = {net.height(0): time.monotonic()}
+        while time.monotonic() < frozen_at + FREEZE_SECONDS:  # observe the pace for the rest of the freeze
+            final_at.setdefault(net.height(0), time.monotonic())
+            time.sleep(0.05)
     finally:
-        os.killpg(network4.nodes[3].pid, signal.SIGCONT)
-    target = network4.height(0)
-    network4.wait_for_height(target, nodes=[3])
+        os.killpg(frozen.pid, signal.SIGCONT)
+    thawed_at = time.monotonic()
+    try:
+        heights = sorted(final_at)
+        gaps = [final_at[b] - final_at[a] for a, b in zip(heights, heights[1:])]
+        assert len(heights) > FREEZE_SECONDS / 2, f"only {len(heights)} blocks in {FREEZE_SECONDS} s without the frozen validator"
+        block_time = net.block_time_ms / 1000
+        assert max(gaps) <= block_time + ONE_ROUND + 1.5, \
+            f"a height waited {max(gaps):.2f} s with one validator frozen (one round timeout is {ONE_ROUND} s)"
+        assert noticed <= 8, f"the frozen validator was dropped after {noticed:.1f} s"
+
+        wait_until(lambda: all(peers(i) == 3 for i in range(4)), 20, "the thawed validator redialled")
+        target = net.height(0)
+        net.wait_for_height(target, nodes=[3], timeout=30)
+        caught_up = time.monotonic() - thawed_at
+
+        def signed_again() -> bool:
+            head = net.height(0)
+            commits = (net.rpc(0, "sidechain_getCommit", [hex(n)]) for n in range(max(target, head - 5), head + 1))
+            return any(frozen.address.lower() in {s["validator"] for s in c["signers"]} for c in commits if c)
+
+        wait_until(signed_again, 30, "a precommit of the thawed validator in a certificate")
+        print(f"frozen validator: dropped after {noticed:.1f} s; longest height {max(gaps):.2f} s over {len(gaps)} blocks; "
+              f"caught up {caught_up:.1f} s after SIGCONT")
+    finally:
+        stop.set()
+        loader.join(timeout=15)

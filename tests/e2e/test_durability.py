@@ -5,39 +5,13 @@ from __future__ import annotations
 import json
 import random
 import threading
-import urllib.request
 
 from eth_account import Account
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
-from e2e_support import CHAIN_ID
+from e2e_support import CHAIN_ID, RECIPIENTS, presign, submit_batches
 from sidechain.chain.state import Account as StateAccount
 from sidechain.chain.trie_proof import verify_proof
-
-RECIPIENTS = [to_checksum_address("0x" + bytes([0xA0 + i]).hex() * 20) for i in range(8)]
-
-
-def presign(keys, per_sender):
-    txs = []
-    for nonce in range(per_sender):
-        for i, key in enumerate(keys):
-            tx = {"to": RECIPIENTS[(nonce + i) % len(RECIPIENTS)], "value": 10**12 + nonce, "gas": 21_000,
-                  "maxFeePerGas": 50 * 10**9, "maxPriorityFeePerGas": 10**9, "nonce": nonce, "chainId": CHAIN_ID, "type": 2}
-            txs.append("0x" + bytes(Account.from_key(key).sign_transaction(tx).raw_transaction).hex())
-    return txs
-
-
-def submit_batches(url, txs, batch=200, stop=None):
-    for start in range(0, len(txs), batch):
-        if stop is not None and stop.is_set():
-            return
-        body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}
-                           for i, raw in enumerate(txs[start:start + batch])]).encode()
-        try:
-            urllib.request.urlopen(urllib.request.Request(url, body, {"Content-Type": "application/json"}), timeout=10).read()
-        except OSError:
-            return  # the node was killed under us
-
 
 def snapshot_chain(node):
     head = int(node.rpc("eth_blockNumber"), 16)
