@@ -30,7 +30,9 @@ from sidechain.crypto import keccak256, private_key_to_address
 from sidechain.devkeys import anvil_private_key
 
 from .anvil import run_anvil
-from .checkpoints import Checkpoint, eip712_digest, pack_signatures, sign_checkpoint, validator_set_hash
+from sidechain.chain.checkpoint_signing import eip712_digest, pack_signatures, sign_checkpoint
+from sidechain.chain.checkpoints import Checkpoint
+from sidechain.chain.validators import validator_set_hash
 from .deploy import deploy_checkpoint_manager, send_transaction
 from .merkle import EMPTY_ROOT, leaf, merkle_levels, merkle_proof, merkle_root, proof_from_levels
 from .root_bridge import (

@@ -31,7 +31,8 @@ from eth_account import Account
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted, TransactionNotFound, Web3RPCError
 
-from .checkpoints import Checkpoint, eip712_digest, pack_signatures, recover_signer
+from sidechain.chain.checkpoint_signing import eip712_digest, pack_signatures, recover_signer
+from sidechain.chain.checkpoints import Checkpoint
 from .deploy import TransactionFailed, contract_at
 from .endpoints import failover_web3
 

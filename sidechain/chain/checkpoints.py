@@ -7,26 +7,56 @@ CheckpointManager.verifyBlock on L1 accepts `block_proof`. Pure: the caller supp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 
 from ..errors import UnknownBlock
 from . import ozmerkle
 
-NO_VALIDATOR_SET_CHANGE = b"\x00" * 32
+NO_VALIDATOR_SET_CHANGE = bytes(32)
+"""nextValidatorSetHash of a checkpoint that keeps the current validator set."""
+
+_TYPED_NAMES = ("sidechainChainId", "number", "startBlock", "endBlock", "blockRoot", "withdrawalRoot", "nextValidatorSetHash")
 
 
 @dataclass(frozen=True, slots=True)
-class CheckpointContent:
-    """The fields of CheckpointManager's Checkpoint struct for one range of final blocks."""
+class Checkpoint:
+    """CheckpointManager.Checkpoint on L1: a contiguous range of final sidechain blocks and what it
+    commits to. The node builds it from its blocks (`checkpoint_content`), validators sign it
+    (checkpoint_signing.py), the relayer submits it."""
 
     sidechain_chain_id: int
+    """The sidechain's chain id (uint64)."""
     number: int
+    """1 for the first checkpoint, then + 1 each (uint64)."""
     start_block: int
+    """First block of the range: 1 for the first checkpoint, then the previous end block + 1."""
     end_block: int
+    """Last block of the range, inclusive (>= start_block)."""
     block_root: bytes
+    """ozmerkle.merkle_root of ozmerkle.leaf(n, hash) for every block n of the range, in order."""
     withdrawal_root: bytes = ozmerkle.EMPTY_ROOT
-    """Root of the range's withdrawals; the empty-tree value until the bridge records any."""
+    """Root of the range's withdrawals; the empty-tree value when there are none."""
     next_validator_set_hash: bytes = NO_VALIDATOR_SET_CHANGE
+    """ValidatorSet.l1_hash of the set taking over after this checkpoint; 32 zero bytes = unchanged."""
+
+    def __post_init__(self) -> None:
+        for name in ("sidechain_chain_id", "number", "start_block", "end_block"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**64:
+                raise ValueError(f"Checkpoint.{name}: expected a uint64, got {value!r}")
+        for name in ("block_root", "withdrawal_root", "next_validator_set_hash"):
+            value = getattr(self, name)
+            if not isinstance(value, bytes) or len(value) != 32:
+                raise ValueError(f"Checkpoint.{name}: expected 32 bytes, got {value!r}")
+
+    def as_tuple(self) -> tuple:
+        """The struct as the ABI encodes it (field order of CheckpointManager.Checkpoint), for web3 calls."""
+        return astuple(self)
+
+    def as_typed_dict(self) -> dict:
+        """The struct as EIP-712 typed data's `message` (camelCase names, 0x-hex bytes)."""
+        values = [getattr(self, f.name) for f in fields(self)]
+        return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in zip(_TYPED_NAMES, values)}
 
 
 def checkpoint_bounds(number: int, interval: int) -> tuple[int, int]:
@@ -49,12 +79,12 @@ def block_leaves(start_block: int, hashes: list[bytes]) -> list[bytes]:
 
 def checkpoint_content(chain_id: int, number: int, interval: int, hashes: list[bytes], *,
                        withdrawal_root: bytes = ozmerkle.EMPTY_ROOT,
-                       next_validator_set_hash: bytes = NO_VALIDATOR_SET_CHANGE) -> CheckpointContent:
+                       next_validator_set_hash: bytes = NO_VALIDATOR_SET_CHANGE) -> Checkpoint:
     """The checkpoint of the `interval` final blocks whose hashes are `hashes`, in block order."""
     start, end = checkpoint_bounds(number, interval)
     if len(hashes) != end - start + 1:
         raise UnknownBlock(f"checkpoint {number} needs blocks {start}..{end}, got {len(hashes)} hashes")
-    return CheckpointContent(chain_id, number, start, end, ozmerkle.merkle_root(block_leaves(start, hashes)),
+    return Checkpoint(chain_id, number, start, end, ozmerkle.merkle_root(block_leaves(start, hashes)),
                              withdrawal_root, next_validator_set_hash)
 
 

@@ -6,10 +6,12 @@ A pure record shared by the chain rules (the validator-set system contract store
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import rlp
 from eth_abi import encode
+from eth_utils import to_canonical_address
 
 from ..crypto import keccak256
 from .codec import encode_items, uint
@@ -62,10 +64,8 @@ class ValidatorSet:
         return [a for a, _ in pairs], [p for _, p in pairs]
 
     def l1_hash(self) -> bytes:
-        """keccak256(abi.encode(address[], uint256[])) of the sorted set: a checkpoint's
-        nextValidatorSetHash when this set takes over."""
-        addresses, powers = self.sorted_for_l1()
-        return keccak256(encode(["address[]", "uint256[]"], [addresses, powers]))
+        """`validator_set_hash` of the sorted set: a checkpoint's nextValidatorSetHash when this set takes over."""
+        return validator_set_hash(*self.sorted_for_l1())
 
     def encode(self) -> bytes:
         return encode_items([[a, uint(p)] for a, p in zip(self.addresses, self.powers)])
@@ -74,3 +74,9 @@ class ValidatorSet:
     def decode(cls, data: bytes) -> "ValidatorSet":
         items = rlp.decode(data)
         return cls(tuple(a for a, _ in items), tuple(int.from_bytes(p, "big") for _, p in items))
+
+
+def validator_set_hash(addresses: Sequence[bytes | str], powers: Sequence[int]) -> bytes:
+    """keccak256(abi.encode(address[] addresses, uint256[] powers)), as CheckpointManager hashes a set
+    (the caller orders the addresses ascending, as the contract requires)."""
+    return keccak256(encode(["address[]", "uint256[]"], [[to_canonical_address(a) for a in addresses], list(powers)]))

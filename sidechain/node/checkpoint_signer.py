@@ -11,6 +11,7 @@ import logging
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from ..chain.checkpoint_signing import eip712_digest, sign_checkpoint
 from ..chain.genesis import GenesisConfig
 from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SUBMIT_SIGNATURE_GAS, encode_submit_signature
 from ..crypto import private_key_to_address
@@ -47,15 +48,11 @@ class CheckpointSigner:
         return self._sign(chain, mempool, number)
 
     def _sign(self, chain, mempool, number: int) -> bytes | None:
-        from bridge.checkpoints import Checkpoint, eip712_digest, sign_checkpoint
-
         final = final_checkpoint(chain, number)
         if not final.signers.power_of(self.address):
             return None
         content = final.content
-        checkpoint = Checkpoint(content.sidechain_chain_id, content.number, content.start_block, content.end_block,
-                                content.block_root, content.withdrawal_root, content.next_validator_set_hash)
-        signature = sign_checkpoint(eip712_digest(checkpoint, self.l1_chain_id, self.manager), self._key)
+        signature = sign_checkpoint(eip712_digest(content, self.l1_chain_id, self.manager), self._key)
         data = encode_submit_signature(number, signature)
         base_fee = chain.next_base_fee()
         tx = {

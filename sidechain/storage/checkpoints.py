@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..chain import ozmerkle
-from ..chain.checkpoints import NO_VALIDATOR_SET_CHANGE, CheckpointContent, checkpoint_bounds, checkpoint_content, checkpoint_of_block
+from ..chain.checkpoints import NO_VALIDATOR_SET_CHANGE, Checkpoint, checkpoint_bounds, checkpoint_content, checkpoint_of_block
 from ..chain.system.bridge import Withdrawal, checkpoint_withdrawals, withdrawal
 from ..chain.system.validator_set import checkpoint_set, set_after_checkpoint
 from ..chain.validators import ValidatorSet
@@ -23,7 +23,7 @@ from .blockchain import Blockchain
 
 @dataclass(frozen=True, slots=True)
 class FinalCheckpoint:
-    content: CheckpointContent
+    content: Checkpoint
     block_hashes: tuple[bytes, ...]
     withdrawals: tuple[Withdrawal, ...]
     signers: ValidatorSet

@@ -12,7 +12,8 @@ import pytest
 from web3 import Web3
 from web3.exceptions import ContractCustomError
 
-from bridge.checkpoints import Checkpoint, eip712_digest, pack_signatures, sign_checkpoint
+from sidechain.chain.checkpoint_signing import eip712_digest, pack_signatures, sign_checkpoint
+from sidechain.chain.checkpoints import Checkpoint
 from bridge.contract_errors import decode_error
 from bridge.deploy import deploy_checkpoint_manager, send_transaction
 from bridge.merkle import EMPTY_ROOT, leaf, merkle_proof, merkle_root

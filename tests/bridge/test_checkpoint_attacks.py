@@ -15,7 +15,8 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError
 
 from bridge.artifacts import load_artifact
-from bridge.checkpoints import recover_signer, sign_checkpoint, validator_set_hash
+from sidechain.chain.checkpoint_signing import recover_signer, sign_checkpoint
+from sidechain.chain.validators import validator_set_hash
 from bridge.contract_errors import decode_error
 from bridge.deploy import deploy_checkpoint_manager
 

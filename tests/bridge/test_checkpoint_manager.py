@@ -9,7 +9,7 @@ from web3 import Web3
 from web3.exceptions import ContractCustomError
 from web3.logs import DISCARD
 
-from bridge.checkpoints import validator_set_hash
+from sidechain.chain.validators import validator_set_hash
 from bridge.contract_errors import decode_error
 from bridge.deploy import TransactionFailed, send_transaction
 from bridge.merkle import EMPTY_ROOT

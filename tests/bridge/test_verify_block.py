@@ -6,7 +6,8 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from bridge.checkpoints import Checkpoint, domain_separator, eip712_digest
+from sidechain.chain.checkpoint_signing import domain_separator, eip712_digest
+from sidechain.chain.checkpoints import Checkpoint
 from bridge.merkle import leaf, merkle_proof, merkle_root
 
 from checkpoint_support import L1_CHAIN_ID, SIDECHAIN_CHAIN_ID, block_hash

@@ -9,7 +9,7 @@ import pytest
 from web3 import Web3
 
 from bridge.anvil import run_anvil
-from bridge.checkpoints import eip712_digest, sign_checkpoint
+from sidechain.chain.checkpoint_signing import eip712_digest, sign_checkpoint
 from bridge.relayer import checkpoint_from_rpc
 from bridge.deploy import deploy_checkpoint_manager, send_transaction
 from sidechain.crypto import private_key_to_address

@@ -1,4 +1,4 @@
-"""bridge.checkpoints on its own: the EIP-712 digest against eth-account's typed-data encoder, the
+"""The checkpoint signing rules (sidechain.chain.checkpoint_signing) on their own: the EIP-712 digest against eth-account's typed-data encoder, the
 65-byte signature format, signer ordering and the validator-set hash."""
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from bridge.checkpoints import (Checkpoint, eip712_digest, order_signatures, pack_signatures, recover_signer,
-                                sign_checkpoint, sorted_validator_set, typed_data, validator_set_hash)
-from bridge.merkle import EMPTY_ROOT
+from sidechain.chain.checkpoint_signing import (eip712_digest, order_signatures, pack_signatures, recover_signer,
+                                               sign_checkpoint, typed_data)
+from sidechain.chain.checkpoints import Checkpoint
+from sidechain.chain.validators import ValidatorSet, validator_set_hash
+from sidechain.chain.ozmerkle import EMPTY_ROOT
 from sidechain.crypto import SECP256K1_HALF_N, keccak256, private_key_to_address
 from sidechain.devkeys import anvil_private_key
 
@@ -80,13 +82,15 @@ def test_validator_set_hash_is_the_abi_encoding_of_both_arrays():
     assert validator_set_hash(["0x" + a.hex() for a in addresses], powers) == expected
 
 
-def test_sorted_validator_set_orders_by_address():
+def test_the_l1_order_of_a_set_is_by_address_and_its_hash_is_validator_set_hash():
     powers = {private_key_to_address(k): i + 1 for i, k in enumerate(KEYS)}
+    validators = ValidatorSet(tuple(powers), tuple(powers.values()))
 
-    addresses, ordered_powers = sorted_validator_set(powers)
+    addresses, ordered_powers = validators.sorted_for_l1()
 
     assert addresses == sorted(powers)
     assert ordered_powers == [powers[a] for a in addresses]
+    assert validators.l1_hash() == validator_set_hash(addresses, ordered_powers)
 
 
 @pytest.mark.parametrize("change", [{"number": -1}, {"end_block": 2**64}, {"block_root": b"\x01" * 31},

@@ -1,7 +1,8 @@
 """Checkpoints as CheckpointManager on L1 sees them: the EIP-712 digest validators sign, the
 signature format it accepts, and the hash that announces the next validator set.
 
-Pure functions, no I/O, so the sidechain's validators and the relayer share them.
+Pure functions, no I/O: the sidechain's validators sign with them, the relayer (bridge/) checks and
+packs what they signed, and CheckpointManager.sol verifies the same bytes.
 
 - Digest: EIP-712, domain {name "SidechainCheckpoints", version "1", chainId = the L1 chain id,
   verifyingContract = the CheckpointManager address}, primary type CHECKPOINT_TYPE. The struct
@@ -10,19 +11,19 @@ Pure functions, no I/O, so the sidechain's validators and the relayer share them
 - Signature: 65 bytes r || s || v with v = 27 or 28 and s in the lower half of the curve order
   (what libsecp256k1 produces and OpenZeppelin's ECDSA requires). submitCheckpoint takes them
   concatenated into one `bytes`, one per signer, in ascending signer-address order: `pack_signatures`.
-- Next validator set: keccak256(abi.encode(address[] validators, uint256[] powers)) with the
-  addresses strictly ascending; bytes32(0) means "no change".
+- Next validator set: `validators.validator_set_hash` (keccak256 of abi.encode(address[], uint256[])
+  with the addresses strictly ascending); bytes32(0) means "no change".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, fields
+from collections.abc import Iterable
 
 from eth_abi import encode
 from eth_utils import to_canonical_address, to_checksum_address
 
-from sidechain.crypto import keccak256, recover_address, sign
+from ..crypto import keccak256, recover_address, sign
+from .checkpoints import Checkpoint
 
 DOMAIN_NAME = "SidechainCheckpoints"
 DOMAIN_VERSION = "1"
@@ -31,53 +32,9 @@ CHECKPOINT_TYPE = (
     "Checkpoint(uint64 sidechainChainId,uint64 number,uint64 startBlock,uint64 endBlock,"
     "bytes32 blockRoot,bytes32 withdrawalRoot,bytes32 nextValidatorSetHash)"
 )
-NO_VALIDATOR_SET_CHANGE = bytes(32)
-"""nextValidatorSetHash of a checkpoint that keeps the current validator set."""
-
 _DOMAIN_TYPEHASH = keccak256(DOMAIN_TYPE.encode())
 _CHECKPOINT_TYPEHASH = keccak256(CHECKPOINT_TYPE.encode())
 _STRUCT_TYPES = ["bytes32", "uint64", "uint64", "uint64", "uint64", "bytes32", "bytes32", "bytes32"]
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """CheckpointManager.Checkpoint: a contiguous range of sidechain blocks and what it commits to."""
-
-    sidechain_chain_id: int
-    """The sidechain's chain id (uint64)."""
-    number: int
-    """1 for the first checkpoint, then + 1 each (uint64)."""
-    start_block: int
-    """First block of the range: 1 for the first checkpoint, then the previous end block + 1."""
-    end_block: int
-    """Last block of the range, inclusive (>= start_block)."""
-    block_root: bytes
-    """merkle.merkle_root of merkle.leaf(n, hash) for every block n of the range, in order."""
-    withdrawal_root: bytes
-    """Merkle root of the range's withdrawals; merkle.EMPTY_ROOT when there are none."""
-    next_validator_set_hash: bytes = NO_VALIDATOR_SET_CHANGE
-    """validator_set_hash of the set taking over after this checkpoint; 32 zero bytes = unchanged."""
-
-    def __post_init__(self) -> None:
-        for name in ("sidechain_chain_id", "number", "start_block", "end_block"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**64:
-                raise ValueError(f"Checkpoint.{name}: expected a uint64, got {value!r}")
-        for name in ("block_root", "withdrawal_root", "next_validator_set_hash"):
-            value = getattr(self, name)
-            if not isinstance(value, bytes) or len(value) != 32:
-                raise ValueError(f"Checkpoint.{name}: expected 32 bytes, got {value!r}")
-
-    def as_tuple(self) -> tuple:
-        """The struct as the ABI encodes it (field order of CheckpointManager.Checkpoint), for web3 calls."""
-        return astuple(self)
-
-    def as_typed_dict(self) -> dict:
-        """The struct as EIP-712 typed data's `message` (camelCase names, 0x-hex bytes)."""
-        names = ["sidechainChainId", "number", "startBlock", "endBlock", "blockRoot", "withdrawalRoot",
-                 "nextValidatorSetHash"]
-        values = [getattr(self, f.name) for f in fields(self)]
-        return {k: ("0x" + v.hex() if isinstance(v, bytes) else v) for k, v in zip(names, values)}
 
 
 def domain_separator(l1_chain_id: int, contract_address: bytes | str) -> bytes:
@@ -145,16 +102,3 @@ def order_signatures(digest: bytes, signatures: Iterable[bytes]) -> list[bytes]:
 def pack_signatures(digest: bytes, signatures: Iterable[bytes]) -> bytes:
     """The `signatures` argument of submitCheckpoint: one signature per signer, ordered, concatenated."""
     return b"".join(order_signatures(digest, signatures))
-
-
-def validator_set_hash(addresses: Sequence[bytes | str], powers: Sequence[int]) -> bytes:
-    """keccak256(abi.encode(address[] addresses, uint256[] powers)): a checkpoint's nextValidatorSetHash."""
-    return keccak256(encode(["address[]", "uint256[]"],
-                            [[to_canonical_address(a) for a in addresses], list(powers)]))
-
-
-def sorted_validator_set(validators: dict[bytes, int]) -> tuple[list[bytes], list[int]]:
-    """A {address: power} map as the (addresses, powers) pair the contract takes: ascending addresses."""
-    addresses = sorted(to_canonical_address(a) for a in validators)
-    by_address = {to_canonical_address(a): p for a, p in validators.items()}
-    return addresses, [by_address[a] for a in addresses]
