@@ -1,0 +1,64 @@
+"""Fixtures of the explorer's browser tests: one devnet (`scripts/devnet up`, 4 validators and anvil)
+and one headless Chromium for the whole module, both always stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # e2e_support: the devnet helpers
+
+from e2e_support import devnet_up  # noqa: E402
+from explorer_support import Browser, missing_browser  # noqa: E402
+
+
+class Devnet:
+    """The running devnet: network.json, and the processes a test started itself (killed at the end)."""
+
+    def __init__(self, root: Path, network: dict) -> None:
+        self.root, self.network = root, network
+        self.rpc = network["rpc"]
+        self.explorer = network["rpc"] + "/explorer/"
+        self.extra_processes = []
+
+    def page(self, route: str) -> str:
+        return self.explorer + route
+
+    def kill_extras(self) -> None:
+        for process in self.extra_processes:
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def devnet(tmp_path_factory):
+    reason = missing_browser()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the explorer's browser tests: {reason}")
+        pytest.skip(reason)
+    root = tmp_path_factory.mktemp("explorer") / "devnet"
+    with devnet_up(root) as (_, network):
+        net = Devnet(root, network)
+        try:
+            yield net
+        finally:
+            net.kill_extras()
+
+
+@pytest.fixture(scope="module")
+def browser(devnet):
+    running = Browser()
+    try:
+        yield running
+    finally:
+        running.close()
