@@ -4,6 +4,7 @@
 import { html, num, big, units, blockLink, addrLink, fields, table, badge } from "../format.js";
 import { Invalid } from "../context.js";
 import { l1Of } from "../l1.js";
+import { refreshEvery } from "../refresh.js";
 import { pct } from "./block.js";
 
 const REFRESH_MS = 1000;
@@ -24,14 +25,7 @@ export async function render(view, [id], _query, ctx, stillCurrent) {
     if (stillCurrent()) view.innerHTML = String(page(n, status, seen, l1Head, l1));
   };
   await draw();
-  if (done) return undefined;
-  let busy = false;
-  const timer = setInterval(async () => {
-    if (busy || done) return;
-    busy = true;
-    try { await draw(); } catch { /* try again on the next tick */ } finally { busy = false; }
-  }, REFRESH_MS);
-  return () => clearInterval(timer);
+  return refreshEvery(REFRESH_MS, draw, () => done);
 }
 
 function stageOf(status, seen) {

@@ -2,6 +2,7 @@
 // proposed and signed, missed rounds (sidechain_getValidatorActivity), peers and the consensus step.
 
 import { html, num, big, blockLink, addrLink, fields, table, badge } from "../format.js";
+import { refreshEvery } from "../refresh.js";
 
 const REFRESH_MS = 2000;
 const MISSING_AFTER = 10;
@@ -17,13 +18,7 @@ export async function render(view, _params, query, ctx, stillCurrent) {
     if (stillCurrent()) view.innerHTML = String(page(status, sets, activity, window));
   };
   await draw();
-  let busy = false;
-  const timer = setInterval(async () => {
-    if (busy) return;
-    busy = true;
-    try { await draw(); } catch { /* the next tick tries again; the last view stays */ } finally { busy = false; }
-  }, REFRESH_MS);
-  return () => clearInterval(timer);
+  return refreshEvery(REFRESH_MS, draw);
 }
 
 function page(status, sets, activity, window) {
