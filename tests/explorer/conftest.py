@@ -1,5 +1,5 @@
 """Fixtures of the explorer's browser tests: one devnet (`scripts/devnet up`, 4 validators and anvil)
-and one headless Chromium for the whole module, both always stopped."""
+and one headless Chromium for all the explorer modules, both always stopped."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class Devnet:
                 process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def devnet(tmp_path_factory):
     reason = missing_browser()
     if reason:
@@ -55,7 +55,7 @@ def devnet(tmp_path_factory):
             net.kill_extras()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser(devnet):
     running = Browser()
     try:
