@@ -6,18 +6,18 @@ so anvil gets its own session and stopping it signals the whole process group.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+
+from sidechain.rpc.client import rpc_call
 
 REPO = Path(__file__).resolve().parent.parent
 ANVIL = REPO / "node_modules" / ".bin" / "anvil"
@@ -44,10 +44,7 @@ def free_port() -> int:
 
 
 def _chain_id(url: str) -> int:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=1) as response:
-        return int(json.loads(response.read())["result"], 16)
+    return int(rpc_call(url, "eth_chainId", timeout=1), 16)
 
 
 def _stop_group(process: subprocess.Popen, timeout: float = 10.0) -> None:

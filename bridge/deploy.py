@@ -19,13 +19,9 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from sidechain.chain.genesis import GenesisConfig
-from sidechain.errors import ConfigError
+from sidechain.errors import ConfigError, TransactionFailed  # noqa: F401  (callers import it from here)
 
 from .artifacts import load_artifact
-
-
-class TransactionFailed(RuntimeError):
-    """A mined transaction with status 0."""
 
 
 class DeployerCannotAfford(ConfigError):

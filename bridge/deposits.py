@@ -48,8 +48,8 @@ from sidechain.chain.system.bridge import AFFIRM_MINT_GAS, AFFIRM_OPEN_GAS
 
 from .deploy import contract_at
 from .relayer import StateFile
-from .root_bridge import Deposit, TokenMetadata, deposits_in, token_registration
-from .sidechain_bridge import ETH, ETH_METADATA, bridge_contract
+from .root_bridge import ETH, Deposit, TokenMetadata, deposits_in, token_registration
+from .sidechain_contracts import ETH_METADATA, bridge_contract
 
 log = logging.getLogger("bridge.deposits")
 

@@ -1,4 +1,5 @@
-"""RootBridge on L1 from Python: deployment, deposits, exits, claims, and reading deposits back.
+"""RootBridge on L1 from Python: deployment, deposits, exits, claims, reading deposits back, and the
+L1 ERC-20s it holds (`l1_erc20`).
 
 The small functions here are what the user commands (`deposit`, `exit`, `claim`) and the relayer call; each
 signs locally (bridge/deploy.py) and returns the mined receipt. A call the contract refuses raises
@@ -21,11 +22,11 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.types import TxReceipt
 
-from .deploy import deploy_contract, send_transaction
+from sidechain.chain.system.bridge import ETH  # noqa: F401  (the zero address RootBridge and the sidechain's bridge name ether by)
+
+from .deploy import contract_at, deploy_contract, send_transaction
 from .merkle import withdrawal_leaf
 
-ETH = bytes(20)
-"""The token address RootBridge uses for ETH."""
 DEPOSITED_TOPIC = keccak(text="Deposited(uint64,address,address,address,uint256)")
 TOKEN_REGISTERED_TOPIC = keccak(text="TokenRegistered(address,string,string,uint8)")
 
@@ -108,6 +109,11 @@ def deploy_test_token(w3: Web3, private_key: bytes, name: str, symbol: str, deci
                       holder: str | bytes, supply: int) -> tuple[Contract, TxReceipt]:
     """Deploy a TestToken (a faucet token anyone can mint: devnets and tests only) with `supply` to `holder`."""
     return deploy_contract(w3, "TestToken", [name, symbol, decimals, _checksum(holder), supply], private_key)
+
+
+def l1_erc20(l1: Web3, token: str | bytes) -> Contract:
+    """An ERC-20 on L1 (the standard functions, from the TestToken artifact's ABI)."""
+    return contract_at(l1, "TestToken", token)
 
 
 def deposit_eth(w3: Web3, bridge: Contract, private_key: bytes, to: str | bytes, amount: int) -> TxReceipt:

@@ -30,8 +30,8 @@ from sidechain.errors import SidechainError
 
 from .deploy import contract_at
 from .endpoints import failover_web3
-from .root_bridge import ETH, deposits_in
-from .sidechain_bridge import bridge_contract, l1_erc20
+from .root_bridge import ETH, deposits_in, l1_erc20
+from .sidechain_contracts import bridge_contract
 
 EXITED_TOPIC = Web3.keccak(text="Exited(uint64,address,address,uint256)")
 EXIT_CREDITED_TOPIC = Web3.keccak(text="ExitCredited(uint64,address,address,uint256)")

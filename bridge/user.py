@@ -34,8 +34,7 @@ from .contract_errors import decode_error
 from .deploy import TransactionFailed, send_transaction
 from .deposits import DEVNET_CONFIRMATIONS
 from .relayer import confirmations_of
-from .root_bridge import Withdrawal, claim_credit, deposit_erc20, deposit_eth, exit_withdrawal
-from .sidechain_bridge import ETH, l1_erc20
+from .root_bridge import ETH, Withdrawal, claim_credit, deposit_erc20, deposit_eth, exit_withdrawal, l1_erc20
 from .progress import REPORT_EVERY, Progress, Reporter, Waiting, round_step
 from .user_view import (BridgeUserError, BridgeView, Network, Unreachable, checksum, dev_key, format_units, to_address,
                         to_units)

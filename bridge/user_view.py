@@ -20,7 +20,8 @@ from sidechain.errors import SidechainError
 from .deploy import contract_at
 from .endpoints import NoNodeAnswered, failover_web3, network_rpc_urls
 from .relayer import confirmations_of
-from .sidechain_bridge import ETH, bridge_contract, l1_erc20, ledger
+from .root_bridge import ETH, l1_erc20
+from .sidechain_contracts import bridge_contract, ledger
 
 
 class BridgeUserError(SidechainError):

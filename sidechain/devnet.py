@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from eth_utils import to_checksum_address
 from .chain.genesis import genesis_to_json, load_genesis
 from .crypto import private_key_to_address
 from .errors import ConfigError
+from .rpc.client import rpc_call
 
 REPO = Path(__file__).resolve().parent.parent
 DEVNET_GENESIS = REPO / "genesis" / "devnet.json"
@@ -86,16 +86,6 @@ def free_port_base(offsets) -> int:
 
 def sidechain_command() -> list[str]:
     return [sys.executable, "-m", "sidechain.cli"]
-
-
-def rpc_call(url: str, method: str, params: list | None = None, timeout: float = 2.0):
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        reply = json.loads(response.read())
-    if "error" in reply:
-        raise RuntimeError(f"{method}: {reply['error']}")
-    return reply["result"]
 
 
 def wait_until(condition, timeout: float, what: str, interval: float = 0.05):

@@ -41,6 +41,11 @@ class OversizedTransaction(InvalidTransaction):
 class WrongChainId(InvalidTransaction):
     """Signed for another chain, or without EIP-155 replay protection."""
 
+    @classmethod
+    def of(cls, expected: int, got: int | None = None) -> "WrongChainId":
+        """`got` is None where the EVM refused it without saying which id it saw."""
+        return cls(f"invalid chain id: expected {expected}" + ("" if got is None else f", got {got}"))
+
 
 class UnprotectedTransaction(InvalidTransaction):
     """A pre-EIP-155 legacy transaction sent to a node that does not take them over RPC."""
@@ -52,6 +57,10 @@ class InvalidSignature(InvalidTransaction):
 
 class InitcodeTooLarge(InvalidTransaction):
     """A contract creation whose initcode passes EIP-3860's limit."""
+
+    @classmethod
+    def of(cls, size: int, limit: int | None = None) -> "InitcodeTooLarge":
+        return cls(f"max initcode size exceeded: code size {size}" + ("" if limit is None else f", limit {limit}"))
 
 
 class IntrinsicGasTooLow(InvalidTransaction):
@@ -110,9 +119,31 @@ class InsufficientFunds(InvalidTransaction):
     def of(cls, sender: bytes, have: int, want: int) -> "InsufficientFunds":
         return cls(f"insufficient funds for gas * price + value: address 0x{sender.hex()} have {have} want {want}")
 
+    @classmethod
+    def overflowing(cls, sender: bytes, detail: str) -> "InsufficientFunds":
+        """gas * price + value past 2**256: no amount to name, so the EVM's own words follow."""
+        return cls(f"insufficient funds for gas * price + value: address 0x{sender.hex()}: {detail}")
+
+    @classmethod
+    def overdraft(cls, balance: int, spent: int, cost: int) -> "InsufficientFunds":
+        """The pool's wording (go-ethereum's txpool): "queued cost" appears when lower nonces
+        already hold `spent` of the balance."""
+        held = f"queued cost {spent}, " if spent else ""
+        return cls(f"insufficient funds for gas * price + value: balance {balance}, {held}tx cost {cost}, "
+                   f"overshot {spent + cost - balance}")
+
+    @classmethod
+    def for_transfer(cls, sender: bytes, have: int, want: int) -> "InsufficientFunds":
+        """eth_call and eth_estimateGas of a value the sender does not hold (go-ethereum's wording)."""
+        return cls(f"insufficient funds for transfer: address 0x{sender.hex()} have {have} want {want}")
+
 
 class SenderNotEoa(InvalidTransaction):
     """The sender's account holds code (EIP-3607): no key can sign for a contract."""
+
+    @classmethod
+    def of(cls, sender: bytes) -> "SenderNotEoa":
+        return cls(f"sender not an eoa: address 0x{sender.hex()}")
 
 
 class ExecutionReverted(SidechainError):
@@ -202,6 +233,18 @@ class StorageError(SidechainError):
     """The database is missing, locked, from another chain or from another schema version."""
 
 
+class MissingTrieNode(StorageError, KeyError):
+    """A node the trie references is not in the database: corruption, or a pruned old root. Also a
+    KeyError, which is what a node loader raises for an absent hash."""
+
+    def __init__(self, node_hash: bytes) -> None:
+        super().__init__(f"trie node 0x{node_hash.hex()} is missing")
+        self.node_hash = node_hash
+
+    def __str__(self) -> str:
+        return str(self.args[0])  # not KeyError's repr of the key
+
+
 class CorruptWal(StorageError):
     """A write-ahead-log record whose checksum holds but whose content is not a record this version
     writes; replay stops at it as at a torn record."""
@@ -209,6 +252,24 @@ class CorruptWal(StorageError):
 
 class ConfigError(SidechainError):
     """A node configuration value that cannot work (a port in use, a missing file)."""
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+class TransactionFailed(SidechainError, RuntimeError):
+    """A transaction this client sent was mined with status 0, or never mined. Also a RuntimeError,
+    what it was before it joined the tree."""
+
+
+class RpcReplyError(SidechainError, RuntimeError):
+    """A JSON-RPC server answered a call of ours with an error object (sidechain/rpc/client.py).
+    Also a RuntimeError, which is what callers caught before it joined the tree."""
+
+    def __init__(self, method: str, error: dict) -> None:
+        super().__init__(f"{method}: {error}")
+        self.error = error
+        """The error object as the server sent it (code, message, and data if any)."""
 
 
 def mismatch(what: str, *, expected: object, got: object) -> str:

@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from ..rpc.client import rpc_call_async as _rpc
 from .loadgen import Load
 from .submit import MAX_DISTINCT_ERRORS, SubmitResult, submitter_main
 from .targets import Target
@@ -51,14 +52,6 @@ class Watch:
     last_number: int = -1
     mode: str = "newHeads"
     last_progress: float = field(default_factory=time.monotonic)
-
-
-async def _rpc(session, url: str, method: str, params: list):
-    async with session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}) as response:
-        reply = await response.json(content_type=None)
-    if "error" in reply:
-        raise RuntimeError(f"{method}: {reply['error']}")
-    return reply["result"]
 
 
 async def _catch_up(session, url: str, watch: Watch, head: int, seen_at: float) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..devnet import REPO, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_until
+from ..rpc.client import rpc_batch
 
 ANVIL_SHIM = REPO / "node_modules" / ".bin" / "anvil"
 ANVIL_BINARY = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"
@@ -206,15 +207,9 @@ def start_anvil(root: Path, gas_limit: int, chain_id: int, block_time_ms: int, s
 
 def fund_on_anvil(target: Target, senders: list[bytes], balance: int, chunk: int = 500) -> None:
     """anvil_setBalance for every sender, in JSON-RPC batches."""
-    import json
-    import urllib.request
-
     for start in range(0, len(senders), chunk):
-        batch = [{"jsonrpc": "2.0", "id": i, "method": "anvil_setBalance", "params": ["0x" + a.hex(), hex(balance)]}
-                 for i, a in enumerate(senders[start:start + chunk])]
-        request = urllib.request.Request(target.rpc_url, json.dumps(batch).encode(), {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            replies = json.loads(response.read())
+        calls = [("anvil_setBalance", ["0x" + a.hex(), hex(balance)]) for a in senders[start:start + chunk]]
+        replies = rpc_batch(target.rpc_url, calls, timeout=30)
         failed = [r["error"] for r in replies if "error" in r]
         if failed:
             raise RuntimeError(f"anvil_setBalance failed: {failed[0]}")

@@ -23,6 +23,14 @@ from .transactions import LEGACY_TX, Transaction, decode_transaction
 
 ZERO_HASH = b"\x00" * 32
 ZERO_ADDRESS = b"\x00" * 20
+ETHEREUM_MAX_EXTRA_DATA = 32
+"""Ethereum's bound on a header's extraData (go-ethereum's params.MaximumExtraDataSize). The genesis
+file's extraData keeps to it, and RPC blocks show longer bytes hashed to it, since web3.py refuses a
+longer extraData unless its proof-of-authority middleware is added."""
+MAX_HEADER_EXTRA_DATA = 97
+"""This chain's bound on a header's extraData: Clique's (EIP-225) 32-byte vanity and 65-byte seal, so
+a proof-of-authority layout fits. Blocks are sealed by their commit certificates instead; block 0's
+holds the genesis hash and later blocks' are empty."""
 
 
 @dataclass(frozen=True, slots=True)

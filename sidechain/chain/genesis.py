@@ -24,11 +24,11 @@ from eth_utils import is_checksum_address, to_checksum_address
 
 from ..crypto import keccak256
 from ..errors import GenesisError, mismatch
+from .blocks import ETHEREUM_MAX_EXTRA_DATA
 from .system.bridge import BRIDGE_ADDRESS
 
 MAX_INT64 = 2**63 - 1
 MAX_UINT256 = 2**256 - 1
-MAX_EXTRA_DATA = 32
 MAX_JSON_SAFE_INT = 2**53 - 1
 """Above this, `genesis_to_json` writes integers as decimal strings (JavaScript precision)."""
 
@@ -118,7 +118,7 @@ def parse_genesis(obj: dict) -> GenesisConfig:
     description = obj.get("description", "")
     if not isinstance(description, str):
         raise _bad("description", "a string", description)
-    extra_data = _parse_bytes(obj.get("extraData", "0x"), "extraData", MAX_EXTRA_DATA)
+    extra_data = _parse_bytes(obj.get("extraData", "0x"), "extraData", ETHEREUM_MAX_EXTRA_DATA)
     return GenesisConfig(
         chain_id=_parse_int(obj["chainId"], "chainId", 1, MAX_INT64),
         timestamp=_parse_int(obj.get("timestamp", 0), "timestamp", 0, MAX_INT64),

@@ -96,6 +96,12 @@ class Transaction:
         """gasPrice as a legacy transaction states it (the fee cap for EIP-1559)."""
         return self.max_fee_per_gas
 
+    @property
+    def upfront_cost(self) -> int:
+        """gas * maxFeePerGas + value: what the balance must cover before the transaction runs
+        (go-ethereum's tx.Cost()); the pool admits and the proposer selects by it."""
+        return self.gas * self.max_fee_per_gas + self.value
+
     def effective_tip(self, base_fee: int) -> int:
         """What the proposer earns per gas at this base fee (negative if the cap is below it)."""
         return min(self.max_priority_fee_per_gas, self.max_fee_per_gas - base_fee)
@@ -220,7 +226,7 @@ def _decode_legacy(raw: bytes, chain_id: int, sender: bytes | None) -> Transacti
         raise MalformedTransaction(f"malformed transaction: invalid v value {v}")
     signed_chain_id = (v - 35) // 2
     if signed_chain_id != chain_id:
-        raise WrongChainId(f"invalid chain id: expected {chain_id}, got {signed_chain_id}")
+        raise WrongChainId.of(chain_id, signed_chain_id)
     if sender is None:
         unsigned = encode_items(items[:6] + [uint(chain_id), b"", b""])
         sender = recover_address(keccak256(unsigned), (v - 35) % 2, r, s)
@@ -240,7 +246,7 @@ def _decode_typed(raw: bytes, chain_id: int, sender: bytes | None) -> Transactio
         )
     signed_chain_id = _uint(items[0], "chainId")
     if signed_chain_id != chain_id:
-        raise WrongChainId(f"invalid chain id: expected {chain_id}, got {signed_chain_id}")
+        raise WrongChainId.of(chain_id, signed_chain_id)
     nonce = _uint(items[1], "nonce", _UINT64_MAX)
     if tx_type == ACCESS_LIST_TX:
         tip = cap = _uint(items[2], "gasPrice")
@@ -268,7 +274,7 @@ def _check_fields(tx: Transaction, block_gas_limit: int | None) -> None:
     if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
         raise TipAboveFeeCap.of(tx.sender, tx.max_priority_fee_per_gas, tx.max_fee_per_gas)
     if tx.to is None and len(tx.data) > MAX_INITCODE_SIZE:
-        raise InitcodeTooLarge(f"max initcode size exceeded: code size {len(tx.data)}, limit {MAX_INITCODE_SIZE}")
+        raise InitcodeTooLarge.of(len(tx.data), MAX_INITCODE_SIZE)
     needed = intrinsic_gas(tx.data, tx.access_list, create=tx.to is None)
     if tx.gas < needed:
         raise IntrinsicGasTooLow.of(tx.gas, needed)

@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 import rlp
 
 from ..crypto import keccak256
-from ..errors import mismatch
+from ..errors import MissingTrieNode, mismatch
 from .state import EMPTY_TRIE_ROOT
 from .trie_nodes import (
     HASH_PREFIX,
@@ -39,14 +39,6 @@ from .trie_nodes import (
 
 NodeLoader = Callable[[bytes], bytes]
 """hash -> RLP of the node; raises KeyError if absent."""
-
-
-class MissingTrieNode(KeyError):
-    """A node the trie references is not in the database: corruption, or a pruned old root."""
-
-    def __init__(self, node_hash: bytes) -> None:
-        super().__init__(f"trie node 0x{node_hash.hex()} is missing")
-        self.node_hash = node_hash
 
 
 def account_trie_key(address: bytes) -> bytes:

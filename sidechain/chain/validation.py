@@ -5,13 +5,11 @@ after execution. Pure rules; the consensus layer adds who may propose and when.
 from __future__ import annotations
 
 from ..errors import InvalidBlock, mismatch
-from .blocks import Block, Header, evidence_root, receipts_root, transactions_root
+from .blocks import MAX_HEADER_EXTRA_DATA, Block, Header, evidence_root, receipts_root, transactions_root
 from .execution import ExecutionResult, next_base_fee
 
 MAX_BLOCK_TX_BYTES = 900 * 1024
 """Most transaction bytes in one block: a proposal, block and all, must fit one gossip message (1 MiB)."""
-MAX_EXTRA_DATA = 97
-"""Room for consensus data in the header (round, validator-set hash and a vanity word)."""
 MAX_BLOCK_EVIDENCE = 32
 """Most evidence records in one block (cometbft bounds evidence bytes per block the same way)."""
 MAX_EVIDENCE_BYTES = 512
@@ -37,8 +35,9 @@ def validate_header(header: Header) -> None:
             raise InvalidBlock(mismatch(f"header {name} length", expected=width, got=len(value)))
     if header.evidence_root and len(header.evidence_root) != 32:
         raise InvalidBlock(mismatch("header evidenceRoot length", expected=32, got=len(header.evidence_root)))
-    if len(header.extra_data) > MAX_EXTRA_DATA:
-        raise InvalidBlock(mismatch("header extraData length at most", expected=MAX_EXTRA_DATA, got=len(header.extra_data)))
+    if len(header.extra_data) > MAX_HEADER_EXTRA_DATA:
+        raise InvalidBlock(mismatch("header extraData length at most", expected=MAX_HEADER_EXTRA_DATA,
+                                    got=len(header.extra_data)))
     if header.gas_used > header.gas_limit:
         raise InvalidBlock(f"header gasUsed {header.gas_used} above gasLimit {header.gas_limit}")
 

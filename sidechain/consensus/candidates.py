@@ -16,7 +16,7 @@ from ..chain.blocks import Block
 from ..chain.validation import validate_timestamp_not_ahead
 from ..errors import InvalidBlock, InvalidEvidence, InvalidTransaction
 from ..execution.executor import ExecutedBlock
-from ..storage.blockchain import Blockchain
+from ..interfaces import ChainWriter
 from .evidence_pool import EvidencePool
 from .messages import ValidatorSet
 
@@ -24,7 +24,7 @@ log = logging.getLogger("sidechain.consensus")
 
 
 class Candidates:
-    def __init__(self, chain: Blockchain, evidence: EvidencePool, clock: Callable[[], float],
+    def __init__(self, chain: ChainWriter, evidence: EvidencePool, clock: Callable[[], float],
                  on_invalid_block: Callable[[Block, str], None]) -> None:
         self.chain, self.evidence, self.clock, self.on_invalid_block = chain, evidence, clock, on_invalid_block
         self._executed: dict[bytes, ExecutedBlock | None] = {}

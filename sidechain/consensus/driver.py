@@ -6,30 +6,37 @@ blocks with their certificates. The first vote of each validator per round and s
 second one for another block, or a second proposal of a round, goes to the evidence pool
 (evidence_pool.py) as proof of equivocation, to be gossiped and committed in a later block. A
 one-validator network runs the very same path; its votes simply have no peer to travel to.
+
+What is not the round's business lives beside it: the timers (timers.py), when the next height
+starts (pacing.py), re-sending when nothing moves (watchdog.py), candidate blocks (candidates.py),
+messages of later heights (future.py). The driver reads and commits the chain through
+`interfaces.ChainWriter` and takes transactions from an `interfaces.TxPool`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 
 from ..chain.blocks import Block
-from ..errors import InvalidVote, SidechainError
-from ..mempool.pool import Mempool
+from ..errors import InvalidVote
 from ..execution.executor import ExecutedBlock
-from ..storage.blockchain import Blockchain
-from ..storage.evidence import EvidenceIndex
+from ..interfaces import ChainWriter, TxPool
+from .broadcast import ConsensusNetwork, NoNetwork
 from .candidates import Candidates
 from .evidence import Evidence
 from .evidence_pool import EvidencePool
 from .future import FutureBuffer, refusal
 from .machine import CommitAction, ConsensusMachine, ProposalEvent, ProposeAction, ScheduleTimeout, TimeoutEvent, VoteAction, VoteEvent
 from .messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
-from .network import ConsensusNetwork, NoNetwork, Timeouts, fit_size
+from .pacing import START_NOW, BlockPacer, fit_size
 from .signer import DoubleSignRefused, Signer
-from .wal import PROPOSAL, TIMEOUT, VOTE, ProposalRecord, WalRecord, WriteAheadLog
+from .status import ConsensusStatus
+from .timeouts import Timeouts
+from .timers import Timers
+from .wal import ProposalRecord, WalRecord, WriteAheadLog
+from .watchdog import RebroadcastWatchdog
 
 log = logging.getLogger("sidechain.consensus")
 
@@ -37,8 +44,8 @@ log = logging.getLogger("sidechain.consensus")
 class ConsensusDriver:
     def __init__(
         self,
-        chain: Blockchain,
-        mempool: Mempool,
+        chain: ChainWriter,
+        mempool: TxPool,
         signer: Signer | None,
         wal: WriteAheadLog,
         *,
@@ -52,55 +59,37 @@ class ConsensusDriver:
     ) -> None:
         self.chain, self.mempool, self.signer, self.wal = chain, mempool, signer, wal
         self.network = network or NoNetwork()
-        self.timeouts, self.block_time, self.on_commit, self.clock = timeouts, block_time, on_commit, clock
+        self.timeouts, self.on_commit, self.clock = timeouts, on_commit, clock
         self.chain_id = chain.genesis.chain_id
         self.machine: ConsensusMachine | None = None
-        self.evidence = EvidencePool(self.chain_id, EvidenceIndex(chain.store.db), chain.validators_at, on_new=on_evidence)
+        self.evidence = EvidencePool(self.chain_id, chain.evidence_index(), chain.validators_at, on_new=on_evidence)
         self._candidates = Candidates(chain, self.evidence, clock, on_invalid_block)
         self._votes: dict[tuple[int, int, bytes], Vote] = {}
         self._proposals: dict[int, Proposal] = {}
         """The proposal taken for each round of this height (a second one is evidence, not news)."""
         self._future = FutureBuffer(chain)
         """Messages for a later height, bounded per signer (sidechain.consensus.future)."""
-        self._timers: list[asyncio.TimerHandle] = []
+        self._timers = Timers()
         self._height_started = 0.0
         self._replaying = False
-        self._stopped = False
         self.last_commit_latency = 0.0
-        self._own_proposals: dict[int, tuple[Proposal, Block]] = {}
-        self._watchdog: asyncio.TimerHandle | None = None
-        self._last_position: tuple | None = None
+        self._pacer = BlockPacer(block_time, lambda: mempool.pending_count > 0, clock)
+        self._watchdog = RebroadcastWatchdog(timeouts.rebroadcast, self._position, self.network, self._timers.guarded)
 
     # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self._start_height(self.chain.height + 1)
-        self._watchdog = asyncio.get_running_loop().call_later(self.timeouts.rebroadcast, self._guarded, self._check_stall)
+        self._watchdog.start()
 
     def stop(self) -> None:
-        self._stopped = True
-        self._cancel_timers()
-        if self._watchdog is not None:
-            self._watchdog.cancel()
+        self._timers.stop()
+        self._watchdog.stop()
         self.wal.close()
 
-    def _check_stall(self) -> None:
-        """Gossip sends a message once; a peer that was down or partitioned then never gets it, and
-        a round can wait forever for votes that were sent before it came back (the paper assumes
-        eventual delivery; cometbft re-gossips missing votes). When nothing moved for a while, send
-        our own messages of this height again; receivers drop what they already have."""
-        self._watchdog = asyncio.get_running_loop().call_later(self.timeouts.rebroadcast, self._guarded, self._check_stall)
+    def _position(self) -> tuple | None:
         m = self.machine
-        position = (m.height, m.round, m.step) if m is not None else None
-        if m is None or position != self._last_position:
-            self._last_position = position
-            return
-        for round_, (proposal, block) in self._own_proposals.items():
-            if round_ >= m.round - 1:
-                self.network.broadcast_proposal(proposal, block)
-        for (round_, _, validator), vote in self._votes.items():
-            if round_ >= m.round - 1 and self._is_mine(validator):
-                self.network.broadcast_vote(vote)
+        return (m.height, m.round, m.step) if m is not None else None
 
     @property
     def height(self) -> int:
@@ -116,26 +105,30 @@ class ConsensusDriver:
         """The set voting on the height being decided (it changes after a checkpoint range's last block)."""
         return self.chain.validators_at(self.chain.height + 1)
 
-    def status(self) -> dict:
+    def status(self) -> ConsensusStatus:
         m = self.machine
-        return {
-            "height": m.height if m else self.chain.height + 1,
-            "round": m.round if m else 0,
-            "step": Step(m.step).name.lower() if m else "propose",
-            "lockedRound": m.locked_round if m else -1,
-            "validRound": m.valid_round if m else -1,
-            "proposer": "0x" + self.validators.proposer(m.height if m else self.chain.height + 1, max(m.round, 0) if m else 0).hex(),
-            "validators": ["0x" + a.hex() for a in self.validators.addresses],
-            "isValidator": bool(self.signer and self.validators.power_of(self.signer.address)),
-            "pendingEvidence": len(self.evidence),
-        }
+        validators = self.validators
+        height = m.height if m else self.chain.height + 1
+        return ConsensusStatus(
+            height=height,
+            round=m.round if m else 0,
+            step=Step(m.step) if m else Step.PROPOSE,
+            locked_round=m.locked_round if m else -1,
+            valid_round=m.valid_round if m else -1,
+            proposer=validators.proposer(height, max(m.round, 0) if m else 0),
+            validators=tuple(validators.addresses),
+            is_validator=bool(self.signer and validators.power_of(self.signer.address)),
+            pending_evidence=len(self.evidence),
+            last_commit_seconds=self.last_commit_latency,
+        )
 
     def _start_height(self, height: int) -> None:
-        self._cancel_timers()
+        self._timers.cancel()
         me = self.signer.address if self.signer else None
         self.machine = ConsensusMachine(height, self.validators, me)
         self._candidates.clear()
-        self._votes, self._own_proposals, self._proposals = {}, {}, {}
+        self._votes, self._proposals = {}, {}
+        self._watchdog.new_height()
         self._height_started = self.clock()
         logged = self.wal.open_height(height)
         self._replaying = True
@@ -188,7 +181,7 @@ class ConsensusDriver:
         executed): evidence if its proposer signed another block there."""
         m = self.machine
         first = self._proposals.get(proposal.round) if m is not None and proposal.height == m.height else None
-        if first is not None and not self._stopped:
+        if first is not None and not self._timers.stopped:
             try:
                 self._gossip_evidence(self.evidence.second_proposal(first, proposal, m.height))
             except InvalidVote as exc:
@@ -197,6 +190,10 @@ class ConsensusDriver:
     def receive_evidence(self, evidence: Evidence) -> None:
         """Evidence a peer gossiped, verified by the gossip check (consensus.gossip.check_evidence)."""
         self.evidence.add(evidence, self.height)
+
+    def knows_evidence(self, offence: bytes) -> bool:
+        """Whether evidence of this offence is pending here or in a final block (gossip IGNOREs it)."""
+        return self.evidence.knows(offence)
 
     def _gossip_evidence(self, evidence: Evidence | None) -> None:
         if evidence is not None:
@@ -209,7 +206,7 @@ class ConsensusDriver:
     def _dispatch(self, height: int, round_: int, signer: bytes, size: int, handler: Callable, args: tuple) -> None:
         """Hand a message of `height` to `handler` now, keep it for later, or drop it."""
         m = self.machine
-        if self._stopped or height < self.height:
+        if self._timers.stopped or height < self.height:
             return
         try:
             if height > self.height or m is None:
@@ -234,9 +231,9 @@ class ConsensusDriver:
             raise InvalidVote("proposal signs a different block than the one it carries")
         self._proposals[proposal.round] = proposal
         if self._is_mine(proposal.proposer):
-            self._own_proposals[proposal.round] = (proposal, block)
+            self._watchdog.took_proposal(proposal, block)
         if not self._replaying:
-            self.wal.append(PROPOSAL, [proposal.encode(), block.encode()], sync=self._is_mine(proposal.proposer))
+            self.wal.append(ProposalRecord(proposal, block), sync=self._is_mine(proposal.proposer))
         valid = self._candidates.is_valid(block, self.validators, self.height)
         timely = valid and self._candidates.is_timely(block, self.height)
         self._run(self.machine.handle(
@@ -254,15 +251,17 @@ class ConsensusDriver:
         if not verified:
             vote.verify(self.chain_id)
         self._votes[key] = vote
+        if self._is_mine(vote.validator):
+            self._watchdog.took_vote(vote)
         if not self._replaying:
-            self.wal.append(VOTE, [vote.encode()], sync=self._is_mine(vote.validator))
+            self.wal.append(vote, sync=self._is_mine(vote.validator))
         self._run(self.machine.handle(VoteEvent(vote.step, vote.round, vote.block_hash, vote.validator)))
 
     def _on_timeout(self, event: TimeoutEvent) -> None:
-        if self.machine is None or event.height != self.machine.height or self._stopped:
+        if self.machine is None or event.height != self.machine.height or self._timers.stopped:
             return
         if not self._replaying:
-            self.wal.append(TIMEOUT, [int(event.step), event.height, event.round])
+            self.wal.append(event)
         self._run(self.machine.handle(event))
 
     def _is_mine(self, address: bytes) -> bool:
@@ -286,7 +285,7 @@ class ConsensusDriver:
             return  # the logged proposal follows in the replay, or _resume proposes afresh
         executed = self._candidates.get(action.block_hash) if action.block_hash is not None else None
         if executed is None:
-            candidates = self.mempool.select(self.chain.store, self.chain.next_base_fee(), self.chain.genesis.gas_limit)
+            candidates = self.mempool.select(self.chain.state(), self.chain.next_base_fee(), self.chain.genesis.gas_limit)
             executed = self._candidates.build(self.signer.address, int(self.clock()), fit_size(candidates))
         try:
             proposal = self.signer.sign_proposal(action.height, action.round, executed.block.hash, action.pol_round)
@@ -315,14 +314,13 @@ class ConsensusDriver:
         """Take our own message in (the WAL logs it) and then send it, on the next loop turn rather
         than inside this call chain, so proposing, voting and committing a big block leave room for
         the RPC server between steps."""
-        asyncio.get_running_loop().call_soon(self._guarded, deliver_then_send)
+        self._timers.soon(deliver_then_send)
 
     def _schedule(self, action: ScheduleTimeout) -> None:
         if self._replaying:
             return
-        delay = self.timeouts.duration(action.step, action.round)
-        event = TimeoutEvent(action.step, action.height, action.round)
-        self._timers.append(asyncio.get_running_loop().call_later(delay, self._guarded, self._on_timeout, event))
+        self._timers.later(self.timeouts.duration(action.step, action.round), self._on_timeout,
+                    TimeoutEvent(action.step, action.height, action.round))
 
     def _commit(self, action: CommitAction) -> None:
         executed = self._candidates.get(action.block_hash)
@@ -339,14 +337,14 @@ class ConsensusDriver:
         """A block final elsewhere, proven by its certificate (the syncer checked it): commit it and
         leave the height it closes."""
         self._finalize(executed, certificate, None)
-        if not self._stopped:
+        if not self._timers.stopped:
             self._start_height_soon(executed.block.number + 1, 0.0)
 
     def _finalize(self, executed: ExecutedBlock, certificate: bytes, round_: int | None) -> None:
         self.evidence.index_block(executed.block)
         self.chain.commit(executed, certificate)
         self.evidence.committed(executed.block)
-        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
+        self.mempool.on_block(executed.block.transactions, self.chain.state(), self.chain.next_base_fee(), time.monotonic())
         log.info(
             "committed block %d 0x%s txs=%d%s", executed.block.number, executed.block.hash.hex()[:16],
             len(executed.block.transactions), "" if round_ is not None else " (synced)",
@@ -358,39 +356,19 @@ class ConsensusDriver:
             log.exception("commit listener failed")
 
     def _pace_next_height(self, height: int) -> None:
-        """Start `height` once a quarter of the block time has passed if transactions are waiting,
-        else when the whole block time has (cometbft's timeout_commit, made load-aware): an idle
-        chain makes a block per block time, a busy one is not held back by the clock."""
-        earliest = self._height_started + self.block_time / 4
-        latest = self._height_started + self.block_time
-        step = self.block_time / 4
-
+        """Start `height` when the pacer says (consensus.pacing): early if transactions wait."""
         def check() -> None:
-            now = self.clock()
-            if self.mempool.pending_count or now >= latest - 0.001:
+            delay = self._pacer.next_check(self._height_started)
+            if delay is START_NOW:
                 self._start_height(height)
             else:
-                self._timers.append(asyncio.get_running_loop().call_later(min(step, latest - now), self._guarded, check))
+                self._timers.later(delay, check)
 
-        self._cancel_timers()
+        self._timers.cancel()
         self.machine = None
-        self._timers.append(asyncio.get_running_loop().call_later(max(0.0, earliest - self.clock()), self._guarded, check))
+        self._timers.later(self._pacer.first_check(self._height_started), check)
 
     def _start_height_soon(self, height: int, delay: float) -> None:
-        self._cancel_timers()
+        self._timers.cancel()
         self.machine = None
-        self._timers.append(asyncio.get_running_loop().call_later(delay, self._guarded, self._start_height, height))
-
-    def _guarded(self, fn: Callable, *args) -> None:
-        """Timer callbacks: an expected failure is logged; the loop goes on."""
-        if self._stopped:
-            return
-        try:
-            fn(*args)
-        except SidechainError as exc:
-            log.error("consensus step failed: %s", exc)
-
-    def _cancel_timers(self) -> None:
-        for timer in self._timers:
-            timer.cancel()
-        self._timers = []
+        self._timers.later(delay, self._start_height, height)

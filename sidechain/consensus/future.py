@@ -14,6 +14,7 @@ from collections import Counter
 
 from ..chain.system.validator_set import pending_set
 from ..errors import UnknownBlock
+from ..interfaces import ChainReader
 from .gossip import FUTURE_HEIGHTS, ROUND_TAKEN
 
 MAX_MESSAGES_PER_SIGNER = 256
@@ -23,7 +24,7 @@ MAX_BYTES_PER_SIGNER = 4 * 1024 * 1024
 
 
 class FutureBuffer:
-    def __init__(self, chain) -> None:
+    def __init__(self, chain: ChainReader) -> None:
         self.chain = chain
         self._items: list[tuple] = []
         self._count: Counter[bytes] = Counter()

@@ -1,47 +1,28 @@
-"""What travels on the consensus and transaction topics, and the rule that admits each message.
+"""What travels on the consensus topics, and the rule that admits each message.
 
-Every check answers ACCEPT, IGNORE or REJECT (consensus-specs p2p-interface): REJECT means the
-sender broke the protocol and is penalised; IGNORE means the message is useless to us now (stale,
-too far ahead, already seen) and costs the sender nothing. Each verdict carries a reason, which the
-node counts in its metrics.
+Every check answers ACCEPT, IGNORE or REJECT with a reason (sidechain.verdicts). Transactions have
+their own topic and checks on the mempool side (mempool/gossip.py).
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import rlp
 
 from ..chain.blocks import Block
-from ..chain.transactions import decode_transaction
 from ..crypto import keccak256
-from ..errors import InvalidBlock, InvalidEvidence, InvalidTransaction, InvalidVote, MempoolError
+from ..errors import InvalidBlock, InvalidEvidence, InvalidTransaction, InvalidVote
+from ..verdicts import Checked, Verdict
 from .evidence import MAX_EVIDENCE_AGE, MAX_EVIDENCE_BYTES, decode_evidence, offence_of
 from .messages import Proposal, ValidatorSet, Vote
 
 TOPIC_PROPOSALS = "consensus/proposals/1"
 TOPIC_VOTES = "consensus/votes/1"
 TOPIC_EVIDENCE = "consensus/evidence/1"
-TOPIC_TRANSACTIONS = "txs/1"
 
-MAX_TXS_PER_BATCH = 4096
 FUTURE_HEIGHTS = 2
 """How far ahead of our height a message may be and still be useful; beyond that we sync instead."""
-
-
-class Verdict(enum.Enum):
-    ACCEPT = "accept"
-    IGNORE = "ignore"
-    REJECT = "reject"
-
-
-@dataclass(frozen=True, slots=True)
-class Checked:
-    verdict: Verdict
-    reason: str
-    value: object = None
 
 
 def _height_verdict(height: int, current: int) -> Checked | None:
@@ -192,31 +173,3 @@ def check_evidence(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, c
     except InvalidEvidence:
         return Checked(Verdict.REJECT, "evidence-invalid")
     return Checked(Verdict.ACCEPT, "ok", evidence)
-
-
-def encode_transactions(raws: list[bytes]) -> bytes:
-    return rlp.encode(raws)
-
-
-def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: Callable[[bytes], bool]) -> Checked:
-    """A batch of raw transactions; value: the decoded ones we did not have."""
-    # REJECT: not a list of byte strings, or too many.
-    try:
-        raws = rlp.decode(data)
-    except (rlp.DecodingError, ValueError):
-        return Checked(Verdict.REJECT, "malformed-tx-batch")
-    if not isinstance(raws, list) or not raws or len(raws) > MAX_TXS_PER_BATCH or any(not isinstance(r, bytes) for r in raws):
-        return Checked(Verdict.REJECT, "malformed-tx-batch")
-    fresh = []
-    for raw in raws:
-        if is_known(keccak256(raw)):
-            continue
-        # REJECT: a transaction that can never be valid (encoding, signature, chain id, limits).
-        try:
-            fresh.append(decode_transaction(raw, chain_id, gas_limit))
-        except (InvalidTransaction, MempoolError):
-            return Checked(Verdict.REJECT, "invalid-transaction")
-    # IGNORE: nothing new for us.
-    if not fresh:
-        return Checked(Verdict.IGNORE, "known-transactions")
-    return Checked(Verdict.ACCEPT, "ok", fresh)

@@ -7,12 +7,17 @@ Records are length-prefixed with a checksum. Replay stops at the first record th
 mid-write), fails its checksum, or holds what this version never writes (checksummed but not a
 [kind, fields] record it can decode): that record and everything after it are logged and cut off
 when the height's log is reopened, so records appended later stay readable.
+
+Each kind of record is a frozen dataclass (cometbft `wal.go`'s msgInfo and timeoutInfo): a
+`ProposalRecord`, a `Vote`, a `TimeoutEvent`; `RECORD_KINDS` names each one's kind byte and its
+fields on disk, `rlp([kind, fields])`, the format every earlier version wrote.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +45,52 @@ class ProposalRecord:
 
 
 WalRecord = ProposalRecord | Vote | TimeoutEvent
-"""What one replayed record holds."""
+"""What one logged record holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordKind:
+    """How one type of record is written: its kind byte and its fields."""
+
+    kind: int
+    fields: Callable[[WalRecord], list]
+    """The record -> its RLP fields."""
+    arity: int
+    """How many fields a record of this kind has."""
+    uints: bool
+    """Whether the fields are integers (uint64) rather than encoded messages."""
+    decode: Callable[[list, int], WalRecord]
+    """(fields of the right number and form, chain id) -> the record."""
+
+
+def _decode_proposal(fields: list, chain_id: int) -> ProposalRecord:
+    proposal, block = fields
+    return ProposalRecord(Proposal.decode(proposal), Block.decode(block, chain_id))
+
+
+def _decode_vote(fields: list, chain_id: int) -> Vote:
+    (vote,) = fields
+    return Vote.decode(vote)
+
+
+def _decode_timeout(fields: list, chain_id: int) -> TimeoutEvent:
+    step, height, round_ = (_uint(f) for f in fields)
+    return TimeoutEvent(Step(step), height, round_)
+
+
+RECORD_KINDS: dict[type, RecordKind] = {
+    ProposalRecord: RecordKind(PROPOSAL, lambda r: [r.proposal.encode(), r.block.encode()], 2, False, _decode_proposal),
+    Vote: RecordKind(VOTE, lambda v: [v.encode()], 1, False, _decode_vote),
+    TimeoutEvent: RecordKind(TIMEOUT, lambda e: [int(e.step), e.height, e.round], 3, True, _decode_timeout),
+}
+"""Record type -> how it is written; the kind bytes are those of every earlier version."""
+_BY_KIND = {k.kind: k for k in RECORD_KINDS.values()}
+
+
+def encode_record(record: WalRecord) -> bytes:
+    """The payload `append` frames: rlp([kind, fields])."""
+    kind = RECORD_KINDS[type(record)]
+    return rlp.encode([kind.kind, kind.fields(record)])
 
 
 def decode_record(payload: bytes, chain_id: int) -> WalRecord:
@@ -49,15 +99,11 @@ def decode_record(payload: bytes, chain_id: int) -> WalRecord:
         item = rlp.decode(payload)
         if not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], bytes) or not isinstance(item[1], list):
             raise CorruptWal("not a [kind, fields] record")
-        kind, fields = _uint(item[0]), item[1]
-        if kind == PROPOSAL and len(fields) == 2 and all(isinstance(f, bytes) for f in fields):
-            return ProposalRecord(Proposal.decode(fields[0]), Block.decode(fields[1], chain_id))
-        if kind == VOTE and len(fields) == 1 and isinstance(fields[0], bytes):
-            return Vote.decode(fields[0])
-        if kind == TIMEOUT and len(fields) == 3:
-            step, height, round_ = (_uint(f) for f in fields)
-            return TimeoutEvent(Step(step), height, round_)
-        raise CorruptWal(f"kind {kind} with {len(fields)} fields is not a record this version writes")
+        number, fields = _uint(item[0]), item[1]
+        kind = _BY_KIND.get(number)
+        if kind is not None and len(fields) == kind.arity and (kind.uints or all(isinstance(f, bytes) for f in fields)):
+            return kind.decode(fields, chain_id)
+        raise CorruptWal(f"kind {number} with {len(fields)} fields is not a record this version writes")
     except (rlp.DecodingError, ValueError, InvalidVote, InvalidBlock, InvalidTransaction) as exc:
         raise CorruptWal(str(exc) or type(exc).__name__) from None
 
@@ -94,9 +140,9 @@ class WriteAheadLog:
         self._file.truncate(valid)
         return records
 
-    def append(self, kind: int, fields: list, *, sync: bool = False) -> None:
+    def append(self, record: WalRecord, *, sync: bool = False) -> None:
         """Log one input; `sync` for this validator's own messages, before they leave the node."""
-        payload = rlp.encode([kind, fields])
+        payload = encode_record(record)
         self._file.write(len(payload).to_bytes(4, "big") + keccak256(payload)[:4] + payload)
         self._file.flush()
         if sync:

@@ -96,9 +96,7 @@ def estimate_gas(state: StateReader, env: BlockEnv, message: evm.EvmCall) -> int
     if message.value:
         balance = state.get_account(message.sender).balance
         if balance < message.value:
-            raise InsufficientFunds(
-                f"insufficient funds for transfer: address 0x{message.sender.hex()} have {balance} want {message.value}"
-            )
+            raise InsufficientFunds.for_transfer(message.sender, balance, message.value)
     try:
         first = run_message(state, env, message)
     except IntrinsicGasTooLow:

@@ -138,14 +138,13 @@ def _block_args(env: EvmEnv) -> tuple:
 
 def _invalid(call: EvmCall, env: EvmEnv, kind: str, a: str, b: str, message: str) -> InvalidTransaction:
     """revm's refusal as go-ethereum words it (wallets match these strings)."""
-    sender = "0x" + call.sender.hex()
     if kind == "nonce_too_low":
         return NonceTooLow.of(int(b), int(a))
     if kind == "nonce_too_high":
         return NonceTooHigh.of(int(b), int(a))
     if kind == "insufficient_funds":
         if not (a and b):  # an overflowing payment (gas * price + value past 2**256) names no amounts
-            return InsufficientFunds(f"insufficient funds for gas * price + value: address {sender}: {message}")
+            return InsufficientFunds.overflowing(call.sender, message)
         return InsufficientFunds.of(call.sender, int(b), int(a))
     if kind == "fee_cap_too_low":
         return FeeCapTooLow.of(call.sender, call.gas_price, env.base_fee)
@@ -156,11 +155,11 @@ def _invalid(call: EvmCall, env: EvmEnv, kind: str, a: str, b: str, message: str
     if kind == "intrinsic_gas_too_low":
         return IntrinsicGasTooLow.of(int(b), int(a))
     if kind == "sender_not_eoa":
-        return SenderNotEoa(f"sender not an eoa: address {sender}")
+        return SenderNotEoa.of(call.sender)
     if kind == "initcode_too_large":
-        return InitcodeTooLarge(f"max initcode size exceeded: code size {len(call.data)}")
+        return InitcodeTooLarge.of(len(call.data))
     if kind == "invalid_chain_id":
-        return WrongChainId(f"invalid chain id: expected {env.chain_id}")
+        return WrongChainId.of(env.chain_id)
     return InvalidTransaction(message)
 
 

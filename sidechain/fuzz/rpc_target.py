@@ -10,6 +10,7 @@ import tempfile
 import time
 
 from ..chain.transactions import decode_transaction
+from ..rpc.errors import InternalError
 from . import mutate
 from .targets import ADDRESSES, CHAIN_ID, GAS_LIMIT, KEYS, Crash, _signed_legacy, _signed_typed, _tx_input
 
@@ -85,7 +86,7 @@ class RpcTarget:
         if text is not None:
             answer = json.loads(text)
             for item in answer if isinstance(answer, list) else [answer]:
-                if isinstance(item, dict) and item.get("error", {}).get("code") == -32603:
+                if isinstance(item, dict) and item.get("error", {}).get("code") == InternalError.rpc_code:
                     raise Crash(f"-32603 answer: {item}")
             first = answer[0] if isinstance(answer, list) and answer else answer
             error = first.get("error") if isinstance(first, dict) else None

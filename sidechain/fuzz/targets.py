@@ -23,12 +23,13 @@ from ..chain.codec import encode_items
 from ..chain.transactions import decode_transaction
 from ..consensus import wal as wal_module
 from ..consensus.evidence import DuplicateProposal, DuplicateVote
-from ..consensus.gossip import check_evidence, check_proposal, check_transactions, check_vote, encode_proposal
+from ..consensus.gossip import check_evidence, check_proposal, check_vote, encode_proposal
 from ..consensus.messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
 from ..crypto import keccak256, private_key_to_address, sign
 from ..errors import (
     InvalidBlock, InvalidCertificate, InvalidTransaction, InvalidVote, SidechainError,
 )
+from ..mempool.gossip import check_transactions
 from ..sync import protocol as sync
 from . import mutate
 

@@ -31,11 +31,6 @@ Content = dict[bytes, dict[int, Transaction]]
 """sender -> nonce -> transaction, as txpool_content groups them."""
 
 
-def upfront_cost(tx: Transaction) -> int:
-    """gas * maxFeePerGas + value: the most a transaction can take from its sender."""
-    return tx.gas * tx.max_fee_per_gas + tx.value
-
-
 class _Sender:
     """One sender's transactions by nonce; pending is [nonce, pending_end)."""
 
@@ -137,12 +132,12 @@ class Mempool:
         if s is not None and s.nonce != account.nonce:
             self._resync(addr, s, account, now)
             s = self._senders.get(addr)
-        cost = upfront_cost(tx)
+        cost = tx.upfront_cost
         append = s is None or tx.nonce > s.max_nonce
         if append:
             spent = 0 if s is None else s.cost
         else:
-            spent = sum(upfront_cost(t) for n, t in s.txs.items() if n < tx.nonce)
+            spent = sum(t.upfront_cost for n, t in s.txs.items() if n < tx.nonce)
         _check_funds(account.balance, spent, cost)
         old = None if append else s.txs.get(tx.nonce)
         if old is not None:
@@ -236,19 +231,15 @@ class Mempool:
 
     # --- upkeep ----------------------------------------------------------------------------------
 
-    def on_block(
-        self, included: Iterable[Transaction], state: StateReader, base_fee: int, now: float,
-        *, touched: Iterable[bytes] = (),
-    ) -> None:
-        """Re-check the senders a block touched against the post-block `state`.
+    def on_block(self, included: Iterable[Transaction], state: StateReader, base_fee: int, now: float) -> None:
+        """Re-check the senders of a block's transactions against the post-block `state`.
 
         Drops the included transactions, every nonce now below the state nonce and what the
         balance can no longer pay; re-derives pending and queued. Transactions whose fee cap is
         below the new `base_fee` stay (it may fall) but are not selected; eviction re-ranks at the
-        new base fee on its next use. `touched` names other accounts whose balance or nonce changed
-        outside the block's transactions (bridge deposits and withdrawals).
+        new base fee on its next use.
         """
-        by_sender: dict[bytes, list[Transaction]] = {addr: [] for addr in touched}
+        by_sender: dict[bytes, list[Transaction]] = {}
         for tx in included:
             by_sender.setdefault(tx.sender, []).append(tx)
         for addr, txs in by_sender.items():
@@ -283,7 +274,7 @@ class Mempool:
     def _drop(self, s: _Sender, tx: Transaction) -> None:
         """Forget one transaction; the caller re-derives pending_end (`_resync`) or keeps it valid."""
         del s.txs[tx.nonce]
-        s.cost -= upfront_cost(tx)
+        s.cost -= tx.upfront_cost
         del self._by_hash[tx.hash]
         self._queued_since.pop(tx.hash, None)
 
@@ -297,7 +288,7 @@ class Mempool:
             if nonce < account.nonce:
                 self._drop(s, tx)
                 continue
-            spent += upfront_cost(tx)
+            spent += tx.upfront_cost
             if spent > account.balance:
                 self._drop(s, tx)
             elif nonce == end:
@@ -375,12 +366,6 @@ class Mempool:
 
 
 def _check_funds(balance: int, spent: int, cost: int) -> None:
-    """geth's wording; "queued cost" appears when lower nonces already hold part of the balance."""
-    need = spent + cost
-    if need <= balance:
-        return
-    held = f"queued cost {spent}, " if spent else ""
-    raise InsufficientFunds(
-        f"insufficient funds for gas * price + value: balance {balance}, {held}tx cost {cost}, "
-        f"overshot {need - balance}"
-    )
+    """`spent`: what lower nonces already hold of the balance."""
+    if spent + cost > balance:
+        raise InsufficientFunds.overdraft(balance, spent, cost)

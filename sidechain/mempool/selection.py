@@ -48,7 +48,7 @@ def select_transactions(
                 # The pool has not seen this sender's last block: restart at the state nonce.
                 nonce, tx = account.nonce - 1, None
         if tx is not None:
-            cost = tx.gas * tx.max_fee_per_gas + tx.value
+            cost = tx.upfront_cost
             if tx.gas > gas_left or cost > balance:
                 continue
             balance -= cost

@@ -15,6 +15,8 @@ from ..chain.checkpoint_signing import eip712_digest, sign_checkpoint
 from ..chain.genesis import GenesisConfig
 from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SUBMIT_SIGNATURE_GAS, encode_submit_signature
 from ..crypto import private_key_to_address
+from ..interfaces import TxPool
+from ..storage.blockchain import Blockchain
 from ..storage.checkpoints import final_checkpoint
 
 log = logging.getLogger("sidechain.checkpoints")
@@ -33,10 +35,11 @@ class CheckpointSigner:
         self.genesis, self.l1_chain_id, self.manager = genesis, l1_chain_id, manager
         self._signed_up_to: int | None = None
 
-    def on_block(self, chain, mempool) -> bytes | None:
+    def on_block(self, chain: Blockchain, mempool: TxPool) -> bytes | None:
         """The raw signed transaction posting our signature of the newest closed range we have not
         signed since start (the newest CATCH_UP ranges at start, so a restart leaves no hole);
-        None when there is none, or we are not in the set that signs it."""
+        None when there is none, or we are not in the set that signs it. `chain` is the concrete
+        Blockchain: storage.checkpoints.final_checkpoint reads the range's hashes from its store."""
         interval = self.genesis.checkpoint_interval
         closed = chain.height // interval
         if self._signed_up_to is None:
@@ -47,7 +50,7 @@ class CheckpointSigner:
         self._signed_up_to = number
         return self._sign(chain, mempool, number)
 
-    def _sign(self, chain, mempool, number: int) -> bytes | None:
+    def _sign(self, chain: Blockchain, mempool: TxPool, number: int) -> bytes | None:
         final = final_checkpoint(chain, number)
         if not final.signers.power_of(self.address):
             return None
@@ -58,7 +61,7 @@ class CheckpointSigner:
         tx = {
             "to": to_checksum_address(CHECKPOINT_SIGNATURES_ADDRESS), "value": 0, "data": data,
             "gas": SUBMIT_SIGNATURE_GAS, "maxFeePerGas": 2 * base_fee + TIP, "maxPriorityFeePerGas": TIP,
-            "nonce": mempool.pending_nonce(self.address, chain.store), "chainId": self.genesis.chain_id, "type": 2,
+            "nonce": mempool.pending_nonce(self.address, chain.state()), "chainId": self.genesis.chain_id, "type": 2,
         }
         log.info("signed checkpoint %d (blocks %d-%d)", number, content.start_block, content.end_block,
                  extra={"height": chain.height, "round": "-"})

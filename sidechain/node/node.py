@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..chain.genesis import GenesisConfig, load_genesis
-from ..chain.transactions import decode_transaction
+from ..chain.transactions import Transaction, decode_transaction
 from ..consensus.driver import ConsensusDriver
-from ..consensus.network import Timeouts
 from ..consensus.messages import ValidatorSet
 from ..consensus.signer import Signer
+from ..consensus.timeouts import Timeouts
 from ..consensus.wal import WriteAheadLog
 from ..errors import ConfigError, SidechainError, UnknownBlock, UnprotectedTransaction
 from ..keystore import load_keystore
 from ..mempool.pool import Mempool
+from ..rpc.backend import consensus_status_json
 from ..rpc.explorer_methods import L1Info
 from ..rpc.server import RpcServer
 from ..execution.executor import ExecutedBlock
@@ -90,8 +91,9 @@ class Node:
         self.mempool = Mempool()
         self.signer = self._load_signer()
         self.metrics = NodeMetrics()
-        self.p2p = self.network = self.syncer = None
+        self.p2p = self.network = self.tx_gossip = self.syncer = None
         if config.p2p_port is not None:
+            from ..mempool.gossip import TransactionGossip
             from ..p2p import P2PConfig, P2PService
             from ..sync.syncer import BlockSyncer
             from .network import GossipNetwork
@@ -102,7 +104,16 @@ class Node:
                 listen_host=config.p2p_host, advertise=config.p2p_advertise,
                 peers_path=config.data_dir / "p2p" / "peers.json",
             ))
-            self.network = GossipNetwork(self, self.p2p)
+            self.network = GossipNetwork(
+                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, sender_of=self._pooled_sender,
+                on_rejected=self._count_rejected, on_behind=lambda: self.syncer.wake(),
+                on_vote_delay=self.metrics.vote_seconds.observe,
+            )
+            self.tx_gossip = TransactionGossip(
+                self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
+                is_known=lambda tx_hash: self.mempool.get(tx_hash) is not None, admit=self.pool_transaction,
+                on_rejected=self._count_rejected,
+            )
         self.driver = ConsensusDriver(
             self.chain, self.mempool, self.signer,
             WriteAheadLog(config.data_dir / "consensus" / "wal", self.genesis.chain_id),
@@ -114,9 +125,10 @@ class Node:
             on_evidence=lambda evidence: self.metrics.equivocations.labels(evidence.name).inc(),
         )
         if self.p2p is not None:
+            self.network.serve(self.driver)
             self.syncer = BlockSyncer(
                 self.chain, self.p2p, self.driver.import_synced,
-                on_reject=lambda reason: self.metrics.rejected.labels("sync", reason, "reject").inc(),
+                on_reject=lambda reason: self._count_rejected("sync", reason, "reject"),
             )
         self.rpc = RpcServer(self, cors_origins=config.cors_origins, gas_cap=config.rpc_gas_cap)
         self.rpc.add_route("GET", "/metrics", self._serve_metrics)
@@ -135,17 +147,20 @@ class Node:
             return None
         return L1Info(c.l1_rpc, c.l1_chain_id, c.l1_root_bridge, c.checkpoint_manager)
 
-    @property
-    def validators(self) -> ValidatorSet:
-        """The set voting on the next block."""
-        return self.chain.validators_at(self.chain.height + 1)
-
     def validators_for(self, height: int) -> ValidatorSet | None:
         """The set voting on block `height`, or None when it is not known yet (a later range)."""
         try:
             return self.chain.validators_at(height)
         except UnknownBlock:
             return None
+
+    def _pooled_sender(self, tx_hash: bytes) -> bytes | None:
+        """The recovered sender of a pooled transaction (spares a recovery per proposal tx)."""
+        tx = self.mempool.get(tx_hash)
+        return tx.sender if tx is not None else None
+
+    def _count_rejected(self, topic: str, reason: str, verdict: str) -> None:
+        self.metrics.rejected.labels(topic, reason, verdict).inc()
 
     def _load_signer(self) -> Signer | None:
         self._checkpoints = None
@@ -167,7 +182,7 @@ class Node:
         (self.config.data_dir / "consensus").mkdir(exist_ok=True)
         if self.p2p is not None:
             await self.p2p.start()
-            self.network.start()
+            self.tx_gossip.start()
         await self.rpc.start(self.config.rpc_host, self.config.rpc_port)
         exposed = rpc_exposure_warning(self.config.rpc_host, self.rpc.port)
         if exposed:
@@ -192,7 +207,7 @@ class Node:
         if self.syncer is not None:
             await self.syncer.stop()
         if self.p2p is not None:
-            await self.network.stop()
+            await self.tx_gossip.stop()
             await self.p2p.stop()
         await self.rpc.stop()
         self.chain.close()
@@ -265,21 +280,17 @@ class Node:
             raise UnprotectedTransaction("only replay-protected (EIP-155) transactions allowed over RPC "
                                          "(start the node with --allow-unprotected-txs to accept them)")
         self.pool_transaction(tx)
-        if self.network is not None:
-            self.network.announce_transaction(tx)
+        if self.tx_gossip is not None:
+            self.tx_gossip.announce_transaction(tx)
         return tx.hash
 
-    def pool_transaction(self, tx) -> None:
+    def pool_transaction(self, tx: Transaction) -> None:
         """Add a decoded transaction to the pool (from a client or a peer); raises what it breaks."""
-        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.monotonic())
+        self.mempool.add(tx, self.chain.state(), self.chain.next_base_fee(), time.monotonic())
 
     def consensus_status(self) -> dict:
-        status = self.driver.status()
-        status["peers"] = self.peer_count()
-        status["peerId"] = self.p2p.peer_id if self.p2p is not None else None
-        status["finalized"] = {"number": self.chain.height, "hash": "0x" + self.chain.head.hash.hex()}
-        status["lastCommitSeconds"] = round(self.driver.last_commit_latency, 4)
-        return status
+        return consensus_status_json(self.driver.status(), peers=self.peer_count(),
+                                     peer_id=self.p2p.peer_id if self.p2p is not None else None, finalized=self.chain.head)
 
 
 async def run_node(config: NodeConfig) -> None:

@@ -1,7 +1,7 @@
 """The node's peer-to-peer layer: py-libp2p gossipsub and request/response, usable from asyncio.
 
 `P2PService` (service.py) is the whole API. py-libp2p runs on trio in its own thread; the seam
-between the two loops is bridge.py and nothing else. node.py is the trio side, identity.py the
+between the two loops is trio_thread.py and nothing else. node.py is the trio side, identity.py the
 persistent key and the port/identity guards, logs.py routes libp2p's logging into ours.
 """
 

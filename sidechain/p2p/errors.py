@@ -9,6 +9,11 @@ class P2PError(SidechainError):
     """Root of every expected failure of the p2p layer."""
 
 
+class LoopClosed(P2PError, RuntimeError):
+    """The other side of the trio thread is not running (trio finished, or the asyncio loop closed);
+    also a RuntimeError, as a call on a closed asyncio loop raises."""
+
+
 class NotRunning(P2PError):
     """The service is not started, or already stopped."""
 

@@ -1,7 +1,7 @@
 """The trio side: one libp2p host with gossipsub and request/response.
 
-Everything here runs in the bridge's trio thread and never touches asyncio; the application is
-reached through `Upcalls`, which the service wires across the bridge; connections are kept by
+Everything here runs in the trio thread (trio_thread.py) and never touches asyncio; the application
+is reached through `Upcalls`, which the service wires across to asyncio; connections are kept by
 `PeerKeeper` (peers.py). Settings and why (LIBP2P_NOTES.md pitfalls in brackets):
 
 - gossipsub v1.1 and v1.0 only [2], heartbeat 1 s [3], spam guard off [1], adaptive gossip and
@@ -134,7 +134,7 @@ class FloodPublishGossipSub(GossipSub):
 
 @dataclass(frozen=True, slots=True)
 class Upcalls:
-    """How the trio side reaches the application (each crosses the bridge to asyncio)."""
+    """How the trio side reaches the application (each crosses from the trio thread to asyncio)."""
 
     validate: Callable[[str, bytes, str], Awaitable[ValidationResult]]
     """(topic, data, origin peer) -> verdict, awaited in trio."""

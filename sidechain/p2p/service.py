@@ -2,7 +2,7 @@
 
 Gossip topics and request protocols are registered before `start`; validators and handlers are
 plain asyncio-side callables. All the trio work happens in `Libp2pNode` (node.py) behind the
-`TrioBridge` (bridge.py); this class only translates between the two.
+`TrioThread` (trio_thread.py); this class only translates between the two.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from .addresses import listen_multiaddr
-from .bridge import BridgeClosed, TrioBridge
 from .config import MAX_REQUEST_BYTES, P2PConfig, ValidationResult
-from .errors import MessageTooLarge, NotRunning, RequestTimeout, TransportError
+from .errors import LoopClosed, MessageTooLarge, NotRunning, RequestTimeout, TransportError
 from .identity import ServiceGuard, load_or_create_identity, peer_id_of
 from .logs import route_libp2p_logging
 from .node import Libp2pNode, Upcalls
 from .peers import check_bootstrap_addr
+from .trio_thread import TrioThread
 
 log = logging.getLogger("sidechain.p2p")
 
@@ -43,7 +43,7 @@ class P2PService:
         self._topics: dict[str, tuple[Validator, Handler]] = {}
         self._request_handlers: dict[str, RequestHandler] = {}
         self._counters: Counter[str] = Counter()
-        self._bridge: TrioBridge | None = None
+        self._trio: TrioThread | None = None
         self._node: Libp2pNode | None = None
         self._guard = ServiceGuard(config.identity_path, config.listen_port, config.listen_host)
         self._state = "new"
@@ -60,10 +60,10 @@ class P2PService:
             raise NotRunning(f"a P2PService is started once (this one is {self._state})")
         self._guard.acquire()
         upcalls = Upcalls(validate=self._validate_upcall, deliver=self._deliver_upcall, serve=self._serve_upcall)
-        self._bridge = TrioBridge(name=f"p2p-{self.config.listen_port}")
+        self._trio = TrioThread(name=f"p2p-{self.config.listen_port}")
         try:
             self._node = Libp2pNode(self.config, self._key_pair, self._topics, self._request_handlers, upcalls)
-            await self._bridge.start(self._node.run)
+            await self._trio.start(self._node.run)
         except BaseException:
             self._state = "stopped"
             self._guard.release()
@@ -77,9 +77,9 @@ class P2PService:
             self._state = "stopped"
             return
         self._state = "stopping"
-        assert self._bridge is not None and self._node is not None
+        assert self._trio is not None and self._node is not None
         try:
-            await self._bridge.stop(self._node.request_stop, self.config.stop_timeout)
+            await self._trio.stop(self._node.request_stop, self.config.stop_timeout)
         finally:
             self._state = "stopped"
             self._guard.release()
@@ -119,8 +119,8 @@ class P2PService:
             raise MessageTooLarge(f"gossip message of {len(data)} bytes is above the {self.config.max_message_bytes}-byte limit")
         if self._state != "running":
             raise NotRunning("the p2p service is not running")
-        assert self._bridge is not None and self._node is not None
-        if not self._bridge.post(self._node.publish, topic, bytes(data)):
+        assert self._trio is not None and self._node is not None
+        if not self._trio.post(self._node.publish, topic, bytes(data)):
             raise NotRunning("the p2p thread has stopped")
 
     # --- request / response ----------------------------------------------------------------------
@@ -134,8 +134,8 @@ class P2PService:
         new = protocol not in self._request_handlers
         self._request_handlers[protocol] = handler
         if new and self._state == "running":
-            assert self._bridge is not None and self._node is not None
-            self._bridge.call_soon(self._node.add_protocol, protocol)
+            assert self._trio is not None and self._node is not None
+            self._trio.call_soon(self._node.add_protocol, protocol)
 
     async def request(self, peer_id: str, protocol: str, data: bytes, timeout: float = 10.0) -> bytes:
         """Ask `peer_id` over `protocol`; raises RequestTimeout, UnsupportedProtocol, RemoteError,
@@ -144,13 +144,13 @@ class P2PService:
             raise MessageTooLarge(f"request of {len(data)} bytes is above the {MAX_REQUEST_BYTES}-byte limit")
         if self._state != "running":
             raise NotRunning("the p2p service is not running")
-        assert self._bridge is not None and self._node is not None
-        future = self._bridge.spawn(self._node.request, peer_id, protocol, bytes(data), timeout)
+        assert self._trio is not None and self._node is not None
+        future = self._trio.spawn(self._node.request, peer_id, protocol, bytes(data), timeout)
         try:
             return await asyncio.wait_for(future, timeout + 2.0)
         except asyncio.TimeoutError:
             raise RequestTimeout(f"no response from {peer_id} to {protocol} within {timeout} s") from None
-        except BridgeClosed as exc:
+        except LoopClosed as exc:
             raise TransportError(f"p2p stopped during the {protocol} request: {exc}") from None
 
     # --- peers and counters ----------------------------------------------------------------------
@@ -176,16 +176,16 @@ class P2PService:
     # --- upcalls: awaited in trio, run here on asyncio -------------------------------------------
 
     async def _validate_upcall(self, topic: str, data: bytes, peer: str) -> ValidationResult:
-        assert self._bridge is not None
-        return await self._bridge.ask_asyncio(self._validate, topic, data, peer)
+        assert self._trio is not None
+        return await self._trio.ask_asyncio(self._validate, topic, data, peer)
 
     def _deliver_upcall(self, topic: str, data: bytes, peer: str) -> None:
-        assert self._bridge is not None
-        self._bridge.to_asyncio(self._deliver, topic, data, peer)
+        assert self._trio is not None
+        self._trio.to_asyncio(self._deliver, topic, data, peer)
 
     async def _serve_upcall(self, protocol: str, data: bytes, peer: str) -> bytes:
-        assert self._bridge is not None
-        return await self._bridge.ask_asyncio(self._serve, protocol, data, peer)
+        assert self._trio is not None
+        return await self._trio.ask_asyncio(self._serve, protocol, data, peer)
 
     def _validate(self, topic: str, data: bytes, peer: str):
         """The validator's verdict, or an awaitable of it for a validator that works off the loop."""

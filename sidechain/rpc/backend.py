@@ -1,21 +1,25 @@
 """What the JSON-RPC layer needs from the node, and nothing more.
 
-The RPC layer reads the chain (`Blockchain`) and the pool (`Mempool`) directly; everything that
-changes the node goes through the methods here, so the RPC layer never owns node state.
+The RPC layer reads the chain (`Blockchain`: its requests take snapshots of it, rpc/snapshot.py) and
+the pool (a `TxPool`) directly; everything that changes the node goes through the methods here, so
+the RPC layer never owns node state. `consensus_status_json` is the one place that turns the
+driver's typed status into what sidechain_consensusStatus answers.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from ..mempool.pool import Mempool
+from ..chain.blocks import Header
+from ..consensus.status import ConsensusStatus
+from ..interfaces import TxPool
 from ..storage.blockchain import Blockchain
 
 
 class RpcBackend(Protocol):
     chain: Blockchain
     """Committed blocks, receipts, state (head and historical) and the head header."""
-    mempool: Mempool
+    mempool: TxPool
     """Pending and queued transactions."""
 
     @property
@@ -35,5 +39,25 @@ class RpcBackend(Protocol):
         ...
 
     def consensus_status(self) -> dict:
-        """JSON-ready view of the consensus engine (height, round, step, validators)."""
+        """JSON-ready view of the consensus engine (height, round, step, validators): for a
+        validator node, `consensus_status_json` of its driver's status."""
         ...
+
+
+def consensus_status_json(status: ConsensusStatus, *, peers: int, peer_id: str | None, finalized: Header) -> dict:
+    """sidechain_consensusStatus: the driver's status, the node's peers and its last final block."""
+    return {
+        "height": status.height,
+        "round": status.round,
+        "step": status.step.name.lower(),
+        "lockedRound": status.locked_round,
+        "validRound": status.valid_round,
+        "proposer": "0x" + status.proposer.hex(),
+        "validators": ["0x" + address.hex() for address in status.validators],
+        "isValidator": status.is_validator,
+        "pendingEvidence": status.pending_evidence,
+        "peers": peers,
+        "peerId": peer_id,
+        "finalized": {"number": finalized.number, "hash": "0x" + finalized.hash.hex()},
+        "lastCommitSeconds": round(status.last_commit_seconds, 4),
+    }

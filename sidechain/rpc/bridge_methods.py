@@ -1,13 +1,12 @@
-"""The bridge over JSON-RPC: where a deposit stands, what a withdrawal's exit on L1 needs, and the
-validator sets. Reads only; users act through ordinary transactions to the system contracts."""
+"""The bridge over JSON-RPC: where a deposit stands, what a withdrawal's exit on L1 needs, and what
+was minted and burned. Reads only; users act through ordinary transactions to the bridge contract."""
 
 from __future__ import annotations
 
-from ..chain.system import bridge, system_contracts, validator_set
+from ..chain.system import bridge, validator_set
 from ..chain.system.tokens import token_address
 from ..storage.checkpoints import withdrawal_proof
 from . import codec
-from .checkpoint_methods import validator_set_view
 
 
 def sidechain_getDepositStatus(ctx, deposit_id: int) -> dict:
@@ -47,14 +46,14 @@ def sidechain_getDepositStatus(ctx, deposit_id: int) -> dict:
     }
 
 
-def _withdrawal_view(w: bridge.Withdrawal) -> dict:
+def withdrawal_view(w: bridge.Withdrawal) -> dict:
     return {"id": hex(w.withdrawal_id), "l1Token": codec.hex_data(w.l1_token), "l1Recipient": codec.hex_data(w.l1_recipient),
             "amount": hex(w.amount), "blockNumber": hex(w.block_number), "from": codec.hex_data(w.sender)}
 
 
 def sidechain_getWithdrawal(ctx, withdrawal_id: int) -> dict | None:
     found = bridge.withdrawal(ctx.chain.state(), withdrawal_id)
-    return None if found is None else _withdrawal_view(found)
+    return None if found is None else withdrawal_view(found)
 
 
 def sidechain_getWithdrawalProof(ctx, withdrawal_id: int) -> dict:
@@ -62,17 +61,8 @@ def sidechain_getWithdrawalProof(ctx, withdrawal_id: int) -> dict:
     the Merkle proof. An error (-32001) until the checkpoint's range is final; exit works once that
     checkpoint is on L1 (CheckpointManager.lastCheckpoint)."""
     found, number, proof = withdrawal_proof(ctx.chain, withdrawal_id)
-    return {"withdrawal": _withdrawal_view(found), "checkpointNumber": hex(number),
+    return {"withdrawal": withdrawal_view(found), "checkpointNumber": hex(number),
             "proof": [codec.hex_data(p) for p in proof]}
-
-
-def sidechain_getValidators(ctx, block: int | str = "latest") -> dict:
-    """The set voting on the block after `block`, the pending set (what it becomes at the next
-    checkpoint boundary) and the set id."""
-    number = ctx.view.state_number(block)
-    state = ctx.chain.state(number)
-    return {"setId": hex(validator_set.current_set_id(state)), "current": validator_set_view(validator_set.current_set(state)),
-            "pending": validator_set_view(validator_set.pending_set(state))}
 
 
 def sidechain_getBridgeTotals(ctx, l1_token: bytes) -> dict:
@@ -84,9 +74,3 @@ def sidechain_getBridgeTotals(ctx, l1_token: bytes) -> dict:
     genesis = bridge.genesis_supply(state) if l1_token == bridge.ETH else 0
     return {"l1Token": codec.hex_data(l1_token), "minted": hex(minted), "burned": hex(burned), "genesisSupply": hex(genesis),
             "sidechainToken": codec.hex_data(token) if token else None}
-
-
-def sidechain_getSystemContracts(ctx) -> dict:
-    """The system contracts' addresses and JSON ABIs (bridge, validator set, checkpoint signatures,
-    and the ABI every bridged ERC-20 ledger answers to)."""
-    return system_contracts()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..chain.transactions import AccessList
+from .errors import BadParam
 
 TAGS = frozenset(("latest", "earliest", "pending", "safe", "finalized"))
 """Block tags. Committed blocks are final, so all but `earliest` mean the head."""
@@ -26,10 +27,6 @@ MAX_PERCENTILES = 100
 
 _UINT64_MAX = 2**64 - 1
 _UINT256_MAX = 2**256 - 1
-
-
-class BadParam(ValueError):
-    """One parameter's value has the wrong shape; the message says what was expected and got."""
 
 
 def _show(value: object) -> str:

@@ -29,8 +29,7 @@ import sys
 from ..errors import ExecutionReverted, SidechainError
 from . import budget as budgets
 from .budget import Budget, Limits, RequestTimeout, ResponseTooLarge
-from .codec import BadParam
-from .errors import InvalidParams, InvalidRequest, MethodNotFound, ParseError
+from .errors import BadParam, InternalError, InvalidParams, InvalidRequest, MethodNotFound, ParseError
 from .methods import Context
 from .routes import Route
 from .snapshot import ChainSnapshot
@@ -264,7 +263,7 @@ class Dispatcher:
             return None if notify else error_object(request_id, exc.rpc_code, str(exc), exc.data if isinstance(exc, ExecutionReverted) else None)
         except Exception:
             log.exception("internal error in %r", request.get("method"))
-            return None if notify else error_object(request_id, -32603, "internal error")
+            return None if notify else error_object(request_id, InternalError.rpc_code, "internal error")
         return None if notify else {"jsonrpc": "2.0", "id": request_id, "result": result}
 
     def _run(self, request: dict, session: Session | None, ctx: Context) -> object:

@@ -33,6 +33,11 @@ class InvalidParams(SidechainError):
     rpc_code = -32602
 
 
+class BadParam(InvalidParams, ValueError):
+    """One parameter's value has the wrong shape; the message says what was expected and got. The
+    dispatcher prefixes which argument it was; also a ValueError, as a parser's failure."""
+
+
 class InternalError(SidechainError):
     """A bug: the server logs the traceback and answers only this."""
 

@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from ..consensus.evidence import Evidence, decode_evidence
 from ..consensus.messages import Proposal, Step
 from ..crypto import keccak256
-from ..storage.evidence import EvidenceIndex
 from . import codec
-from .codec import BadParam
-from .errors import LimitExceeded
+from .errors import BadParam, LimitExceeded
 
 MAX_EVIDENCE_RESULTS = 1_000
 _FIELDS = frozenset(("fromBlock", "toBlock", "validator"))
@@ -51,7 +49,7 @@ def sidechain_getEvidence(ctx, query: EvidenceQuery) -> list[dict]:
     first = ctx.view.number_of(query.from_block)
     last = min(ctx.view.number_of(query.to_block), ctx.chain.head.number)
     results = []
-    for block in EvidenceIndex(ctx.chain.store.db).query(first, last, query.validator, limit=MAX_EVIDENCE_RESULTS + 1):
+    for block in ctx.chain.evidence_index().query(first, last, query.validator, limit=MAX_EVIDENCE_RESULTS + 1):
         for position, record in enumerate(block.records):
             evidence = decode_evidence(record)
             if query.validator is not None and evidence.validator != query.validator:

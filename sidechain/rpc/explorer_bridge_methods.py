@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from ..chain.checkpoints import checkpoint_of_block
 from ..chain.system import bridge, tokens
-from ..storage.address_index import AddressIndex
 from . import codec
-from .bridge_methods import _withdrawal_view, sidechain_getDepositStatus
+from .bridge_methods import withdrawal_view, sidechain_getDepositStatus
 from .ots_methods import json_quantity
 
 MAX_LIST = 100
@@ -43,7 +42,7 @@ def sidechain_getWithdrawals(ctx, from_id: int, count: int) -> dict:
         if found is None:
             continue
         number = checkpoint_of_block(found.block_number, interval)
-        view = _withdrawal_view(found)
+        view = withdrawal_view(found)
         view["checkpointNumber"] = hex(number)
         view["final"] = number * interval <= head
         views.append(view)
@@ -54,7 +53,7 @@ def sidechain_getDeposits(ctx, from_id: int, count: int) -> dict:
     """Deposits `from_id`.. (at most `count`) up to the highest the sidechain knows of (minted or
     affirmed); ids beyond answer through sidechain_getDepositStatus as "unseen"."""
     next_id = bridge.next_deposit_id(ctx.chain.state())
-    highest = AddressIndex(ctx.chain.store.db).highest_affirmed_deposit()
+    highest = ctx.chain.address_index().highest_affirmed_deposit()
     last = max(next_id - 1, highest or 0)
     first = max(from_id, 1)
     deposits = [sidechain_getDepositStatus(ctx, i) for i in range(first, min(first + count, last + 1))]
@@ -72,7 +71,7 @@ def sidechain_getBridgeOverview(ctx) -> dict:
         "l1Token": codec.hex_data(bridge.ETH), "sidechainToken": None, "name": "Ether", "symbol": "ETH", "decimals": hex(18),
         "minted": hex(minted), "burned": hex(burned), "genesisSupply": hex(genesis), "totalSupply": hex(genesis + minted - burned),
     }]
-    for l1_token, token in AddressIndex(ctx.chain.store.db).bridged_tokens():
+    for l1_token, token in ctx.chain.address_index().bridged_tokens():
         meta = tokens.metadata(state, token)
         _, name, symbol, decimals = meta if meta is not None else (l1_token, "", "", 18)
         minted, burned = bridge.totals(state, l1_token)

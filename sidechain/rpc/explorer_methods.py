@@ -45,7 +45,7 @@ def _address_or_none(value: bytes | None) -> str | None:
 
 def certificate_of(chain, block_hash: bytes) -> CommitCertificate | None:
     """The stored certificate of a final block; None for the genesis, which has none."""
-    data = chain.store.get_certificate(block_hash)
+    data = chain.certificate(block_hash)
     return CommitCertificate.decode(data) if data else None
 
 
@@ -59,7 +59,7 @@ def sidechain_getCommit(ctx, block: int | str) -> dict | None:
     header = ctx.chain.header_by_number(number) if number <= ctx.chain.head.number else None
     if header is None:
         return None
-    block_hash = ctx.chain.store.get_canonical_hash(number)
+    block_hash = ctx.chain.canonical_hash(number)
     certificate = certificate_of(ctx.chain, block_hash)
     validators = ctx.chain.validators_at(number)
     signers = [] if certificate is None else [a for a, _ in certificate.signatures]
@@ -134,7 +134,7 @@ def sidechain_getValidatorActivity(ctx, window: int = DEFAULT_ACTIVITY_WINDOW) -
     validator did precommit, late, and differs from node to node."""
     chain = ctx.chain
     head = chain.head
-    key = (chain.store.get_canonical_hash(head.number) or b"", window)
+    key = (chain.canonical_hash(head.number) or b"", window)
     cached = _ACTIVITY.get(key)
     if cached is not None:
         return cached
@@ -142,7 +142,7 @@ def sidechain_getValidatorActivity(ctx, window: int = DEFAULT_ACTIVITY_WINDOW) -
     tallies = {a: _Tally(p, missed_proposals=[]) for a, p in zip(current.addresses, current.powers)}
     first = max(1, head.number - window + 1)
     for number in range(first, head.number + 1):
-        block_hash = chain.store.get_canonical_hash(number)
+        block_hash = chain.canonical_hash(number)
         header = chain.header_by_hash(block_hash)
         proposer = tallies.get(header.proposer)
         if proposer is not None:
@@ -186,7 +186,7 @@ def sidechain_getNetworkInfo(ctx) -> dict:
     latest = latest_final_checkpoint(ctx.chain)
     l1: L1Info | None = getattr(ctx.backend, "l1_info", None)
     return {
-        "chainId": hex(genesis.chain_id), "genesisHash": codec.hex_data(ctx.chain.store.get_canonical_hash(0)),
+        "chainId": hex(genesis.chain_id), "genesisHash": codec.hex_data(ctx.chain.canonical_hash(0)),
         "genesisConfigHash": codec.hex_data(ctx.chain.genesis_hash),
         "blockTimeMs": hex(genesis.block_time_ms), "checkpointInterval": hex(genesis.checkpoint_interval),
         "latestFinalCheckpoint": None if latest is None else hex(latest),

@@ -15,10 +15,9 @@ namespace (traces, block details), which this node does not serve.
 
 from __future__ import annotations
 
-from ..storage.address_index import AddressIndex, TxLocation
+from ..storage.address_index import TxLocation
 from . import codec
-from .codec import BadParam
-from .errors import InvalidParams
+from .errors import BadParam, InvalidParams
 from .views import receipt_view, transaction_view
 
 MAX_PAGE_SIZE = 100
@@ -42,7 +41,7 @@ def _check_page_size(page_size: int) -> None:
 def ots_searchTransactionsBefore(ctx, address: bytes, block: int, page_size: int) -> dict:
     _check_page_size(page_size)
     head = ctx.chain.head.number
-    index = AddressIndex(ctx.chain.store.db)
+    index = ctx.chain.address_index()
     before = head + 1 if block == 0 else min(block, head + 1)
     found, reached_genesis = index.page(address, 0, before - 1, page_size, newest_first=True)
     newer = block != 0 and index.any_in(address, before, head)
@@ -52,7 +51,7 @@ def ots_searchTransactionsBefore(ctx, address: bytes, block: int, page_size: int
 def ots_searchTransactionsAfter(ctx, address: bytes, block: int, page_size: int) -> dict:
     _check_page_size(page_size)
     head = ctx.chain.head.number
-    index = AddressIndex(ctx.chain.store.db)
+    index = ctx.chain.address_index()
     found, reached_head = index.page(address, block + 1, head, page_size, newest_first=False)
     older = block != 0 and index.any_in(address, 0, min(block, head))
     found.reverse()

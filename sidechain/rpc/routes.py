@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from . import codec
 from .bridge_methods import (
-    sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getSystemContracts, sidechain_getValidators, sidechain_getWithdrawal,
-    sidechain_getWithdrawalProof,
+    sidechain_getBridgeTotals, sidechain_getDepositStatus, sidechain_getWithdrawal, sidechain_getWithdrawalProof,
 )
 from .checkpoint_methods import sidechain_getBlockProof, sidechain_getCheckpoint
 from .evidence_methods import ALL_EVIDENCE, evidence_query, sidechain_getEvidence
@@ -21,6 +20,7 @@ from .explorer_methods import (
 from .ots_methods import json_quantity, ots_searchTransactionsAfter, ots_searchTransactionsBefore
 from .debug_methods import debug_traceCall, debug_traceTransaction, eth_createAccessList
 from .polling import eth_getFilterChanges, eth_getFilterLogs, eth_newBlockFilter, eth_newFilter, eth_uninstallFilter
+from .system_methods import sidechain_getSystemContracts, sidechain_getValidators
 from .methods import (
     eth_accounts, eth_blockNumber, eth_call, eth_chainId, eth_estimateGas, eth_feeHistory, eth_gasPrice, eth_getBalance,
     eth_getBlockByHash, eth_getBlockByNumber, eth_getBlockReceipts, eth_getBlockTransactionCountByHash,

@@ -11,7 +11,7 @@ values: nonce zero, difficulty zero, no uncles, a zero mixHash. `miner` is the p
 
 from __future__ import annotations
 
-from ..chain.blocks import Block, Header, Log, Receipt
+from ..chain.blocks import ETHEREUM_MAX_EXTRA_DATA, Block, Header, Log, Receipt
 from ..chain.transactions import ACCESS_LIST_TX, DYNAMIC_FEE_TX, LEGACY_TX, Transaction, create_address
 from ..crypto import keccak256
 
@@ -19,7 +19,6 @@ EMPTY_UNCLES_HASH = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd4
 """keccak256(rlp([])): sha3Uncles of a block without uncles."""
 ZERO_NONCE = "0x0000000000000000"
 ZERO_HASH_HEX = "0x" + "00" * 32
-MAX_EXTRA_DATA = 32
 
 
 def _d(value: bytes) -> str:
@@ -41,7 +40,7 @@ def header_view(header: Header, block_hash: bytes) -> dict:
         "receiptsRoot": _d(header.receipts_root),
         "miner": _d(header.proposer),
         "difficulty": "0x0",
-        "extraData": _d(extra if len(extra) <= MAX_EXTRA_DATA else keccak256(extra)),
+        "extraData": _d(extra if len(extra) <= ETHEREUM_MAX_EXTRA_DATA else keccak256(extra)),
         "consensusData": _d(extra),
         "gasLimit": hex(header.gas_limit),
         "gasUsed": hex(header.gas_used),

@@ -24,6 +24,8 @@ from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
 from ..chain.validators import ValidatorSet
 from ..errors import StorageError, UnknownBlock, mismatch
 from ..execution.executor import BlockExecutor, ExecutedBlock, ParentState
+from .address_index import AddressIndex
+from .evidence import EvidenceIndex
 from .store import ChainStore
 
 
@@ -112,6 +114,22 @@ class Blockchain:
     def block_by_number(self, number: int) -> Block | None:
         block_hash = self.store.get_canonical_hash(number)
         return None if block_hash is None else self.store.get_block(block_hash)
+
+    def canonical_hash(self, number: int) -> bytes | None:
+        """The hash of final block `number`, or None if there is none."""
+        return self.store.get_canonical_hash(number)
+
+    def certificate(self, block_hash: bytes) -> bytes | None:
+        """The encoded commit certificate stored with a final block (empty for genesis)."""
+        return self.store.get_certificate(block_hash)
+
+    def evidence_index(self) -> EvidenceIndex:
+        """The committed-evidence index over this chain's database (or snapshot)."""
+        return EvidenceIndex(self.store.db)
+
+    def address_index(self) -> AddressIndex:
+        """The explorer's address index over this chain's database (or snapshot)."""
+        return AddressIndex(self.store.db)
 
     def receipts(self, block_hash: bytes) -> list[Receipt]:
         return self.store.get_receipts(block_hash)

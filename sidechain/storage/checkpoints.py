@@ -42,7 +42,7 @@ def final_checkpoint(chain: Blockchain, number: int) -> FinalCheckpoint:
     start, end = checkpoint_bounds(number, interval)
     if end > chain.height:
         raise UnknownBlock(f"checkpoint {number} ends at block {end}; the last final block is {chain.height}")
-    hashes = [chain.store.get_canonical_hash(n) for n in range(start, end + 1)]
+    hashes = [chain.canonical_hash(n) for n in range(start, end + 1)]
     state = chain.state()  # the records read here are written once and never change
     withdrawals = tuple(checkpoint_withdrawals(state, number))
     signers = checkpoint_set(state, number)

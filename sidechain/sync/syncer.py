@@ -23,8 +23,7 @@ from ..chain.blocks import Block
 from ..consensus.messages import CommitCertificate
 from ..errors import SidechainError
 from ..execution.executor import ExecutedBlock
-from ..storage.blockchain import Blockchain
-from ..storage.evidence import EvidenceIndex
+from ..interfaces import ChainWriter
 from .peers import PeerBook
 from .protocol import (
     BLOCKS_PROTOCOL, MAX_BLOCKS, MAX_RESPONSE_BYTES, STATUS_PROTOCOL, STATUS_REQUEST, PeerStatus, decode_blocks_request,
@@ -36,12 +35,12 @@ log = logging.getLogger("sidechain.sync")
 
 class BlockSyncer:
     def __init__(
-        self, chain: Blockchain, p2p, import_block: Callable[[ExecutedBlock, bytes], None],
+        self, chain: ChainWriter, p2p, import_block: Callable[[ExecutedBlock, bytes], None],
         *, poll_interval: float = 1.0, on_reject: Callable[[str], None] = lambda reason: None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.chain, self.p2p = chain, p2p
-        self.evidence = EvidenceIndex(chain.store.db)
+        self.evidence = chain.evidence_index()
         """Blocks come back from the store without their evidence; the index holds it."""
         self.import_block = import_block
         self.poll_interval = poll_interval
@@ -67,7 +66,7 @@ class BlockSyncer:
             block = self.chain.block_by_number(number)
             if block.header.evidence_root:
                 block = block.with_evidence(self.evidence.for_block(block.hash))
-            certificate = self.chain.store.get_certificate(block.hash)
+            certificate = self.chain.certificate(block.hash)
             encoded = block.encode()
             if items and size + len(encoded) + len(certificate) > MAX_RESPONSE_BYTES:
                 break

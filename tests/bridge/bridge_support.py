@@ -18,7 +18,7 @@ from web3 import Web3
 from bridge.deploy import genesis_supply, send_transaction
 from bridge.l1devnet import DEV_BALANCE_ETH
 from bridge.root_bridge import deploy_root_bridge, deploy_test_token
-from bridge.sidechain_bridge import bridge_contract
+from bridge.sidechain_contracts import bridge_contract
 from sidechain.chain.genesis import load_genesis
 from sidechain.chain.system.bridge import DEPOSIT_AFFIRMED_TOPIC
 from sidechain.devkeys import anvil_private_key

@@ -14,7 +14,7 @@ import pytest
 from eth_account import Account
 
 from bridge.deploy import send_transaction
-from bridge.sidechain_bridge import l1_erc20
+from bridge.root_bridge import l1_erc20
 from bridge.user import BridgeUser, BridgeUserError, Network, Waiting, round_step, to_units
 from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import free_port_base

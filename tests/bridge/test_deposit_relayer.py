@@ -27,7 +27,7 @@ from bridge.deploy import deploy_contract
 from bridge.deposits import DepositRelayer
 from bridge.relayer import StateFile
 from bridge.root_bridge import deposit_erc20
-from bridge.sidechain_bridge import ledger
+from bridge.sidechain_contracts import ledger
 from sidechain.devnet import wait_until
 
 from bridge_support import ANVIL_ARGS, USER_KEY, VALIDATOR_KEY, deploy_l1_bridge, sidechain_node

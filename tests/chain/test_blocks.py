@@ -15,7 +15,7 @@ import rlp
 from eth_account import Account as EthAccount
 from eth_utils import keccak, to_checksum_address
 
-from sidechain.chain.blocks import Block, Header, Log, Receipt, receipts_root, transactions_root
+from sidechain.chain.blocks import MAX_HEADER_EXTRA_DATA, Block, Header, Log, Receipt, receipts_root, transactions_root
 from sidechain.chain.bloom import EMPTY_BLOOM
 from sidechain.chain.execution import BlockEnv
 from sidechain.execution.block import execute_transactions
@@ -23,7 +23,6 @@ from sidechain.chain.merkle import EMPTY_ROOT
 from sidechain.chain.state import Account, MemoryState
 from sidechain.chain.transactions import decode_transaction
 from sidechain.chain.validation import (
-    MAX_EXTRA_DATA,
     validate_body,
     validate_header,
     validate_header_against_parent,
@@ -232,7 +231,7 @@ def check(h: Header) -> None:
 def test_valid_child_passes():
     check(child())
     check(child(timestamp=PARENT.timestamp))  # same second: allowed, blocks can come faster than 1/s
-    check(child(extra_data=b"\x00" * MAX_EXTRA_DATA))
+    check(child(extra_data=b"\x00" * MAX_HEADER_EXTRA_DATA))
 
 
 HEADER_ERRORS = [
@@ -244,7 +243,7 @@ HEADER_ERRORS = [
     ("gas limit changed", dict(gas_limit=GAS_LIMIT + 1), f"block gas limit: expected {GAS_LIMIT}, got {GAS_LIMIT + 1}"),
     ("base fee unchanged", dict(base_fee=GWEI), f"base fee: expected 1125000000, got {GWEI}"),
     ("base fee too high", dict(base_fee=1_125_000_001), "base fee: expected 1125000000, got 1125000001"),
-    ("extra data too long", dict(extra_data=b"\x00" * (MAX_EXTRA_DATA + 1)),
+    ("extra data too long", dict(extra_data=b"\x00" * (MAX_HEADER_EXTRA_DATA + 1)),
      "header extraData length at most: expected 97, got 98"),
     ("short proposer", dict(proposer=b"\x01" * 19), "header proposer length: expected 20, got 19"),
     ("short state root", dict(state_root=b"\x01" * 31), "header stateRoot length: expected 32, got 31"),

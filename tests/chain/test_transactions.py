@@ -128,6 +128,12 @@ def test_known_sender_skips_recovery_and_gives_the_same_transaction(monkeypatch)
 # --- rejections ---------------------------------------------------------------------------------
 
 
+def test_upfront_cost_is_gas_times_the_fee_cap_plus_value():
+    """What the pool and the proposer hold against the balance (go-ethereum's tx.Cost())."""
+    assert decode_transaction(sign(TYPE2), CHAIN_ID).upfront_cost == 100_000 * 50 * GWEI + 12345
+    assert decode_transaction(sign(LEGACY), CHAIN_ID).upfront_cost == 21_000 * 20 * GWEI + 10**18
+
+
 def test_wrong_chain_id_typed():
     raw = sign(dict(TYPE2, chainId=1))
     with pytest.raises(WrongChainId, match=r"expected 7070, got 1\b"):

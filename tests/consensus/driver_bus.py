@@ -5,11 +5,10 @@ tests import it by a name no other test folder uses."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from sidechain.chain.genesis import parse_genesis
 from sidechain.consensus.driver import ConsensusDriver
-from sidechain.consensus.network import Timeouts
+from sidechain.consensus.timeouts import Timeouts
 from sidechain.consensus.signer import Signer
 from sidechain.consensus.wal import WriteAheadLog
 from sidechain.crypto import private_key_to_address
@@ -85,12 +84,3 @@ class Endpoint:
     def broadcast_evidence(self, evidence) -> None:
         self.bus.evidence.append(evidence)
         self.bus.deliver(self.index, "receive_evidence", evidence)
-
-
-async def wait_for(condition, timeout: float = 30.0) -> None:
-    """Poll `condition` every 10 ms until it holds; TimeoutError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)

@@ -6,12 +6,12 @@ import logging
 import time
 
 import pytest
-from driver_bus import wait_for
+from waiting import wait_for
 from eth_account import Account
 
 from sidechain.chain.genesis import parse_genesis
 from sidechain.consensus.driver import ConsensusDriver
-from sidechain.consensus.network import Timeouts
+from sidechain.consensus.timeouts import Timeouts
 from sidechain.consensus.messages import CommitCertificate, Step, ValidatorSet
 from sidechain.consensus.signer import DoubleSignRefused, Signer
 from sidechain.consensus.wal import WriteAheadLog

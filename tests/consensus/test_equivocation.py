@@ -9,7 +9,8 @@ import asyncio
 import time
 from types import SimpleNamespace
 
-from driver_bus import CHAIN_ID, Bus, drivers_on_bus, wait_for
+from driver_bus import CHAIN_ID, Bus, drivers_on_bus
+from waiting import wait_for
 from driver_bus import genesis as genesis_of
 
 from sidechain.chain.blocks import ZERO_HASH, Block, Header, evidence_root
@@ -19,7 +20,6 @@ from sidechain.consensus.gossip import encode_proposal
 from sidechain.consensus.evidence import DuplicateProposal, DuplicateVote, decode_evidence, offence_of
 from sidechain.consensus.messages import Proposal, Step, ValidatorSet, Vote
 from sidechain.crypto import private_key_to_address
-from sidechain.mempool.pool import Mempool
 from sidechain.node.network import GossipNetwork
 from sidechain.p2p import ValidationResult
 from sidechain.storage.blockchain import Blockchain
@@ -148,16 +148,9 @@ def test_a_second_proposal_arriving_by_gossip_is_evidence_not_a_candidate(tmp_pa
             chain.close()
 
 
-class _Counter:
-    def labels(self, *args):
-        return self
-
-    def inc(self, *args) -> None:
-        pass
-
-
 def gossip_front(driver: ConsensusDriver) -> GossipNetwork:
     """The node's gossip checks in front of `driver`, without libp2p."""
-    node = SimpleNamespace(chain_id=CHAIN_ID, mempool=Mempool(), driver=driver, validators_for=driver.chain.validators_at,
-                           metrics=SimpleNamespace(rejected=_Counter()), syncer=SimpleNamespace(wake=lambda: None))
-    return GossipNetwork(node, SimpleNamespace(subscribe=lambda *args: None, publish=lambda *args: None))
+    front = GossipNetwork(SimpleNamespace(subscribe=lambda *args: None, publish=lambda *args: None),
+                          chain_id=CHAIN_ID, validators_at=driver.chain.validators_at)
+    front.serve(driver)
+    return front

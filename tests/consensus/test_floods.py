@@ -16,7 +16,8 @@ import time
 import tracemalloc
 from types import SimpleNamespace
 
-from driver_bus import CHAIN_ID, drivers_on_bus, wait_for
+from driver_bus import CHAIN_ID, drivers_on_bus
+from waiting import wait_for
 from driver_bus import genesis as genesis_of
 from eth_account import Account
 
@@ -28,7 +29,6 @@ from sidechain.consensus.gossip import encode_proposal
 from sidechain.consensus.messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
 from sidechain.crypto import private_key_to_address
 from sidechain.errors import UnknownBlock
-from sidechain.mempool.pool import Mempool
 from sidechain.node.network import GossipNetwork
 from sidechain.p2p import ValidationResult
 from sidechain.storage.blockchain import Blockchain
@@ -122,17 +122,6 @@ def junk_transactions(count: int = 7, size: int = 124_000) -> list:
     }).raw_transaction), CHAIN_ID) for i in range(count)]
 
 
-class _Metric:
-    def labels(self, *args):
-        return self
-
-    def inc(self, *args) -> None:
-        pass
-
-    def observe(self, *args) -> None:
-        pass
-
-
 def gossip_front(driver: ConsensusDriver, chain: Blockchain, cfg) -> GossipNetwork:
     """The node's real gossip checks and routing in front of `driver`, without libp2p."""
     def validators_for(height):
@@ -141,11 +130,10 @@ def gossip_front(driver: ConsensusDriver, chain: Blockchain, cfg) -> GossipNetwo
         except UnknownBlock:
             return None
 
-    node = SimpleNamespace(
-        chain_id=CHAIN_ID, genesis=cfg, mempool=Mempool(), driver=driver, validators_for=validators_for,
-        metrics=SimpleNamespace(rejected=_Metric(), vote_seconds=_Metric()), syncer=SimpleNamespace(wake=lambda: None))
     p2p = SimpleNamespace(subscribe=lambda *args: None, publish=lambda *args: None)
-    return GossipNetwork(node, p2p)
+    front = GossipNetwork(p2p, chain_id=CHAIN_ID, validators_at=validators_for)
+    front.serve(driver)
+    return front
 
 
 def deliver(front: GossipNetwork, kind: str, data: bytes) -> ValidationResult:
@@ -178,29 +166,26 @@ def test_a_flood_for_the_next_range_keeps_a_genuine_vote_and_stays_bounded(tmp_p
 
     def flood(driver, target: int) -> None:
         front = gossip_front(driver, state["chain"], state["cfg"])
-        try:
-            assert front.node.validators_for(target) is None
-            txs = junk_transactions()
-            tracemalloc.start()
-            before = tracemalloc.get_traced_memory()[0]
-            for who, key, count in ((OUTSIDER, OUTSIDER_KEY, 100), (ADDRESSES[FAULTY], KEYS[FAULTY], 20)):
-                for i in range(count):  # ~850 KiB proposals, each a different block
-                    block = Block(Header(b"\x11" * 32, target, int(time.time()), who, ZERO_HASH, ZERO_HASH, ZERO_HASH,
-                                         EMPTY_BLOOM, 30_000_000, 0, 10**9, i.to_bytes(4, "big")), tuple(txs))
-                    deliver(front, "proposal", encode_proposal(
-                        Proposal.create(CHAIN_ID, target, i, block.hash, -1, key, who), block))
-                for i in range(10_000):
-                    deliver(front, "vote", Vote.create(CHAIN_ID, Step.PREVOTE, target, i % 50, bytes([i % 251]) * 32,
-                                                       key, who).encode())
-            genuine.update(height=target, round=1, hash=b"\x42" * 32)
-            deliver(front, "vote", Vote.create(CHAIN_ID, Step.PREVOTE, target, 1, genuine["hash"], KEYS[1],
-                                               ADDRESSES[1]).encode())
-            figures["buffered_mib"] = (tracemalloc.get_traced_memory()[0] - before) / MIB
-            tracemalloc.stop()
-            figures["buffered_messages"] = len(driver._future)
-            figures["flooded"] = True
-        finally:
-            front._checker.shutdown(wait=False)
+        assert front.validators_at(target) is None
+        txs = junk_transactions()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for who, key, count in ((OUTSIDER, OUTSIDER_KEY, 100), (ADDRESSES[FAULTY], KEYS[FAULTY], 20)):
+            for i in range(count):  # ~850 KiB proposals, each a different block
+                block = Block(Header(b"\x11" * 32, target, int(time.time()), who, ZERO_HASH, ZERO_HASH, ZERO_HASH,
+                                     EMPTY_BLOOM, 30_000_000, 0, 10**9, i.to_bytes(4, "big")), tuple(txs))
+                deliver(front, "proposal", encode_proposal(
+                    Proposal.create(CHAIN_ID, target, i, block.hash, -1, key, who), block))
+            for i in range(10_000):
+                deliver(front, "vote", Vote.create(CHAIN_ID, Step.PREVOTE, target, i % 50, bytes([i % 251]) * 32,
+                                                   key, who).encode())
+        genuine.update(height=target, round=1, hash=b"\x42" * 32)
+        deliver(front, "vote", Vote.create(CHAIN_ID, Step.PREVOTE, target, 1, genuine["hash"], KEYS[1],
+                                           ADDRESSES[1]).encode())
+        figures["buffered_mib"] = (tracemalloc.get_traced_memory()[0] - before) / MIB
+        tracemalloc.stop()
+        figures["buffered_messages"] = len(driver._future)
+        figures["flooded"] = True
 
     cfg, bus, chains = network(tmp_path, interval, on_commit)
     state.update(driver=bus.drivers[0], chain=chains[0], cfg=cfg)

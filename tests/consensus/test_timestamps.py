@@ -9,7 +9,8 @@ import asyncio
 import time
 
 import pytest
-from driver_bus import CHAIN_ID, Bus, genesis, wait_for
+from driver_bus import CHAIN_ID, Bus, genesis
+from waiting import wait_for
 
 from sidechain.chain.blocks import ZERO_HASH, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
@@ -17,7 +18,7 @@ from sidechain.chain.validation import MAX_FUTURE_SECONDS, validate_timestamp_no
 from sidechain.errors import InvalidBlock
 from sidechain.consensus.driver import ConsensusDriver
 from sidechain.consensus.messages import NIL, CommitCertificate, Step, ValidatorSet
-from sidechain.consensus.network import Timeouts
+from sidechain.consensus.timeouts import Timeouts
 from sidechain.consensus.signer import Signer
 from sidechain.consensus.wal import WriteAheadLog
 from sidechain.crypto import private_key_to_address

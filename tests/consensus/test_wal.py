@@ -50,7 +50,7 @@ def test_a_malformed_record_ends_the_replay_and_is_cut_off(tmp_path, caplog, nam
     assert records == [TimeoutEvent(Step.PREVOTE, 3, 0)]
     assert any("malformed" in r.getMessage() for r in caplog.records)
     assert path.stat().st_size == len(good)
-    wal.append(VOTE, [VOTE_.encode()])
+    wal.append(VOTE_)
     wal.close()
     assert wal.replay(3) == [TimeoutEvent(Step.PREVOTE, 3, 0), VOTE_]
 

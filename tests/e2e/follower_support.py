@@ -5,11 +5,9 @@ over libp2p: the follower can only learn blocks and transactions from its peers,
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 from sidechain.devnet import (
     DEV_SCRYPT_N, NodeProcess, free_port_base, init_network, rpc_call, sidechain_command, start_node, wait_ready,
 )
+from sidechain.rpc.client import rpc_batch  # noqa: F401  (multihost_support imports it from here)
 from sidechain.p2p.identity import load_or_create_identity, peer_id_of
 
 BLOCK_TIME_MS = 100
@@ -84,10 +83,3 @@ def validator_and_follower(root: Path, spare_ports: int = 0) -> Iterator[Pair]:
         pair.kill_all()
 
 
-def rpc_batch(url: str, calls: list[tuple[str, list]], timeout: float = 10.0) -> list[dict]:
-    """One JSON-RPC batch; the replies (result or error) in the order of `calls`."""
-    body = json.dumps([{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        replies = json.loads(response.read())
-    return sorted(replies, key=lambda reply: reply["id"])

@@ -22,7 +22,7 @@ from web3.exceptions import ContractCustomError
 from bridge.artifacts import load_artifact
 from bridge.contract_errors import decode_error
 from bridge.deploy import constructor_call, contract_at, genesis_supply
-from bridge.sidechain_bridge import bridge_contract
+from bridge.sidechain_contracts import bridge_contract
 from bridge.supply import supply_report
 from bridge.user import BridgeUser, Network
 from sidechain.chain.genesis import load_genesis

@@ -13,11 +13,12 @@ import time
 from sidechain.chain.blocks import ZERO_HASH, Block, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
 from sidechain.chain.genesis import load_genesis
-from sidechain.consensus.gossip import TOPIC_PROPOSALS, TOPIC_TRANSACTIONS, TOPIC_VOTES, encode_proposal
+from sidechain.consensus.gossip import TOPIC_PROPOSALS, TOPIC_VOTES, encode_proposal
 from sidechain.consensus.messages import Proposal, Step, ValidatorSet, Vote
 from sidechain.crypto import private_key_to_address
 from sidechain.devkeys import anvil_private_key
 from sidechain.devnet import wait_until
+from sidechain.mempool.gossip import TOPIC_TRANSACTIONS
 from sidechain.p2p import P2PConfig, P2PService, ValidationResult
 from sidechain.p2p.config import MAX_GOSSIP_BYTES
 

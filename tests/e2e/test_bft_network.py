@@ -14,7 +14,7 @@ from eth_utils import to_checksum_address
 
 from e2e_support import CHAIN_ID, presign, submit_batches
 from safety import check_safety
-from sidechain.consensus.network import Timeouts
+from sidechain.consensus.timeouts import Timeouts
 from sidechain.devnet import rpc_call, start_node, wait_ready, wait_until
 
 RECIPIENT = to_checksum_address("0x" + "3c" * 20)

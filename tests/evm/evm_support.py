@@ -8,9 +8,7 @@ cached per machine.
 
 from __future__ import annotations
 
-import json
 import sys
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,8 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))  # e2e_support, for the tests of
 
 from contract_tools import compiled  # noqa: E402
 from e2e_support import CHAIN_ID, RunningNode  # noqa: E402,F401  (re-exported for the tests)
-from sidechain.devnet import rpc_call, wait_until  # noqa: E402
+from sidechain.devnet import wait_until  # noqa: E402
+from sidechain.rpc import client as jsonrpc  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "contracts"
 GWEI = 10**9
@@ -93,15 +92,12 @@ class Sender:
 
 def rpc(url: str, method: str, params: list | None = None):
     """The result of a JSON-RPC call; an error reply raises RuntimeError."""
-    return rpc_call(url, method, params, timeout=RPC_TIMEOUT)
+    return jsonrpc.rpc_call(url, method, params, timeout=RPC_TIMEOUT)
 
 
 def rpc_reply(url: str, method: str, params: list | None = None) -> dict:
     """The whole reply, {"result": ...} or {"error": {...}}, for calls whose errors are compared."""
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=RPC_TIMEOUT) as response:
-        return json.loads(response.read())
+    return jsonrpc.rpc_reply(url, method, params, timeout=RPC_TIMEOUT)
 
 
 def wait_receipt(url: str, tx_hash: str, timeout: float = 30.0) -> dict:

@@ -3,7 +3,6 @@ and one headless Chromium for all the explorer modules, both always stopped."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys

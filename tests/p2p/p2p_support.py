@@ -1,7 +1,7 @@
 """Real P2PService instances on 127.0.0.1 for the p2p tests, each with its own trio thread.
 
-`run` drives a coroutine without pytest plugins; `wait_for` polls a condition against a deadline
-(no sleeping as synchronisation); `Cluster` starts services and stops every one of them on the
+`run` drives a coroutine without pytest plugins (waiting on a condition is tests/waiting.py's
+`wait_for`); `Cluster` starts services and stops every one of them on the
 way out, failure or not.
 """
 
@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from sidechain.p2p import P2PConfig, P2PService, ValidationResult
+from waiting import wait_for
 
 NETWORK = b"\x11" * 32
 TOPIC = "blocks/1"
@@ -24,14 +24,6 @@ def run(coro, timeout: float = 60.0):
         return await asyncio.wait_for(coro, timeout)
 
     return asyncio.run(bounded())
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 def free_port() -> int:

@@ -11,7 +11,8 @@ import json
 import pytest
 import rlp
 
-from p2p_support import Cluster, run, wait_connected, wait_for
+from p2p_support import Cluster, run, wait_connected
+from waiting import wait_for
 from sidechain.p2p.exchange import (
     MAX_ADDRS, MAX_RECORDS, MAX_RESPONSE_BYTES, PeerRecord, PeerTableError, decode_records, encode_records,
     load_peer_file, save_peer_file,

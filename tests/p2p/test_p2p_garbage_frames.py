@@ -7,7 +7,8 @@ from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID_V11
 from libp2p.utils import encode_varint_prefixed
 
-from p2p_support import TOPIC, Cluster, run, wait_connected, wait_for, wait_mesh_ready
+from p2p_support import TOPIC, Cluster, run, wait_connected, wait_mesh_ready
+from waiting import wait_for
 
 
 def test_a_garbage_pubsub_frame_does_not_stop_the_node(tmp_path):
@@ -23,7 +24,7 @@ def test_a_garbage_pubsub_frame_does_not_stop_the_node(tmp_path):
                 stream = await b.service._node.host.new_stream(ID.from_base58(a.service.peer_id), [PROTOCOL_ID_V11])
                 await stream.write(encode_varint_prefixed(b"\xff\xff\xff\xff garbage that is not a protobuf RPC"))
 
-            await b.service._bridge.submit(write_garbage)
+            await b.service._trio.submit(write_garbage)
             await wait_for(lambda: a.service.stats.get("rejected_undecodable", 0) >= 1, 10, "the bad frame counted")
             assert a.service.running
             c.service.publish(TOPIC, b"after the garbage")

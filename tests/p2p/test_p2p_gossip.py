@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from p2p_support import TOPIC, Cluster, run, wait_connected, wait_for, wait_mesh_ready
+from p2p_support import TOPIC, Cluster, run, wait_connected, wait_mesh_ready
+from waiting import wait_for
 
 from sidechain.p2p import MessageTooLarge, NotRunning, ValidationResult
 

@@ -7,7 +7,8 @@ import asyncio
 import dataclasses
 import time
 
-from p2p_support import TOPIC, Cluster, free_port, run, wait_connected, wait_for, wait_mesh_ready
+from p2p_support import TOPIC, Cluster, free_port, run, wait_connected, wait_mesh_ready
+from waiting import wait_for
 
 from sidechain.p2p import P2PConfig
 

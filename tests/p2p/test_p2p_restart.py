@@ -6,7 +6,8 @@ import asyncio
 import logging
 import time
 
-from p2p_support import TOPIC, Cluster, run, wait_connected, wait_for, wait_mesh_ready, wait_meshed
+from p2p_support import TOPIC, Cluster, run, wait_connected, wait_mesh_ready, wait_meshed
+from waiting import wait_for
 
 from sidechain.p2p import NotRunning
 

@@ -2,7 +2,7 @@
 
 `Devnet` is the pre-state every test builds on; `Devnet.commit` appends a block (optionally with
 logs, standing in for the system contracts that will emit them), `Devnet.sign` signs with
-eth-account. `run` and `wait_for` drive coroutines without pytest plugins.
+eth-account. `run` drives a coroutine without pytest plugins.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Backend:
 
     def submit_transaction(self, raw: bytes) -> bytes:
         tx = decode_transaction(raw, self.chain_id, self.chain.genesis.gas_limit)
-        self.mempool.add(tx, self.chain.store, self.chain.next_base_fee(), time.monotonic())
+        self.mempool.add(tx, self.chain.state(), self.chain.next_base_fee(), time.monotonic())
         return tx.hash
 
     def consensus_status(self) -> dict:
@@ -118,7 +118,7 @@ class Devnet:
         if logs:
             executed = _with_logs(executed, logs)
         self.chain.commit(executed, b"")
-        self.mempool.on_block(executed.block.transactions, self.chain.store, self.chain.next_base_fee(), time.monotonic())
+        self.mempool.on_block(executed.block.transactions, self.chain.state(), self.chain.next_base_fee(), time.monotonic())
         if self.server is not None:
             self.server.publish_block(executed.block, executed.result.receipts)
         return executed.block
@@ -142,15 +142,6 @@ def log_entry(address: bytes, *topics: bytes, data: bytes = b"") -> Log:
 def run(coro, timeout: float = 30.0):
     """Run a coroutine to completion in a fresh event loop, with a deadline."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-async def wait_for(condition, timeout: float = 5.0, interval: float = 0.005):
-    """Poll `condition()` until true or fail at the deadline (never a bare sleep as synchronisation)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(interval)
 
 
 @contextlib.asynccontextmanager

@@ -8,7 +8,8 @@ import json
 import threading
 
 import aiohttp
-from rpc_support import ACCOUNTS, addr, h, log_entry, run, serving, wait_for
+from rpc_support import ACCOUNTS, addr, h, log_entry, run, serving
+from waiting import wait_for
 
 from sidechain.rpc import budget, routes
 from sidechain.rpc.budget import Limits

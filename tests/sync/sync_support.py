@@ -8,7 +8,6 @@ every request, and yields to the event loop once per request as a socket would.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -79,11 +78,3 @@ class FakeP2P:
         if peer not in self.net.connected:
             raise ConnectionError(f"{peer} is not connected")
         return await self.net.handlers[peer][protocol](data, self.peer_id)
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.005)

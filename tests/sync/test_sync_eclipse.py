@@ -21,7 +21,8 @@ from sidechain.sync.protocol import (
 )
 from sidechain.sync.syncer import BlockSyncer
 
-from sync_support import OUTSIDER_KEY, VALIDATOR, FakeNet, certificate, genesis, grow, wait_for
+from sync_support import OUTSIDER_KEY, VALIDATOR, FakeNet, certificate, genesis, grow
+from waiting import wait_for
 
 HONEST_HEAD = 2 * MAX_BLOCKS + 10
 """More than one range of blocks to fetch."""

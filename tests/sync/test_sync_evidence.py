@@ -16,7 +16,8 @@ from sidechain.storage.blockchain import Blockchain
 from sidechain.storage.evidence import EvidenceIndex, IndexEntry
 from sidechain.sync.syncer import BlockSyncer
 
-from sync_support import CHAIN_ID, VALIDATOR, VALIDATOR_KEY, FakeNet, certificate, genesis, grow, wait_for
+from sync_support import CHAIN_ID, VALIDATOR, VALIDATOR_KEY, FakeNet, certificate, genesis, grow
+from waiting import wait_for
 
 
 def commit_with_evidence(chain: Blockchain) -> int:

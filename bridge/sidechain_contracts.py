@@ -1,4 +1,5 @@
-"""The sidechain's bridge system contract and bridged-token ledgers, as web3.py contract objects.
+"""The sidechain's bridge system contract and bridged-token ledgers, as web3.py contract objects
+(their L1 counterparts are in root_bridge.py).
 
 The bridge is a Solidity contract in the sidechain's genesis (sidechain/chain/contracts/Bridge.sol)
 and each bridged token an OpenZeppelin ERC-20 it opened, so the relayer and the user commands call
@@ -15,10 +16,6 @@ from web3.contract import Contract
 
 from sidechain.chain.system import BRIDGE_ADDRESS, system_contracts, token_address
 
-from .artifacts import load_artifact
-
-ETH = bytes(20)
-"""The L1 "token" address of ether on both sides of the bridge."""
 ETH_METADATA = ("Ether", "ETH", 18)
 """What validators affirm as the metadata of an ETH deposit (name, symbol, decimals)."""
 
@@ -26,8 +23,7 @@ ETH_METADATA = ("Ether", "ETH", 18)
 @cache
 def _abis() -> dict[str, list]:
     contracts = system_contracts()
-    return {"bridge": contracts["bridge"]["abi"], "ledger": contracts["bridgedToken"]["abi"],
-            "erc20": load_artifact("TestToken")["abi"]}
+    return {"bridge": contracts["bridge"]["abi"], "ledger": contracts["bridgedToken"]["abi"]}
 
 
 def bridge_contract(sidechain: Web3) -> Contract:
@@ -44,8 +40,3 @@ def ledger_address(l1_token: str | bytes) -> str:
 def ledger(sidechain: Web3, l1_token: str | bytes) -> Contract:
     """The sidechain ERC-20 ledger of what was bridged from `l1_token`."""
     return sidechain.eth.contract(address=ledger_address(l1_token), abi=_abis()["ledger"])
-
-
-def l1_erc20(l1: Web3, token: str | bytes) -> Contract:
-    """An ERC-20 on L1 (the standard functions, from the TestToken artifact's ABI)."""
-    return l1.eth.contract(address=Web3.to_checksum_address(token), abi=_abis()["erc20"])

@@ -1,4 +1,4 @@
-"""TrioBridge: order, error isolation, both directions, cancellation, bounded shutdown."""
+"""TrioThread: order, error isolation, both directions, cancellation, bounded shutdown."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import trio
 from p2p_support import run
 
-from sidechain.p2p.bridge import BridgeClosed, TrioBridge
+from sidechain.p2p.trio_thread import LoopClosed, TrioThread
 
 
 class Main:
@@ -30,8 +30,8 @@ class Main:
 
 def test_posted_work_runs_in_trio_in_order_and_stop_is_clean():
     async def scenario():
-        bridge, main = TrioBridge(), Main()
-        trio_thread = await bridge.start(main)
+        trio_side, main = TrioThread(), Main()
+        trio_thread = await trio_side.start(main)
         assert trio_thread != threading.get_ident()
         seen: list[int] = []
 
@@ -40,19 +40,19 @@ def test_posted_work_runs_in_trio_in_order_and_stop_is_clean():
             seen.append(i)
 
         for i in range(200):
-            assert bridge.post(record, i)
-        assert await bridge.submit(trio.sleep, 0) is None  # queued behind all of them
+            assert trio_side.post(record, i)
+        assert await trio_side.submit(trio.sleep, 0) is None  # queued behind all of them
         assert seen == list(range(200))
-        assert await bridge.stop(main.request_stop, timeout=2.0)
-        assert not bridge.post(record, 1)  # trio is gone: refused, not raised
+        assert await trio_side.stop(main.request_stop, timeout=2.0)
+        assert not trio_side.post(record, 1)  # trio is gone: refused, not raised
 
     run(scenario())
 
 
 def test_exceptions_reach_their_caller_and_never_kill_the_trio_thread():
     async def scenario():
-        bridge, main = TrioBridge(), Main()
-        await bridge.start(main)
+        trio_side, main = TrioThread(), Main()
+        await trio_side.start(main)
 
         async def fail() -> None:
             raise ValueError("boom")
@@ -61,21 +61,21 @@ def test_exceptions_reach_their_caller_and_never_kill_the_trio_thread():
             raise RuntimeError("in a run_sync_soon callback")
 
         with pytest.raises(ValueError, match="boom"):
-            await bridge.submit(fail)
+            await trio_side.submit(fail)
         with pytest.raises(ValueError, match="boom"):
-            await bridge.spawn(fail)
-        assert bridge.post(fail)
-        assert bridge.call_soon(fail_sync)
-        assert await bridge.submit(trio.sleep, 0) is None  # still alive
-        assert await bridge.stop(main.request_stop, timeout=2.0)
+            await trio_side.spawn(fail)
+        assert trio_side.post(fail)
+        assert trio_side.call_soon(fail_sync)
+        assert await trio_side.submit(trio.sleep, 0) is None  # still alive
+        assert await trio_side.stop(main.request_stop, timeout=2.0)
 
     run(scenario())
 
 
 def test_trio_asks_asyncio_and_gets_results_errors_and_awaited_values():
     async def scenario():
-        bridge, main = TrioBridge(), Main()
-        await bridge.start(main)
+        trio_side, main = TrioThread(), Main()
+        await trio_side.start(main)
         loop_thread = threading.get_ident()
 
         def where() -> int:
@@ -89,29 +89,29 @@ def test_trio_asks_asyncio_and_gets_results_errors_and_awaited_values():
             raise KeyError("asyncio side")
 
         async def from_trio():
-            thread = await bridge.ask_asyncio(where)
-            doubled = await bridge.ask_asyncio(later, 21)
+            thread = await trio_side.ask_asyncio(where)
+            doubled = await trio_side.ask_asyncio(later, 21)
             with pytest.raises(KeyError):
-                await bridge.ask_asyncio(bad)
+                await trio_side.ask_asyncio(bad)
             return thread, doubled
 
-        assert await bridge.spawn(from_trio) == (loop_thread, 42)
+        assert await trio_side.spawn(from_trio) == (loop_thread, 42)
         delivered = asyncio.Event()
-        assert await bridge.submit(_notify, bridge, delivered.set)
+        assert await trio_side.submit(_notify, trio_side, delivered.set)
         await asyncio.wait_for(delivered.wait(), 2)
-        assert await bridge.stop(main.request_stop, timeout=2.0)
+        assert await trio_side.stop(main.request_stop, timeout=2.0)
 
     run(scenario())
 
 
-async def _notify(bridge: TrioBridge, fn) -> bool:
-    return bridge.to_asyncio(fn)
+async def _notify(trio_side: TrioThread, fn) -> bool:
+    return trio_side.to_asyncio(fn)
 
 
 def test_cancelling_the_asyncio_side_cancels_the_trio_task():
     async def scenario():
-        bridge, main = TrioBridge(), Main()
-        await bridge.start(main)
+        trio_side, main = TrioThread(), Main()
+        await trio_side.start(main)
         cancelled = threading.Event()
 
         async def forever() -> None:
@@ -121,10 +121,10 @@ def test_cancelling_the_asyncio_side_cancels_the_trio_task():
                 cancelled.set()
 
         with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(bridge.spawn(forever), 0.1)
-        assert await bridge.submit(trio.sleep, 0.05) is None
+            await asyncio.wait_for(trio_side.spawn(forever), 0.1)
+        assert await trio_side.submit(trio.sleep, 0.05) is None
         assert cancelled.is_set()
-        assert await bridge.stop(main.request_stop, timeout=2.0)
+        assert await trio_side.stop(main.request_stop, timeout=2.0)
 
     run(scenario())
 
@@ -135,13 +135,13 @@ def test_a_main_that_ignores_stop_is_cancelled_within_the_bound_and_pending_call
         await trio.sleep_forever()
 
     async def scenario():
-        bridge = TrioBridge()
-        await bridge.start(stubborn)
-        pending = bridge.spawn(trio.sleep_forever)
+        trio_side = TrioThread()
+        await trio_side.start(stubborn)
+        pending = trio_side.spawn(trio.sleep_forever)
         started = asyncio.get_running_loop().time()
-        assert await bridge.stop(lambda: None, timeout=0.3)
+        assert await trio_side.stop(lambda: None, timeout=0.3)
         assert asyncio.get_running_loop().time() - started < 1.5
-        with pytest.raises(BridgeClosed):
+        with pytest.raises(LoopClosed):
             await pending
 
     run(scenario())
@@ -153,27 +153,27 @@ def test_a_main_that_fails_before_starting_raises_from_start():
 
     async def scenario():
         with pytest.raises(OSError, match="cannot listen"):
-            await TrioBridge().start(broken)
+            await TrioThread().start(broken)
 
     run(scenario())
 
 
 def test_trio_to_asyncio_after_the_loop_closed_is_refused_not_raised():
-    bridge, main = TrioBridge(), Main()
+    trio_side, main = TrioThread(), Main()
 
     async def scenario():
-        await bridge.start(main)
+        await trio_side.start(main)
 
     run(scenario())  # the loop closes with trio still running
     done = threading.Event()
     result: list[bool] = []
 
     async def late() -> None:
-        result.append(bridge.to_asyncio(print, "never"))
+        result.append(trio_side.to_asyncio(print, "never"))
         done.set()
 
-    assert bridge._token is not None
-    bridge._token.run_sync_soon(lambda: bridge._nursery.start_soon(late))
+    assert trio_side._token is not None
+    trio_side._token.run_sync_soon(lambda: trio_side._nursery.start_soon(late))
     assert done.wait(2.0)
     assert result == [False]
-    bridge._token.run_sync_soon(main.request_stop)
+    trio_side._token.run_sync_soon(main.request_stop)

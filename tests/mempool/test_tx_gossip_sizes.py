@@ -19,9 +19,8 @@ import rlp
 from eth_account import Account
 
 from sidechain.chain.transactions import MAX_TX_SIZE, decode_transaction
-from sidechain.consensus.gossip import MAX_TXS_PER_BATCH, TOPIC_TRANSACTIONS
 from sidechain.errors import OversizedTransaction
-from sidechain.node.network import GossipNetwork
+from sidechain.mempool.gossip import MAX_TXS_PER_BATCH, TOPIC_TRANSACTIONS, TransactionGossip
 from sidechain.p2p import P2PConfig, ValidationResult
 
 CHAIN_ID = 7073
@@ -82,15 +81,10 @@ class Link:
         await asyncio.gather(self._task, return_exceptions=True)
 
 
-def stub_node(pooled: list[bytes] | None = None):
-    """What GossipNetwork reads of the node on the transaction path."""
-    counter = SimpleNamespace(inc=lambda: None)
-    return SimpleNamespace(
-        chain_id=CHAIN_ID, genesis=SimpleNamespace(gas_limit=GAS_LIMIT),
-        mempool=SimpleNamespace(get=lambda tx_hash: None),
-        pool_transaction=lambda tx: pooled.append(tx.raw) if pooled is not None else None,
-        metrics=SimpleNamespace(rejected=SimpleNamespace(labels=lambda *labels: counter)),
-    )
+def tx_gossip(p2p, pooled: list[bytes] | None = None) -> TransactionGossip:
+    """Transaction gossip over `p2p` in front of an empty pool that keeps what it admits in `pooled`."""
+    return TransactionGossip(p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, is_known=lambda tx_hash: False,
+                             admit=lambda tx: pooled.append(tx.raw) if pooled is not None else None)
 
 
 BELOW, AT, ABOVE = MAX_TX_SIZE - 1, MAX_TX_SIZE, MAX_TX_SIZE + 1
@@ -126,8 +120,8 @@ def test_every_accepted_size_reaches_the_peer_alone_and_behind_others(name):
     async def scenario() -> None:
         link = Link()
         pooled: list[bytes] = []
-        sender = GossipNetwork(stub_node(), link.sender)
-        receiver = GossipNetwork(stub_node(pooled), link.receiver)
+        sender = tx_gossip(link.sender)
+        receiver = tx_gossip(link.receiver, pooled)
         sender.start()
         try:
             for raw in raws:  # all queued within one step of the loop: one flush sees them all
@@ -153,11 +147,11 @@ def test_every_accepted_size_reaches_the_peer_alone_and_behind_others(name):
 
 
 def test_the_queue_is_bounded_by_flushing_early_and_refuses_what_no_batch_can_hold():
-    from sidechain.node.network import MAX_BATCH_BYTES, MAX_OUTBOX_BYTES
+    from sidechain.mempool.gossip import MAX_BATCH_BYTES, MAX_OUTBOX_BYTES
 
     async def scenario() -> None:
         link = Link()
-        sender = GossipNetwork(stub_node(), link.sender)  # its loop is not started: only early flushes publish
+        sender = tx_gossip(link.sender)  # its loop is not started: only early flushes publish
         try:
             at = SimpleNamespace(raw=signed(AT))
             for _ in range(MAX_OUTBOX_BYTES // MAX_BATCH_BYTES + 10):

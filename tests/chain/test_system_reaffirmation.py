@@ -1,9 +1,11 @@
-"""Regression tests for bugs found in review of the bridge and validator-set system contracts."""
+"""Re-affirming a deposit the validators already affirmed: it completes a deposit whose affirmers
+became a quorum only through a validator-set change (a stuck deposit would block every later one),
+and it still reverts while they are no quorum."""
 
 from eth_account import Account
 
 from sidechain.chain.system import BRIDGE_ADDRESS, VALIDATOR_SET_ADDRESS
-from sidechain.chain.system.bridge import next_deposit_id
+from sidechain.chain.system.bridge import ETH, next_deposit_id
 from sidechain.chain.system.validator_set import current_set
 
 from system_chain import MemoryChain, addr, calldata
@@ -12,7 +14,6 @@ INTERVAL = 4
 VALIDATORS = [Account.from_key(bytes([0x60 + i]) * 32) for i in range(4)]
 A, B, C, D = VALIDATORS
 ALICE = bytes.fromhex("a1" * 20)
-ETH = bytes(20)
 
 
 def affirmation(deposit_id: int, amount: int = 1000) -> bytes:

@@ -1,6 +1,6 @@
 """The one seam between the node's asyncio loop and py-libp2p's trio loop.
 
-py-libp2p runs on trio, the node (aiohttp, consensus driver) on asyncio. `TrioBridge` runs
+py-libp2p runs on trio, the node (aiohttp, consensus driver) on asyncio. `TrioThread` runs
 `trio.run` in a daemon thread and is the only code that crosses between the two
 (LIBP2P_NOTES.md, "trio beside asyncio"):
 
@@ -31,17 +31,15 @@ from typing import Any
 import outcome
 import trio
 
+from .errors import LoopClosed
+
 log = logging.getLogger("sidechain.p2p")
 
 TrioMain = Callable[..., Awaitable[None]]
 """`async def main(*, task_status)`: reports `task_status.started(value)` once ready, returns on stop."""
 
 
-class BridgeClosed(RuntimeError):
-    """The other side of the bridge is not running (trio finished, or the asyncio loop closed)."""
-
-
-class TrioBridge:
+class TrioThread:
     """A trio event loop in a daemon thread, driven from an asyncio loop."""
 
     def __init__(self, name: str = "p2p-trio") -> None:
@@ -53,7 +51,7 @@ class TrioBridge:
         self._thread: threading.Thread | None = None
         self._finished: asyncio.Future[None] | None = None
         self._pending: set[asyncio.Task] = set()  # asyncio holds tasks weakly
-        self._outstanding: set[asyncio.Future] = set()  # failed with BridgeClosed if trio ends first
+        self._outstanding: set[asyncio.Future] = set()  # failed with LoopClosed if trio ends first
 
     # --- asyncio side ---------------------------------------------------------------------------
 
@@ -63,7 +61,7 @@ class TrioBridge:
         If `main` fails before it is started, its exception is raised here.
         """
         if self._thread is not None:
-            raise RuntimeError("a TrioBridge is started once")
+            raise RuntimeError("a TrioThread is started once")
         self._loop = asyncio.get_running_loop()
         started: asyncio.Future[Any] = self._loop.create_future()
         self._finished = self._loop.create_future()
@@ -112,7 +110,7 @@ class TrioBridge:
         """Queue `await afn(*args)` on the sequential worker; its result or exception lands in the future."""
         future = self._new_future()
         if not self.call_soon(self._enqueue, (afn, args, future)):
-            future.set_exception(BridgeClosed("the p2p thread is not running"))
+            future.set_exception(LoopClosed("the p2p thread is not running"))
         return future
 
     def spawn(self, afn: Callable[..., Awaitable[Any]], *args: Any) -> asyncio.Future:
@@ -121,11 +119,11 @@ class TrioBridge:
         scope = trio.CancelScope()
         future.add_done_callback(lambda f: f.cancelled() and self.call_soon(scope.cancel))
         if not self.call_soon(self._start_task, afn, args, future, scope):
-            future.set_exception(BridgeClosed("the p2p thread is not running"))
+            future.set_exception(LoopClosed("the p2p thread is not running"))
         return future
 
     def _new_future(self) -> asyncio.Future:
-        assert self._loop is not None, "the bridge is not started"
+        assert self._loop is not None, "the trio thread is not started"
         future = self._loop.create_future()
         self._outstanding.add(future)
         future.add_done_callback(self._outstanding.discard)
@@ -134,7 +132,7 @@ class TrioBridge:
     def _fail_outstanding(self) -> None:
         for future in list(self._outstanding):
             if not future.done():
-                future.set_exception(BridgeClosed("the p2p thread stopped"))
+                future.set_exception(LoopClosed("the p2p thread stopped"))
 
     # --- trio side -------------------------------------------------------------------------------
 
@@ -152,7 +150,7 @@ class TrioBridge:
     async def ask_asyncio(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn(*args)` on the asyncio loop (awaiting it if it returns an awaitable); return its result.
 
-        Cancelling the trio caller cancels the asyncio task. Raises BridgeClosed if the loop is closed.
+        Cancelling the trio caller cancels the asyncio task. Raises LoopClosed if the loop is closed.
         """
         done = trio.Event()
         box: list[outcome.Outcome] = []
@@ -176,7 +174,7 @@ class TrioBridge:
                 back(result)
 
         if not self.to_asyncio(run_on_loop):
-            raise BridgeClosed("the asyncio loop is closed")
+            raise LoopClosed("the asyncio loop is closed")
         try:
             await done.wait()
         except trio.Cancelled:
@@ -200,7 +198,7 @@ class TrioBridge:
             self._settle_threadsafe(started, outcome.Error(exc))
         finally:
             self._token = None
-            self._settle_threadsafe(started, outcome.Error(BridgeClosed("the p2p thread ended before it started")))
+            self._settle_threadsafe(started, outcome.Error(LoopClosed("the p2p thread ended before it started")))
             self.to_asyncio(self._fail_outstanding)
             self._settle_threadsafe(self._finished, outcome.Value(None))
 
@@ -241,7 +239,7 @@ class TrioBridge:
                     result = outcome.Error(exc)
                 self._settle_threadsafe(future, result)
             if scope.cancelled_caught:
-                self._settle_threadsafe(future, outcome.Error(BridgeClosed("cancelled")))
+                self._settle_threadsafe(future, outcome.Error(LoopClosed("cancelled")))
 
         assert self._nursery is not None  # set before the token is published
         self._nursery.start_soon(run)
@@ -268,7 +266,7 @@ class TrioBridge:
 
 
 async def _main_then_cancel(main: TrioMain, scope: trio.CancelScope, *, task_status=trio.TASK_STATUS_IGNORED) -> None:
-    """Run `main`; when it returns (stopped), end the bridge's worker too."""
+    """Run `main`; when it returns (stopped), end the trio thread's worker too."""
     try:
         await main(task_status=task_status)
     finally:
@@ -284,6 +282,6 @@ def _unwrap(exc: BaseException) -> BaseException:
 
 def _task_outcome(task: asyncio.Task) -> outcome.Outcome:
     if task.cancelled():
-        return outcome.Error(BridgeClosed("the asyncio task was cancelled"))
+        return outcome.Error(LoopClosed("the asyncio task was cancelled"))
     exc = task.exception()
     return outcome.Error(exc) if exc is not None else outcome.Value(task.result())
