@@ -175,6 +175,12 @@ class PeerKeeper(INotifee):
                 self._start(self._dial, peer, addrs)
 
     async def _dial(self, peer: ID, addrs: list[Multiaddr]) -> None:
+        # py-libp2p refuses every dial of a peer for 60 s once all its addresses failed (the swarm's
+        # negative cache), so a bootstrap peer that was not listening yet stayed out of reach for a
+        # minute; this loop paces the redials itself.
+        unblock = getattr(self.host.get_network(), "unblock_peer", None)
+        if unblock is not None:
+            unblock(peer)
         try:
             with trio.fail_after(max(5.0, 2 * self.config.redial_interval)):
                 await self.host.connect(PeerInfo(peer, await _resolved(addrs)))

@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import time
+import urllib.request
 
 import pytest
 from eth_account import Account
@@ -28,7 +29,7 @@ from bridge.deploy import contract_at
 from bridge.root_bridge import deposit_eth
 from sidechain.chain.genesis import load_genesis
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import rpc_call, wait_ready, wait_until
+from sidechain.devtools.devnet import rpc_call, wait_ready, wait_until
 
 from multihost_support import L1_HOST, SPARE_HOSTS, MultihostNetwork, TransferLoad
 from netns_support import Lab, skip_reason
@@ -87,6 +88,15 @@ def links_up(net):
     for host in net.lab.hosts:
         net.lab.restore(host)
     net.lab.heal()
+
+
+def failed_dials(node) -> int:
+    """The node's failed libp2p dials so far (its /metrics p2p counters)."""
+    with urllib.request.urlopen(node.rpc_url + "/metrics", timeout=5) as response:
+        for line in response.read().decode().splitlines():
+            if line.startswith('sidechain_p2p_events{counter="dials_failed"}'):
+                return int(float(line.split()[-1]))
+    return 0
 
 
 def peers(node) -> int:
@@ -186,10 +196,6 @@ def test_a_fifth_host_given_one_address_finds_every_peer_and_syncs_to_the_head(n
                                      "blocks_per_s_after_rpc_ready": round(head / max(synced - ready, 1e-3), 1)})
 
 
-@pytest.mark.xfail(strict=False, reason="py-libp2p 0.8.1's swarm refuses every dial of a peer for 60 s after all its "
-                   "addresses failed once (its negative cache), so the 2 s redial loop cannot reach a bootstrap peer "
-                   "that was not listening yet: the node stays alone for a minute (sidechain/p2p, not this test). "
-                   "Not strict: when a first dial is cancelled by the redial timeout instead of failing, it passes")
 def test_a_node_started_before_its_only_bootstrap_peer_connects_soon_after_that_peer_listens(net, record_property):
     v3 = net.validators[3]
     early = net.prepare_follower("early", bootstrap=v3)
@@ -197,7 +203,7 @@ def test_a_node_started_before_its_only_bootstrap_peer_connects_soon_after_that_
     try:
         net.start_follower(early)
         wait_ready(early)
-        threading.Event().wait(3.0)  # its first dials of v3 are refused meanwhile: the case under test
+        wait_until(lambda: failed_dials(early) >= 2, 20, "the early node's dials of v3 failing")  # the case under test
         net.start_node(v3)
         wait_ready(v3)
         listening = time.monotonic()
@@ -208,7 +214,7 @@ def test_a_node_started_before_its_only_bootstrap_peer_connects_soon_after_that_
             connected = False
         report(record_property, "early", {"connected": connected, "waited_s": round(time.monotonic() - listening, 2)})
         assert connected, (f"the node started 3 s before its only bootstrap peer (v3) had no peer {EARLY_PEER_BOUND} s after v3 "
-                           f"listened: py-libp2p's negative cache blocks redials for 60 s")
+                           f"listened (py-libp2p's negative cache would block redials for 60 s; PeerKeeper._dial lifts it)")
     finally:
         net.stop_node(early)
         net.followers.remove(early)

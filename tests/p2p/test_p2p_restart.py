@@ -42,6 +42,23 @@ def test_a_restarted_node_keeps_its_peer_id_is_redialled_and_gossips_again(tmp_p
     run(scenario())
 
 
+def test_a_bootstrap_peer_that_was_not_listening_yet_is_reached_soon_after_it_starts(tmp_path):
+    """The first dials fail (nothing listens); libp2p's swarm would then refuse every dial of that
+    peer for 60 s, but the redial loop reaches it within a few intervals of it listening."""
+
+    async def scenario():
+        async with Cluster(tmp_path) as c:
+            late = await c.add("late", start=False)
+            early = await c.add("early", bootstrap=[late.service.listen_addr()])
+            await wait_for(lambda: early.service.stats.get("dials_failed", 0) >= 2, 10, "the early node's dials failing")
+            await late.service.start()
+            started = time.monotonic()
+            await wait_connected([early, late], [(0, 1)], timeout=15)
+            assert time.monotonic() - started < 10 * c.redial_interval + 5
+
+    run(scenario())
+
+
 def test_messages_of_a_quickly_restarted_node_are_not_taken_for_seen_ones(tmp_path):
     """libp2p starts seqnos at int(time.time()): a node that sent more messages than seconds passed
     before restarting would reuse seqnos and all its new messages would be dropped as seen."""
