@@ -27,7 +27,7 @@ from web3 import Web3
 
 from sidechain.errors import SidechainError
 from sidechain.keystore import load_keystore
-from sidechain.node.logs import configure_logging
+from sidechain.logs import configure_logging
 
 from .deposits import DEVNET_CONFIRMATIONS, TESTNET_CONFIRMATIONS, DepositRelayer
 from .endpoints import failover_web3, parse_rpc_list

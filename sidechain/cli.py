@@ -78,7 +78,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from .node.logs import configure_logging
+    from .logs import configure_logging
     from .node.node import NodeConfig, run_node
 
     from .node.listen import check_p2p_flags, parse_bootstrap, parse_rpc_host
@@ -99,6 +99,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         l1_chain_id=args.l1_chain_id,
         checkpoint_manager=bytes.fromhex(args.checkpoint_manager.removeprefix("0x")) if args.checkpoint_manager else None,
         l1_rpc=args.l1_rpc, l1_root_bridge=_address_flag("--l1-root-bridge", args.l1_root_bridge),
+        l1_deploy_block=args.l1_deploy_block,
     )
     asyncio.run(run_node(config))
 
@@ -172,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="JSON-RPC URL of that L1, shown to the explorer (sidechain_getNetworkInfo); the node never dials it")
     run.add_argument("--l1-root-bridge", metavar="ADDR",
                      help="address of RootBridge on L1, shown to the explorer (sidechain_getNetworkInfo); informational only")
+    run.add_argument("--l1-deploy-block", type=int, metavar="N",
+                     help="L1 block the bridge contracts were deployed in: the explorer reads their L1 events from there "
+                     "(public L1 endpoints refuse log ranges from block 0)")
     run.add_argument("--rpc-gas-cap", type=int, default=50_000_000,
                      help="most gas one eth_call or eth_estimateGas may use (default 50000000, as go-ethereum)")
     run.add_argument("--allow-unprotected-txs", action="store_true",

@@ -1,5 +1,5 @@
 """Waiting on a condition inside an event loop, the asyncio tests' one way to synchronise (never a
-bare sleep). Its blocking twin, for tests that drive processes, is `sidechain.devnet.wait_until`."""
+bare sleep). Its blocking twin, for tests that drive processes, is `sidechain.devtools.devnet.wait_until`."""
 
 from __future__ import annotations
 

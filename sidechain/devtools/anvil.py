@@ -19,7 +19,7 @@ from typing import Iterator
 
 from sidechain.rpc.client import rpc_call
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 ANVIL = REPO / "node_modules" / ".bin" / "anvil"
 
 

@@ -31,11 +31,11 @@ from sidechain.chain.genesis import load_genesis
 from sidechain.chain.system import BRIDGE_ADDRESS
 from sidechain.crypto import keccak256
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import free_port_base, rpc_call, wait_until
-from sidechain.devnet_cli import devnet_down, devnet_up
+from sidechain.devtools.devnet import free_port_base, rpc_call, wait_until
+from sidechain.devtools.devnet_cli import devnet_down, devnet_up
 
-from .deploy import contract_at, send_transaction
-from .root_bridge import ETH, Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
+from bridge.deploy import contract_at, send_transaction
+from bridge.root_bridge import ETH, Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
 
 POLL = 0.02
 USER_ACCOUNT = 1
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deposits", type=int, default=10, help="deposits to time, alternately ETH and the test token")
     parser.add_argument("--block-time-ms", type=int, help="sidechain block time (default: the devnet genesis, 1000)")
     args = parser.parse_args(argv)
-    from .deposits import DEVNET_CONFIRMATIONS
+    from bridge.deposits import DEVNET_CONFIRMATIONS
 
     root = Path(tempfile.mkdtemp(prefix="bench-bridge-"))
     base = free_port_base([*range(args.validators), *range(100, 100 + args.validators), 199])

@@ -29,13 +29,13 @@ from web3 import Web3
 from sidechain.crypto import keccak256, private_key_to_address
 from sidechain.devkeys import anvil_private_key
 
-from .anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from sidechain.chain.checkpoint_signing import eip712_digest, pack_signatures, sign_checkpoint
 from sidechain.chain.checkpoints import Checkpoint
 from sidechain.chain.validators import validator_set_hash
-from .deploy import deploy_checkpoint_manager, send_transaction
-from .merkle import EMPTY_ROOT, leaf, merkle_levels, merkle_proof, merkle_root, proof_from_levels
-from .root_bridge import (
+from bridge.deploy import deploy_checkpoint_manager, send_transaction
+from bridge.merkle import EMPTY_ROOT, leaf, merkle_levels, merkle_proof, merkle_root, proof_from_levels
+from bridge.root_bridge import (
     ETH, Withdrawal, deploy_root_bridge, deploy_test_token, deposit_erc20, deposit_eth, exit_withdrawal,
 )
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
-from .chain.genesis import genesis_to_json, load_genesis
-from .crypto import private_key_to_address
-from .errors import ConfigError
-from .rpc.client import rpc_call
+from sidechain.chain.genesis import genesis_to_json, load_genesis
+from sidechain.crypto import private_key_to_address
+from sidechain.errors import ConfigError
+from sidechain.rpc.client import rpc_call
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEVNET_GENESIS = REPO / "genesis" / "devnet.json"
 DEV_PASSWORD = "devnet"
 """Password of devnet keystores: they hold public dev keys, so it protects nothing but exercises the path."""
@@ -117,7 +117,7 @@ def init_network(root: Path, validators: int, *, rpc_base_port: int = 9545, gene
     """
     if p2p_base_port is None and validators > 1:
         p2p_base_port = rpc_base_port + 100
-    from .devkeys import anvil_private_key
+    from sidechain.devkeys import anvil_private_key
 
     base = genesis_to_json(load_genesis(genesis_path))
     if validators < 1:
@@ -150,7 +150,7 @@ def init_network(root: Path, validators: int, *, rpc_base_port: int = 9545, gene
             finally:
                 key_file.unlink()
         if p2p_base_port is not None:
-            from .p2p.identity import load_or_create_identity, peer_id_of
+            from sidechain.p2p.identity import load_or_create_identity, peer_id_of
 
             node.p2p_port = p2p_base_port + i
             node.peer_id = peer_id_of(load_or_create_identity(node.data_dir / "p2p" / "identity.key")).to_base58()
@@ -221,7 +221,7 @@ def _alive(pid: int) -> bool:
 
 
 def write_network_file(root: Path, nodes: list[NodeProcess], l1: dict | None = None) -> Path:
-    from .devkeys import anvil_private_key
+    from sidechain.devkeys import anvil_private_key
 
     genesis = load_genesis(root / "genesis.json")
     balances = dict(genesis.alloc)

@@ -1,4 +1,4 @@
-"""`scripts/devnet up | status | down`: the user's commands over the devnet library (sidechain.devnet).
+"""`scripts/devnet up | status | down`: the user's commands over the devnet library (sidechain.devtools.devnet).
 
 State lives in .devnet/: network.json (endpoints, pids, funded dev accounts), genesis, data
 directories, logs, and the L1's state file.
@@ -10,10 +10,10 @@ import json
 import sys
 from pathlib import Path
 
-from .chain.genesis import load_genesis
-from .devnet import REPO, NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, write_network_file
-from .crypto import keccak256
-from .errors import ConfigError
+from sidechain.chain.genesis import load_genesis
+from sidechain.devtools.devnet import REPO, NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, write_network_file
+from sidechain.crypto import keccak256
+from sidechain.errors import ConfigError
 
 LAST_CHECKPOINT = keccak256(b"lastCheckpoint()")[:4].hex()
 
@@ -37,9 +37,9 @@ def start_l1(root: Path, port: int, nodes: list[NodeProcess]) -> dict:
     """anvil as the devnet's L1, with CheckpointManager deployed for the devnet's validators and
     RootBridge holding the devnet genesis's allocations (locked by the deployer, anvil's account #0)."""
     from bridge.deploy import genesis_supply
-    from bridge.l1devnet import ensure_contracts, start_anvil
+    from sidechain.devtools.l1devnet import ensure_contracts, start_anvil
 
-    from .devkeys import anvil_private_key
+    from sidechain.devkeys import anvil_private_key
 
     genesis = load_genesis(root / "genesis.json")
     process = start_anvil(root, port)
@@ -91,9 +91,10 @@ def devnet_up(root: Path, validators: int, rpc_base_port: int, l1_port: int | No
             )
     nodes = init_network(root, validators, rpc_base_port=rpc_base_port, block_time_ms=block_time_ms)
     l1 = start_l1(root, l1_port, nodes) if l1_port else None
-    # --l1-rpc and --l1-root-bridge are only shown to the explorer (sidechain_getNetworkInfo)
+    # --l1-rpc, --l1-root-bridge and --l1-deploy-block are only shown to the explorer (sidechain_getNetworkInfo)
     checkpointing = ["--checkpoint-manager", l1["contracts"]["CheckpointManager"], "--l1-chain-id", str(l1["chainId"]),
-                     "--l1-rpc", l1["rpc"], "--l1-root-bridge", l1["contracts"]["rootBridge"]] if l1 else []
+                     "--l1-rpc", l1["rpc"], "--l1-root-bridge", l1["contracts"]["rootBridge"],
+                     "--l1-deploy-block", str(l1.get("deployBlock", 0))] if l1 else []
     started: list[int] = []
     try:
         for node in nodes:

@@ -19,9 +19,9 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError
 
 from sidechain.errors import ConfigError
 
-from .anvil import ANVIL, _wait_ready
-from .deploy import contract_at, deploy_checkpoint_manager, require_deployment_funds
-from .root_bridge import deploy_root_bridge, deploy_test_token
+from sidechain.devtools.anvil import ANVIL, _wait_ready
+from bridge.deploy import contract_at, deploy_checkpoint_manager, require_deployment_funds
+from bridge.root_bridge import deploy_root_bridge, deploy_test_token
 
 L1_CHAIN_ID = 31337
 STATE_INTERVAL = 5

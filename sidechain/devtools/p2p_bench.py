@@ -1,6 +1,6 @@
 """Gossip throughput and latency of the p2p layer: 4 nodes, each in its own process, as deployed.
 
-    python -m sidechain.p2p.bench [--duration 3] [--json-only]
+    python -m sidechain.devtools.p2p_bench [--duration 3] [--json-only]
 
 Every node publishes at the same rate for `duration` seconds; each message carries its send time,
 so every receiver measures delivery latency (one machine, one clock). Prints one JSON document:
@@ -35,7 +35,7 @@ REPLY_TIMEOUT = 20.0
 
 
 async def worker(index: int, port: int, root: Path, bootstrap: list[str]) -> None:
-    from . import P2PConfig, P2PService, ValidationResult
+    from sidechain.p2p import P2PConfig, P2PService, ValidationResult
 
     received: dict[int, list[float]] = {}
 
@@ -103,7 +103,7 @@ def reply(obj: dict) -> None:
 class Node:
     def __init__(self, index: int, port: int, root: Path, bootstrap: list[str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sidechain.p2p.bench", "--worker", str(index), "--port", str(port), "--root", str(root),
+            [sys.executable, "-m", "sidechain.devtools.p2p_bench", "--worker", str(index), "--port", str(port), "--root", str(root),
              *(["--bootstrap", ",".join(bootstrap)] if bootstrap else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
@@ -196,7 +196,7 @@ def summarise(size: int, rate: int, duration: float, results: list[dict]) -> dic
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m sidechain.p2p.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m sidechain.devtools.p2p_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds of publishing per phase (default 3)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)

@@ -71,6 +71,8 @@ class NodeConfig:
     """JSON-RPC URL of the L1, shown to the explorer; the node never dials it."""
     l1_root_bridge: bytes | None = None
     """RootBridge's address on the L1, shown to the explorer."""
+    l1_deploy_block: int | None = None
+    """The L1 block the bridge contracts were deployed in: where the explorer starts reading their events."""
 
     @property
     def genesis_path(self) -> Path:
@@ -145,7 +147,7 @@ class Node:
         c = self.config
         if c.l1_rpc is None and c.l1_root_bridge is None and c.checkpoint_manager is None and c.l1_chain_id is None:
             return None
-        return L1Info(c.l1_rpc, c.l1_chain_id, c.l1_root_bridge, c.checkpoint_manager)
+        return L1Info(c.l1_rpc, c.l1_chain_id, c.l1_root_bridge, c.checkpoint_manager, c.l1_deploy_block)
 
     def validators_for(self, height: int) -> ValidatorSet | None:
         """The set voting on block `height`, or None when it is not known yet (a later range)."""

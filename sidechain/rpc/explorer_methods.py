@@ -27,16 +27,20 @@ MAX_ACTIVITY_WINDOW = 1_000
 @dataclass(frozen=True, slots=True)
 class L1Info:
     """The L1 this network is bridged to, as the operator told the node (`sidechain run --l1-rpc
-    --l1-root-bridge --checkpoint-manager --l1-chain-id`): shown to the explorer, never dialled."""
+    --l1-root-bridge --checkpoint-manager --l1-chain-id --l1-deploy-block`): shown to the explorer,
+    never dialled."""
 
     rpc_url: str | None = None
     chain_id: int | None = None
     root_bridge: bytes | None = None
     checkpoint_manager: bytes | None = None
+    deploy_block: int | None = None
+    """Where the contracts' L1 events start (a public endpoint refuses a log range from block 0)."""
 
     def view(self) -> dict:
         return {"rpcUrl": self.rpc_url, "chainId": None if self.chain_id is None else hex(self.chain_id),
-                "rootBridge": _address_or_none(self.root_bridge), "checkpointManager": _address_or_none(self.checkpoint_manager)}
+                "rootBridge": _address_or_none(self.root_bridge), "checkpointManager": _address_or_none(self.checkpoint_manager),
+                "deployBlock": None if self.deploy_block is None else hex(self.deploy_block)}
 
 
 def _address_or_none(value: bytes | None) -> str | None:

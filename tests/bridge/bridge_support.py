@@ -16,13 +16,13 @@ from eth_account import Account
 from web3 import Web3
 
 from bridge.deploy import genesis_supply, send_transaction
-from bridge.l1devnet import DEV_BALANCE_ETH
+from sidechain.devtools.l1devnet import DEV_BALANCE_ETH
 from bridge.root_bridge import deploy_root_bridge, deploy_test_token
 from bridge.sidechain_contracts import bridge_contract
 from sidechain.chain.genesis import load_genesis
 from sidechain.chain.system.bridge import DEPOSIT_AFFIRMED_TOPIC
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import DEVNET_GENESIS, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_ready
+from sidechain.devtools.devnet import DEVNET_GENESIS, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_ready
 
 VALIDATOR_KEY = anvil_private_key(6)
 """The one-validator devnet's validator (a public dev key)."""

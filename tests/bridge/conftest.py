@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from sidechain.devkeys import anvil_private_key
 
 from checkpoint_support import L1_CHAIN_ID, L1Checkpoints, by_address

@@ -17,7 +17,7 @@ from bridge.deploy import send_transaction
 from bridge.root_bridge import l1_erc20
 from bridge.user import BridgeUser, BridgeUserError, Network, Waiting, round_step, to_units
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import free_port_base
+from sidechain.devtools.devnet import free_port_base
 
 REPO = Path(__file__).resolve().parents[2]
 USER_KEY = anvil_private_key(1)
@@ -25,7 +25,7 @@ USER_KEY = anvil_private_key(1)
 
 
 def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
+    return subprocess.run([sys.executable, "-m", "sidechain.devtools.devnet_cli", "--dir", str(root), *args],
                           capture_output=True, text=True, timeout=180, cwd=REPO)
 
 

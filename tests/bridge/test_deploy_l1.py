@@ -12,13 +12,13 @@ from pathlib import Path
 
 from web3 import Web3
 
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from bridge.deploy import contract_at, genesis_supply
-from bridge.l1devnet import DEV_BALANCE_ETH
+from sidechain.devtools.l1devnet import DEV_BALANCE_ETH
 from bridge.root_bridge import ETH, deploy_root_bridge
 from sidechain.chain.genesis import load_genesis
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import free_port_base
+from sidechain.devtools.devnet import free_port_base
 from sidechain.keystore import encrypt_key, save_keystore
 
 from checkpoint_support import address_of
@@ -117,7 +117,7 @@ def _free_base(n: int) -> int:
 
 
 def _devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
+    return subprocess.run([sys.executable, "-m", "sidechain.devtools.devnet_cli", "--dir", str(root), *args],
                           capture_output=True, text=True, timeout=180, cwd=REPO)
 
 

@@ -22,13 +22,13 @@ from eth_account import Account
 from web3 import Web3
 
 from bridge.supply import supply_report
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from bridge.deploy import deploy_contract
 from bridge.deposits import DepositRelayer
 from bridge.relayer import StateFile
 from bridge.root_bridge import deposit_erc20
 from bridge.sidechain_contracts import ledger
-from sidechain.devnet import wait_until
+from sidechain.devtools.devnet import wait_until
 
 from bridge_support import ANVIL_ARGS, USER_KEY, VALIDATOR_KEY, deploy_l1_bridge, sidechain_node
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from web3 import Web3
 
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from bridge.deploy import deploy_checkpoint_manager
 from bridge.relayer import send_with_fee_bump
 from sidechain.crypto import private_key_to_address

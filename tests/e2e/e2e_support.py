@@ -16,7 +16,7 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
-from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devtools.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250
@@ -163,7 +163,7 @@ class RunningNetwork:
 
 def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:
     """`scripts/devnet <args>` over the devnet directory `root`."""
-    return subprocess.run([sys.executable, "-m", "sidechain.devnet_cli", "--dir", str(root), *args],
+    return subprocess.run([sys.executable, "-m", "sidechain.devtools.devnet_cli", "--dir", str(root), *args],
                           capture_output=True, text=True, timeout=180, cwd=REPO)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sidechain.devnet import (
+from sidechain.devtools.devnet import (
     DEV_SCRYPT_N, NodeProcess, free_port_base, init_network, rpc_call, sidechain_command, start_node, wait_ready,
 )
 from sidechain.rpc.client import rpc_batch  # noqa: F401  (multihost_support imports it from here)

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from eth_account import Account
 
-from bridge.anvil import ANVIL, _wait_ready
-from bridge.l1devnet import DEV_BALANCE_ETH, L1_CHAIN_ID
+from sidechain.devtools.anvil import ANVIL, _wait_ready
+from sidechain.devtools.l1devnet import DEV_BALANCE_ETH, L1_CHAIN_ID
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import (
+from sidechain.devtools.devnet import (
     DEV_PASSWORD, DEV_SCRYPT_N, REPO, NodeProcess, init_network, rpc_call, sidechain_command, wait_ready, wait_until,
 )
 from sidechain.p2p.identity import load_or_create_identity, peer_id_of

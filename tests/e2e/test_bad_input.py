@@ -98,7 +98,7 @@ def test_nonce_too_low_and_replacement_rules(node, dev_keys):
     tx_hash = "0x" + Account.from_key(key).sign_transaction(
         {"to": TO, "value": 1, "gas": 21_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "nonce": 0,
          "chainId": CHAIN_ID, "type": 2}).hash.hex().removeprefix("0x")
-    from sidechain.devnet import wait_until
+    from sidechain.devtools.devnet import wait_until
 
     wait_until(lambda: node.rpc("eth_getTransactionReceipt", [tx_hash]), 30, "receipt")
     reply = send_raw(node.url, signed(key, nonce=0, value=3))

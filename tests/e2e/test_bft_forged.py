@@ -17,7 +17,7 @@ from sidechain.consensus.gossip import TOPIC_PROPOSALS, TOPIC_VOTES, encode_prop
 from sidechain.consensus.messages import Proposal, Step, ValidatorSet, Vote
 from sidechain.crypto import private_key_to_address
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import wait_until
+from sidechain.devtools.devnet import wait_until
 from sidechain.mempool.gossip import TOPIC_TRANSACTIONS
 from sidechain.p2p import P2PConfig, P2PService, ValidationResult
 from sidechain.p2p.config import MAX_GOSSIP_BYTES

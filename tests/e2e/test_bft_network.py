@@ -15,7 +15,7 @@ from eth_utils import to_checksum_address
 from e2e_support import CHAIN_ID, presign, submit_batches
 from safety import check_safety
 from sidechain.consensus.timeouts import Timeouts
-from sidechain.devnet import rpc_call, start_node, wait_ready, wait_until
+from sidechain.devtools.devnet import rpc_call, start_node, wait_ready, wait_until
 
 RECIPIENT = to_checksum_address("0x" + "3c" * 20)
 
@@ -142,7 +142,7 @@ def test_a_fresh_node_joins_a_running_network_from_genesis(network4, tmp_path):
     import subprocess
 
     from e2e_support import free_port_block
-    from sidechain.devnet import NodeProcess, sidechain_command
+    from sidechain.devtools.devnet import NodeProcess, sidechain_command
 
     network4.wait_for_height(15)
     base = free_port_block(1)

@@ -27,8 +27,8 @@ from bridge.root_bridge import ETH, Withdrawal, deposit_erc20, deposit_eth, exit
 from bridge.supply import supply_report
 from sidechain.chain.system import BRIDGE_ADDRESS, system_contracts, token_address
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import NodeProcess, rpc_call, wait_until
-from sidechain.devnet_cli import start_relayer
+from sidechain.devtools.devnet import NodeProcess, rpc_call, wait_until
+from sidechain.devtools.devnet_cli import start_relayer
 
 from e2e_support import devnet_up
 

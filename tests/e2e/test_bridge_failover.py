@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from web3 import Web3
 
 from bridge.sidechain_contracts import bridge_contract
-from sidechain.devnet import rpc_call, wait_until
+from sidechain.devtools.devnet import rpc_call, wait_until
 
 from e2e_support import REPO, devnet, devnet_up
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from web3 import Web3
 
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from sidechain.chain.checkpoint_signing import eip712_digest, sign_checkpoint
 from bridge.relayer import checkpoint_from_rpc
 from bridge.deploy import deploy_checkpoint_manager, send_transaction

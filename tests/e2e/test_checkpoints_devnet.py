@@ -13,8 +13,8 @@ import pytest
 from web3 import Web3
 
 from bridge.deploy import contract_at
-from sidechain.devnet import NodeProcess, rpc_call, stop_pid, wait_until
-from sidechain.devnet_cli import start_relayer
+from sidechain.devtools.devnet import NodeProcess, rpc_call, stop_pid, wait_until
+from sidechain.devtools.devnet_cli import start_relayer
 
 from e2e_support import devnet_up
 
@@ -61,7 +61,7 @@ def test_checkpoints_land_on_l1_and_prove_sidechain_blocks(checkpointing_devnet)
 
 
 def test_a_backlog_built_while_l1_was_down_lands_in_order_when_it_returns(checkpointing_devnet):
-    from bridge.l1devnet import start_anvil
+    from sidechain.devtools.l1devnet import start_anvil
 
     root, base, network, manager = checkpointing_devnet
     sidechain = network["nodes"][0]["rpc"]

@@ -14,7 +14,7 @@ from sidechain.consensus.evidence import DuplicateVote, decode_evidence
 from sidechain.consensus.gossip import TOPIC_EVIDENCE, TOPIC_VOTES
 from sidechain.consensus.messages import Step, ValidatorSet, Vote
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import wait_until
+from sidechain.devtools.devnet import wait_until
 from sidechain.p2p import P2PConfig, P2PService, ValidationResult
 
 from e2e_support import CHAIN_ID, free_port_block

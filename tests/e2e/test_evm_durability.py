@@ -40,7 +40,7 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
 from e2e_support import CHAIN_ID
-from sidechain.devnet import wait_until
+from sidechain.devtools.devnet import wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evm"))  # the EVM tests' corpus and helpers
 from evm_support import compiled_corpus, create_address, deploy_data  # noqa: E402

@@ -16,7 +16,7 @@ from collections import Counter
 import pytest
 
 from sidechain.chain.genesis import load_genesis
-from sidechain.devnet import rpc_call, wait_until
+from sidechain.devtools.devnet import rpc_call, wait_until
 from sidechain.p2p import P2PConfig, P2PService
 from sidechain.sync.protocol import BLOCKS_PROTOCOL, STATUS_PROTOCOL, PeerStatus, encode_blocks_response
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from web3 import Web3
 
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from bridge.deploy import contract_at
-from bridge.l1devnet import DEV_BALANCE_ETH
+from sidechain.devtools.l1devnet import DEV_BALANCE_ETH
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, wait_ready, wait_until
+from sidechain.devtools.devnet import free_port_base, init_network, rpc_call, start_node, wait_ready, wait_until
 from sidechain.keystore import encrypt_key, save_keystore
 
 REPO = Path(__file__).resolve().parents[2]

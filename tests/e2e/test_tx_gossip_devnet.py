@@ -10,7 +10,7 @@ from eth_account import Account
 
 from sidechain.chain.transactions import MAX_TX_SIZE
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import rpc_call, wait_until
+from sidechain.devtools.devnet import rpc_call, wait_until
 
 from follower_support import rpc_batch, validator_and_follower
 

@@ -11,7 +11,7 @@ from eth_account import Account
 
 from e2e_support import RunningNode
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import wait_until
+from sidechain.devtools.devnet import wait_until
 
 TO = "0x5e5E5e5e5E5e5E5E5e5E5E5e5e5E5E5E5e5E5E5e"
 

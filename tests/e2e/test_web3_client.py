@@ -15,7 +15,7 @@ from web3 import AsyncWeb3, WebSocketProvider
 from web3.exceptions import Web3RPCError
 
 from e2e_support import CHAIN_ID
-from sidechain.devnet import wait_until
+from sidechain.devtools.devnet import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPIENT = to_checksum_address("0x" + "5e" * 20)

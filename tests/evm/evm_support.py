@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))  # e2e_support, for the tests of
 
 from contract_tools import compiled  # noqa: E402
 from e2e_support import CHAIN_ID, RunningNode  # noqa: E402,F401  (re-exported for the tests)
-from sidechain.devnet import wait_until  # noqa: E402
+from sidechain.devtools.devnet import wait_until  # noqa: E402
 from sidechain.rpc import client as jsonrpc  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent / "contracts"

@@ -28,7 +28,7 @@ from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 from py_ecc.bn128 import G1, G2, neg
 
-from bridge.anvil import run_anvil
+from sidechain.devtools.anvil import run_anvil
 from evm_support import (CHAIN_ID, Chain, Differ, Fatal, RunningNode, Sender, compiled_corpus, create2_address,
                          create_address, fund, rpc)
 from sidechain.devkeys import anvil_private_key

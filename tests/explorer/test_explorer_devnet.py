@@ -22,7 +22,7 @@ from bridge.deploy import contract_at
 from bridge.root_bridge import Withdrawal, deposit_erc20, deposit_eth, exit_withdrawal
 from sidechain.chain.system import BRIDGE_ADDRESS, system_contracts
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import NodeProcess, rpc_call, start_node, wait_ready, wait_until
+from sidechain.devtools.devnet import NodeProcess, rpc_call, start_node, wait_ready, wait_until
 
 from explorer_support import SCREENSHOTS, units
 

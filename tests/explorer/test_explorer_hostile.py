@@ -11,7 +11,7 @@ from web3 import Web3
 from bridge.deploy import contract_at
 from bridge.root_bridge import deploy_test_token, deposit_erc20
 from sidechain.devkeys import anvil_private_key
-from sidechain.devnet import rpc_call, wait_until
+from sidechain.devtools.devnet import rpc_call, wait_until
 
 pytestmark = pytest.mark.e2e
 

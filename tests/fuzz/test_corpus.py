@@ -2,7 +2,7 @@
 
 `corpus/<target>/*.bin`: one input per distinct outcome a fuzz run saw (accepted, or each allowed
 error); each must still raise nothing outside its target's documented error tree
-(`sidechain.fuzz.targets`). `corpus/<target>/crash-*.bin`: inputs that escaped it. Those listed in
+(`sidechain.devtools.fuzz.targets`). `corpus/<target>/crash-*.bin`: inputs that escaped it. Those listed in
 `crashers.json` (with the exception they raise today) are strict xfails, so the fix of each turns
 its test into an XPASS, which fails until the entry is removed; an unlisted one is a fixed crasher,
 replayed as an ordinary regression test.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sidechain.fuzz.targets import NAMES, build
+from sidechain.devtools.fuzz.targets import NAMES, build
 
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from sidechain.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devtools.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 BLOCK_TIME_MS = 250
 

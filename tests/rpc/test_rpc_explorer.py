@@ -93,10 +93,10 @@ def test_network_info_shows_the_settings_and_the_l1_the_node_was_told_of(net):
         "genesisConfigHash": h(net.genesis.hash()), "blockTimeMs": hex(500), "checkpointInterval": hex(INTERVAL),
         "latestFinalCheckpoint": "0x1", "systemContracts": system_contracts(), "l1": None,
     }
-    net.backend.l1_info = L1Info("http://127.0.0.1:8545", 31337, b"\x11" * 20, b"\x22" * 20)
+    net.backend.l1_info = L1Info("http://127.0.0.1:8545", 31337, b"\x11" * 20, b"\x22" * 20, 4242)
     assert client("sidechain_getNetworkInfo")["l1"] == {
         "rpcUrl": "http://127.0.0.1:8545", "chainId": hex(31337), "rootBridge": "0x" + "11" * 20,
-        "checkpointManager": "0x" + "22" * 20,
+        "checkpointManager": "0x" + "22" * 20, "deployBlock": hex(4242),
     }
 
 

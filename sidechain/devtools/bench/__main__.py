@@ -22,13 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..chain.transactions import TX_GAS
-from ..crypto import private_key_to_address
-from ..devnet import rpc_call
-from .erc20 import TokenSetup, compile_contracts, run_setup, token_setup
-from .loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
-from .measure import IDLE_TIMEOUT, progress, run_load
-from .targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
+from sidechain.chain.transactions import TX_GAS
+from sidechain.crypto import private_key_to_address
+from sidechain.devtools.devnet import rpc_call
+from sidechain.devtools.bench.erc20 import TokenSetup, compile_contracts, run_setup, token_setup
+from sidechain.devtools.bench.loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
+from sidechain.devtools.bench.measure import IDLE_TIMEOUT, progress, run_load
+from sidechain.devtools.bench.targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
                       start_sidechain, stop_profilers)
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from coincurve import PrivateKey
 
-from ..chain.transactions import create_address
-from ..crypto import keccak256, private_key_to_address
-from ..devnet import REPO, rpc_call, wait_until
-from .loadgen import TokenCalls, sign_transfer, transfer_calldata
-from .submit import encode_batches, submit_all
-from .targets import Target
+from sidechain.chain.transactions import create_address
+from sidechain.crypto import keccak256, private_key_to_address
+from sidechain.devtools.devnet import REPO, rpc_call, wait_until
+from sidechain.devtools.bench.loadgen import TokenCalls, sign_transfer, transfer_calldata
+from sidechain.devtools.bench.submit import encode_batches, submit_all
+from sidechain.devtools.bench.targets import Target
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "Erc20Bench.sol"

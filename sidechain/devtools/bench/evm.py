@@ -35,16 +35,16 @@ from pathlib import Path
 
 from coincurve import PrivateKey
 
-from ..chain.genesis import load_genesis
-from ..chain.transactions import Transaction, create_address, decode_transaction
-from ..crypto import private_key_to_address
-from ..errors import GasLimitExceeded, NonceTooHigh
-from ..execution import executor
-from ..storage.blockchain import Blockchain
-from .erc20 import compile_contracts, creation_code, token_setup
-from .loadgen import build_load, new_sender_keys, sign_transfer, write_genesis
-from .measure import progress
-from .targets import python_info
+from sidechain.chain.genesis import load_genesis
+from sidechain.chain.transactions import Transaction, create_address, decode_transaction
+from sidechain.crypto import private_key_to_address
+from sidechain.errors import GasLimitExceeded, NonceTooHigh
+from sidechain.execution import executor
+from sidechain.storage.blockchain import Blockchain
+from sidechain.devtools.bench.erc20 import compile_contracts, creation_code, token_setup
+from sidechain.devtools.bench.loadgen import build_load, new_sender_keys, sign_transfer, write_genesis
+from sidechain.devtools.bench.measure import progress
+from sidechain.devtools.bench.targets import python_info
 
 RUN_SELECTOR = bytes.fromhex("a444f5e9")
 """keccak256("run(uint256)")[:4]"""

@@ -31,11 +31,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..devnet import REPO, NodeProcess, free_port_base, rpc_call, start_node, wait_until
-from ..errors import ConfigError
-from .explorer_chain import BuiltChain, cached_chain
-from .measure import progress
-from .targets import python_info, stop_group
+from sidechain.devtools.devnet import REPO, NodeProcess, free_port_base, rpc_call, start_node, wait_until
+from sidechain.errors import ConfigError
+from sidechain.devtools.bench.explorer_chain import BuiltChain, cached_chain
+from sidechain.devtools.bench.measure import progress
+from sidechain.devtools.bench.targets import python_info, stop_group
 
 DRIVER = Path(__file__).with_name("explorer_driver.mjs")
 PAGE_ROWS = 25

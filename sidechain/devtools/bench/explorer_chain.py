@@ -26,17 +26,17 @@ from pathlib import Path
 
 from coincurve import PrivateKey
 
-from ..chain.genesis import genesis_to_json, load_genesis
-from ..chain.transactions import decode_transaction
-from ..consensus.messages import CommitCertificate, Step, Vote
-from ..consensus.signer import Signer
-from ..crypto import keccak256, private_key_to_address
-from ..devkeys import anvil_private_key
-from ..devnet import DEVNET_GENESIS, FIRST_VALIDATOR_ACCOUNT, init_network
-from ..storage import schema
-from ..storage.blockchain import Blockchain
-from .loadgen import sign_transfer
-from .measure import progress
+from sidechain.chain.genesis import genesis_to_json, load_genesis
+from sidechain.chain.transactions import decode_transaction
+from sidechain.consensus.messages import CommitCertificate, Step, Vote
+from sidechain.consensus.signer import Signer
+from sidechain.crypto import keccak256, private_key_to_address
+from sidechain.devkeys import anvil_private_key
+from sidechain.devtools.devnet import DEVNET_GENESIS, FIRST_VALIDATOR_ACCOUNT, init_network
+from sidechain.storage import schema
+from sidechain.storage.blockchain import Blockchain
+from sidechain.devtools.bench.loadgen import sign_transfer
+from sidechain.devtools.bench.measure import progress
 
 CACHE = Path.home() / ".cache" / "sidechain"
 LAYOUT_VERSION = 1

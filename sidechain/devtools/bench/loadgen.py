@@ -19,10 +19,10 @@ from pathlib import Path
 import rlp
 from coincurve import PrivateKey
 
-from ..chain.genesis import genesis_to_json, load_genesis
-from ..chain.transactions import TX_GAS, decode_transaction
-from ..crypto import keccak256, private_key_to_address
-from ..devnet import DEVNET_GENESIS
+from sidechain.chain.genesis import genesis_to_json, load_genesis
+from sidechain.chain.transactions import TX_GAS, decode_transaction
+from sidechain.crypto import keccak256, private_key_to_address
+from sidechain.devtools.devnet import DEVNET_GENESIS
 
 GWEI = 10**9
 MAX_FEE = 100 * GWEI

@@ -16,10 +16,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from ..rpc.client import rpc_call_async as _rpc
-from .loadgen import Load
-from .submit import MAX_DISTINCT_ERRORS, SubmitResult, submitter_main
-from .targets import Target
+from sidechain.rpc.client import rpc_call_async as _rpc
+from sidechain.devtools.bench.loadgen import Load
+from sidechain.devtools.bench.submit import MAX_DISTINCT_ERRORS, SubmitResult, submitter_main
+from sidechain.devtools.bench.targets import Target
 
 IDLE_TIMEOUT = 30.0
 """After the last submission, stop waiting once no new bench transaction is final for this long."""

@@ -1,5 +1,5 @@
 // The benchmarks' compile step: solcjs (npm `solc`), standard JSON, cancun, optimizer on.
-// Usage: node sidechain/bench/solc.mjs FILE.sol...  ->  stdout: {"compiler", "settings", "contracts":
+// Usage: node sidechain/devtools/bench/solc.mjs FILE.sol...  ->  stdout: {"compiler", "settings", "contracts":
 // {Name: {"abi", "bytecode", "deployedBytecode"}}}; compiler messages go to stderr, exit 1 on an error.
 // `@openzeppelin/contracts/...` imports resolve from the repository's node_modules.
 

@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..devnet import REPO, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_until
-from ..rpc.client import rpc_batch
+from sidechain.devtools.devnet import REPO, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_until
+from sidechain.rpc.client import rpc_batch
 
 ANVIL_SHIM = REPO / "node_modules" / ".bin" / "anvil"
 ANVIL_BINARY = REPO / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / "bin" / "anvil"

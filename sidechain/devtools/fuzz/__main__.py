@@ -1,4 +1,4 @@
-"""`python -m sidechain.fuzz [--target NAME ...] [--inputs N] [--seconds S] [--engine hypothesis|random]`
+"""`python -m sidechain.devtools.fuzz [--target NAME ...] [--inputs N] [--seconds S] [--engine hypothesis|random]`
 
 Runs each target one at a time, stopping at N inputs or S seconds, whichever comes first (the
 issue's bar: 1,000,000 inputs or 10 minutes). Each input runs under a wall-clock bound (SIGALRM):
@@ -26,11 +26,11 @@ import time
 import traceback
 from pathlib import Path
 
-from .targets import NAMES, build
+from sidechain.devtools.fuzz.targets import NAMES, build
 
 MAX_CORPUS = 64
 """Corpus inputs kept per target per run."""
-CORPUS = Path(__file__).resolve().parents[2] / "tests" / "fuzz" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "tests" / "fuzz" / "corpus"
 
 
 class Hang(BaseException):

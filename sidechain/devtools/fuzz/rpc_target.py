@@ -9,10 +9,10 @@ import logging
 import tempfile
 import time
 
-from ..chain.transactions import decode_transaction
-from ..rpc.errors import InternalError
-from . import mutate
-from .targets import ADDRESSES, CHAIN_ID, GAS_LIMIT, KEYS, Crash, _signed_legacy, _signed_typed, _tx_input
+from sidechain.chain.transactions import decode_transaction
+from sidechain.rpc.errors import InternalError
+from sidechain.devtools.fuzz import mutate
+from sidechain.devtools.fuzz.targets import ADDRESSES, CHAIN_ID, GAS_LIMIT, KEYS, Crash, _signed_legacy, _signed_typed, _tx_input
 
 
 class RpcTarget:
@@ -22,12 +22,12 @@ class RpcTarget:
     handler raised anything outside the SidechainError tree (it logs the traceback: kept here)."""
 
     def __init__(self) -> None:
-        from ..chain.genesis import parse_genesis
-        from ..mempool.pool import Mempool
-        from ..rpc.dispatch import Dispatcher
-        from ..rpc.methods import Context
-        from ..rpc.routes import ROUTES
-        from ..storage.blockchain import Blockchain
+        from sidechain.chain.genesis import parse_genesis
+        from sidechain.mempool.pool import Mempool
+        from sidechain.rpc.dispatch import Dispatcher
+        from sidechain.rpc.methods import Context
+        from sidechain.rpc.routes import ROUTES
+        from sidechain.storage.blockchain import Blockchain
 
         self.dir = tempfile.TemporaryDirectory(prefix="sidechain-fuzz-rpc-")
         genesis = parse_genesis({

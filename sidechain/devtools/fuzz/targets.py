@@ -17,21 +17,21 @@ from dataclasses import dataclass, field
 
 import rlp
 
-from ..chain.blocks import ZERO_HASH, Block, Header
-from ..chain.bloom import EMPTY_BLOOM
-from ..chain.codec import encode_items
-from ..chain.transactions import decode_transaction
-from ..consensus import wal as wal_module
-from ..consensus.evidence import DuplicateProposal, DuplicateVote
-from ..consensus.gossip import check_evidence, check_proposal, check_vote, encode_proposal
-from ..consensus.messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
-from ..crypto import keccak256, private_key_to_address, sign
-from ..errors import (
+from sidechain.chain.blocks import ZERO_HASH, Block, Header
+from sidechain.chain.bloom import EMPTY_BLOOM
+from sidechain.chain.codec import encode_items
+from sidechain.chain.transactions import decode_transaction
+from sidechain.consensus import wal as wal_module
+from sidechain.consensus.evidence import DuplicateProposal, DuplicateVote
+from sidechain.consensus.gossip import check_evidence, check_proposal, check_vote, encode_proposal
+from sidechain.consensus.messages import CommitCertificate, Proposal, Step, ValidatorSet, Vote
+from sidechain.crypto import keccak256, private_key_to_address, sign
+from sidechain.errors import (
     InvalidBlock, InvalidCertificate, InvalidTransaction, InvalidVote, SidechainError,
 )
-from ..mempool.gossip import check_transactions
-from ..sync import protocol as sync
-from . import mutate
+from sidechain.mempool.gossip import check_transactions
+from sidechain.sync import protocol as sync
+from sidechain.devtools.fuzz import mutate
 
 CHAIN_ID = 7071
 GAS_LIMIT = 30_000_000
@@ -317,7 +317,7 @@ def _wal_input(rng) -> bytes:
 def build(name: str) -> Target:
     """Each target on its own: building the RPC one opens a LevelDB chain."""
     if name == "rpc":
-        from .rpc_target import RpcTarget  # opens a LevelDB chain: only when asked for
+        from sidechain.devtools.fuzz.rpc_target import RpcTarget  # opens a LevelDB chain: only when asked for
 
         rpc = RpcTarget()
         return Target("rpc", rpc, (), generate=rpc.input)

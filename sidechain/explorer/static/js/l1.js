@@ -14,7 +14,10 @@ export class L1 {
 
   async head() { return Number(BigInt(await this.rpc.call("eth_blockNumber"))); }
 
-  logs(address, topics) { return this.rpc.call("eth_getLogs", [{ address, topics, fromBlock: "0x0", toBlock: "latest" }]); }
+  /** Logs since the contracts' deployment (public L1 endpoints refuse ranges from block 0). */
+  logs(address, topics) {
+    return this.rpc.call("eth_getLogs", [{ address, topics, fromBlock: this.info.deployBlock || "0x0", toBlock: "latest" }]);
+  }
 
   /** number -> {txHash, blockNumber} of the CheckpointSubmitted events of `numbers`. */
   async checkpointsSubmitted(numbers) {
