@@ -14,19 +14,9 @@
 // Answers {"ok": true, "value": ...} or {"ok": false, "error": "..."}.
 
 import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { openPage } from "../../sidechain/devtools/chromium.mjs";
 
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-const page = await context.newPage();
-const errors = [];
-page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+const { browser, page, errors } = await openPage();
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const textOf = async (selector) => page.evaluate((s) => { const el = document.querySelector(s); return el ? el.innerText.trim() : ""; }, selector);

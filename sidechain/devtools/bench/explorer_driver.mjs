@@ -8,18 +8,9 @@
 // static files fetched. A load lost to Chromium's net::ERR_NETWORK_CHANGED is made again.
 
 import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { openPage } from "../chromium.mjs";
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
-const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-const page = await context.newPage();
-const errors = [];
-page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
-page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+const { browser, page, errors } = await openPage();
 
 let tally = null;
 page.on("request", (request) => {
