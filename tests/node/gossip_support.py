@@ -1,0 +1,63 @@
+"""Fakes for the gossip wiring tests: the slice of P2PService that gossip uses, and the consensus
+driver as gossip sees it (sidechain.node.network.ConsensusInbox)."""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from sidechain.p2p import ValidationResult
+
+HEIGHT = 10
+"""The height the fake driver is deciding."""
+
+
+class FakeP2P:
+    """Records subscriptions and publishes; `deliver` runs a peer's message through the registered
+    validator and, when it ACCEPTs, the handler, as P2PService does."""
+
+    def __init__(self) -> None:
+        self.topics: dict[str, tuple] = {}
+        self.published: list[tuple[str, bytes]] = []
+
+    def subscribe(self, topic, validator, handler) -> None:
+        self.topics[topic] = (validator, handler)
+
+    def publish(self, topic: str, data: bytes) -> None:
+        self.published.append((topic, data))
+
+    async def deliver(self, topic: str, data: bytes, peer: str = "peer") -> ValidationResult:
+        validator, handler = self.topics[topic]
+        result = validator(data, peer)
+        if inspect.isawaitable(result):
+            result = await result
+        if result is ValidationResult.ACCEPT:
+            handler(data, peer)
+        return result
+
+
+class FakeInbox:
+    """The consensus driver as gossip sees it: deciding HEIGHT, refusing what `refuse` returns."""
+
+    def __init__(self, height: int = HEIGHT) -> None:
+        self.height, self.height_started = height, time.time() - 0.5
+        self.refuse: str | None = None
+        self.got: list[tuple] = []
+
+    def refusal(self, height, round_, signer, size, *, proposal=False):
+        return self.refuse
+
+    def receive_proposal(self, proposal, block):
+        self.got.append(("proposal", proposal, block))
+
+    def receive_vote(self, vote, *, verified=False):
+        self.got.append(("vote", vote, verified))
+
+    def receive_duplicate_proposal(self, proposal):
+        self.got.append(("duplicate", proposal))
+
+    def receive_evidence(self, evidence):
+        self.got.append(("evidence", evidence))
+
+    def knows_evidence(self, offence):
+        return False
