@@ -156,6 +156,7 @@ class Libp2pNode:
         self.stats: Counter[str] = Counter()
         self.peer_snapshot: tuple[str, ...] = ()
         self.mesh_snapshot: dict[str, tuple[str, ...]] = {}
+        self.subscriber_snapshot: dict[str, tuple[str, ...]] = {}
         self._names: dict[bytes, str] = {}
         self._order: OriginOrder[tuple[str, bytes, bytes]] = OriginOrder(hold=ORDER_HOLD)
         self._order_wakeup = trio.Event()
@@ -325,6 +326,8 @@ class Libp2pNode:
         self.peer_snapshot = tuple(str(p) for p in connected)
         mesh = self.ps.router.mesh if self.ps is not None else {}
         self.mesh_snapshot = {name: tuple(str(p) for p in mesh.get(topic, ())) for topic, name in self._topics.items()}
+        subscribed = self.ps.peer_topics if self.ps is not None else {}
+        self.subscriber_snapshot = {name: tuple(str(p) for p in subscribed.get(topic, ())) for topic, name in self._topics.items()}
 
     # --- peer exchange (exchange.py), served and asked here on the trio side ----------------------
 

@@ -166,6 +166,11 @@ class P2PService:
         """Peers we push `topic` messages to at once (gossipsub mesh); refreshed every redial interval."""
         return list(self._node.mesh_snapshot.get(topic, ())) if self._node is not None else []
 
+    def subscribers(self, topic: str) -> list[str]:
+        """Connected peers known to subscribe to `topic`: each gets our own messages on it directly
+        (flood publishing); refreshed every redial interval."""
+        return list(self._node.subscriber_snapshot.get(topic, ())) if self._node is not None else []
+
     @property
     def stats(self) -> dict[str, int]:
         """Counters: published, delivered, rejected_<reason>, ignored..., penalised_peers, requests..."""

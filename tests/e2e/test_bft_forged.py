@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import time
+from collections.abc import Callable
 
 from sidechain.chain.blocks import ZERO_HASH, Block, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
@@ -23,6 +24,7 @@ from sidechain.p2p import P2PConfig, P2PService, ValidationResult
 from sidechain.p2p.config import MAX_GOSSIP_BYTES
 
 from e2e_support import CHAIN_ID, free_port_block
+from waiting import wait_for
 
 VALIDATOR_KEYS = [anvil_private_key(6 + i) for i in range(4)]
 ROGUE_KEY = b"\x5a" * 32
@@ -88,29 +90,55 @@ def height_inside_a_range(net) -> int:
         net.wait_for_height(head + 1)
 
 
-async def run_rogue(net, tmp_path, name: str, messages_for_height) -> str:
+async def run_rogue(net, tmp_path, name: str, messages_for_height, delivered) -> str:
+    """A rogue peer that connects to every validator, publishes what `messages_for_height` makes
+    and stays until `delivered()` (its messages had their effect on validator-0), then leaves."""
     genesis = load_genesis(net.root / "genesis.json")
     port = free_port_block(1) + 100
     rogue = P2PService(P2PConfig(
         listen_port=port, identity_path=tmp_path / name / "identity.key",
         bootstrap=tuple(n.multiaddr for n in net.nodes), network_id=genesis.hash(),
-        max_message_bytes=MAX_GOSSIP_BYTES, reject_threshold=1000,
+        max_message_bytes=MAX_GOSSIP_BYTES, reject_threshold=1000, redial_interval=0.5,
     ))
-    for topic in (TOPIC_VOTES, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS):
+    topics = (TOPIC_VOTES, TOPIC_PROPOSALS, TOPIC_TRANSACTIONS)
+    for topic in topics:
         rogue.subscribe(topic, lambda data, peer: ValidationResult.ACCEPT, lambda data, peer: None)
     await rogue.start()
     try:
-        deadline = time.monotonic() + 30
-        while rogue.peer_count() < 4:
-            assert time.monotonic() < deadline, "rogue peer never connected to the validators"
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(1.5)  # let gossipsub graft the rogue into the topic meshes (heartbeat 1 s)
+        validators = {n.peer_id for n in net.nodes}
+        # Our own messages go to every peer known to subscribe (flood publishing), and forgeries are
+        # never relayed: so every validator must be known as a subscriber of every topic first.
+        await wait_for(lambda: all(validators <= set(rogue.subscribers(t)) for t in topics), 30,
+                       "the rogue knowing every validator's subscriptions")
         for topic, data in messages_for_height(height_inside_a_range(net)):
             rogue.publish(topic, data)
+        await wait_for(delivered, 60, f"{name}'s messages taking effect on validator-0", interval=0.2)
         return rogue.peer_id
     finally:
-        await asyncio.sleep(1.0)  # flush the outgoing queue before closing
         await rogue.stop()
+
+
+def counted(net, reasons) -> Callable[[], bool]:
+    """True once validator-0 counted each of `reasons` more often than it had when this was made."""
+    def samples() -> list[float]:
+        text = net.metrics(0)
+        return [_sample(text, r) for r in reasons]
+
+    before = samples()
+    return lambda: all(now > then for now, then in zip(samples(), before))
+
+
+def _sample(text: str, reason: str) -> float:
+    if reason == "invalid-block":
+        return metric(text, "sidechain_invalid_blocks_total")
+    if reason == "oversized":
+        return metric(text, "sidechain_p2p_events", counter="rejected_oversized")
+    return metric(text, "sidechain_rejected_messages_total", topic=_topic_of(reason), reason=reason, verdict=_verdict_of(reason))
+
+
+REASONS = ["vote-from-non-validator", "vote-bad-signature", "vote-bad-signature", "future-height", "wrong-proposer",
+           "invalid-block", "malformed-vote", "malformed-proposal", "malformed-tx-batch", "oversized"]
+"""What validator-0 counts for each of `forgeries`, in order."""
 
 
 def test_forged_and_garbage_gossip_is_refused_and_counted_while_the_chain_goes_on(network4, tmp_path):
@@ -118,9 +146,11 @@ def test_forged_and_garbage_gossip_is_refused_and_counted_while_the_chain_goes_o
     validators = ValidatorSet.from_genesis(load_genesis(network4.root / "genesis.json").validators)
     # A peer is disconnected after 5 rejected messages (that is tested last), so the forgeries come
     # from several rogue identities, fewer than 5 rejects each.
-    for group, picks in enumerate(((0, 1, 2, 3), (4, 5, 6, 7), (8, 9))):
+    # Each group's forgeries count as different reasons on validator-0 (the two bad signatures apart).
+    for group, picks in enumerate(((0, 1, 3), (2, 4, 6), (5, 7), (8, 9))):
         asyncio.run(run_rogue(network4, tmp_path, f"rogue-{group}",
-                              lambda h, picks=picks: [forgeries(h + 1, validators)[i] for i in picks]))  # h + 1: being decided
+                              lambda h, picks=picks: [forgeries(h + 1, validators)[i] for i in picks],  # h + 1: being decided
+                              counted(network4, [REASONS[i] for i in picks])))
     expected = {
         "vote-from-non-validator", "vote-bad-signature", "future-height", "wrong-proposer",
         "malformed-vote", "malformed-proposal", "malformed-tx-batch",
@@ -142,9 +172,8 @@ def test_forged_and_garbage_gossip_is_refused_and_counted_while_the_chain_goes_o
     start = network4.height(0)
     network4.wait_for_height(start + 5)
     # A peer that keeps sending garbage is cut off.
-    asyncio.run(run_rogue(network4, tmp_path, "rogue-spammer", lambda h: [(TOPIC_VOTES, os.urandom(100)) for _ in range(8)]))
-    wait_until(lambda: metric(network4.metrics(0), "sidechain_p2p_events", counter="penalised_peers") >= 1, 30,
-               "the spamming peer penalised")
+    asyncio.run(run_rogue(network4, tmp_path, "rogue-spammer", lambda h: [(TOPIC_VOTES, os.urandom(100)) for _ in range(8)],
+                          lambda: metric(network4.metrics(0), "sidechain_p2p_events", counter="penalised_peers") >= 1))
     network4.wait_for_height(network4.height(0) + 3)
 
 
