@@ -11,10 +11,8 @@ to stderr. Every process and temporary directory it creates is removed on exit, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import re
 import shutil
 import signal
 import sys
@@ -28,6 +26,7 @@ from sidechain.devtools.devnet import rpc_call
 from sidechain.devtools.bench.erc20 import TokenSetup, compile_contracts, run_setup, token_setup
 from sidechain.devtools.bench.loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
 from sidechain.devtools.bench.measure import IDLE_TIMEOUT, progress, run_load
+from sidechain.devtools.bench.report import emit
 from sidechain.devtools.bench.targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
                       start_sidechain, stop_profilers)
 
@@ -151,11 +150,6 @@ def _measured(target: Target, load, args) -> dict:
     return result
 
 
-def _compact_lists(text: str) -> str:
-    """Put lists of numbers (per-block figures) on one line."""
-    return re.sub(r"\[\s+([-\d.,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", text)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
@@ -178,10 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             progress(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
-    text = _compact_lists(json.dumps(result, indent=2))
-    print(text)
-    if args.json_out:
-        args.json_out.write_text(text + "\n")
+    emit(result, args.json_out)
     return 0
 
 

@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
@@ -35,6 +34,7 @@ from sidechain.devtools.devnet import REPO, NodeProcess, free_port_base, rpc_cal
 from sidechain.errors import ConfigError
 from sidechain.devtools.bench.explorer_chain import BuiltChain, cached_chain
 from sidechain.devtools.bench.measure import progress
+from sidechain.devtools.bench.report import emit
 from sidechain.devtools.bench.targets import python_info, stop_group
 
 DRIVER = Path(__file__).with_name("explorer_driver.mjs")
@@ -275,10 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    text = re.sub(r"\[\s+([-\d.,\s]+?)\s+\]", lambda m: "[" + " ".join(m.group(1).split()) + "]", json.dumps(result, indent=2))
-    print(text)
-    if args.json_out:
-        args.json_out.write_text(text + "\n")
+    emit(result, args.json_out)
     return 0
 
 
