@@ -1,7 +1,8 @@
 """What the node's services need of the chain and of the transaction pool, and nothing more.
 
 The consensus driver, block sync, gossip, the checkpoint signer and the RPC layer depend on these
-protocols, not on `storage.blockchain.Blockchain` and `mempool.pool.Mempool` (reth's
+protocols (the first four on `ChainReader` or `ChainWriter`, RPC on `ChainHistory` and its
+snapshots), not on `storage.blockchain.Blockchain` and `mempool.pool.Mempool` (reth's
 `storage-api` and `transaction-pool` traits, cometbft's narrow interfaces in `consensus/state.go`):
 a consumer names what it reads, a test can hand it a small fake, and no one reaches through the
 chain into its store. It sits just above storage (it names execution's and storage's record types,
@@ -14,12 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from .chain.blocks import Block, Header
+from .chain.blocks import Block, Header, Receipt
 from .chain.genesis import GenesisConfig
 from .chain.state import StateReader
 from .chain.transactions import Transaction
+from .chain.trie import MerkleTrie
 from .chain.validators import ValidatorSet
 from .execution.executor import ExecutedBlock
+from .storage.address_index import AddressIndex
 from .storage.evidence import EvidenceIndex
 
 
@@ -59,6 +62,54 @@ class ChainReader(Protocol):
 
     def evidence_index(self) -> EvidenceIndex:
         """The committed-evidence index over the chain's database."""
+        ...
+
+
+class ChainHistory(ChainReader, Protocol):
+    """Every read of the final chain, for the RPC layer and the checkpoint rules: the reader plus
+    headers, blocks and receipts by hash and number, where a transaction is, the state trie and the
+    explorer's address index."""
+
+    def header_by_hash(self, block_hash: bytes) -> Header | None: ...
+
+    def header_by_number(self, number: int) -> Header | None: ...
+
+    def block_by_hash(self, block_hash: bytes) -> Block | None: ...
+
+    def canonical_hash(self, number: int) -> bytes | None:
+        """The hash of final block `number`, or None if there is none."""
+        ...
+
+    def block_hash(self, number: int) -> bytes:
+        """The EVM's BLOCKHASH: the hash of final block `number`, zero if there is none."""
+        ...
+
+    def receipts(self, block_hash: bytes) -> list[Receipt]: ...
+
+    def transaction_location(self, tx_hash: bytes) -> tuple[int, int] | None:
+        """(block number, index in the block) of a final transaction, or None."""
+        ...
+
+    def state_trie(self, number: int | None = None) -> MerkleTrie:
+        """The account trie after block `number` (the head if None), for proofs."""
+        ...
+
+    def address_index(self) -> AddressIndex:
+        """Each address's transactions and transfers, newest first (the explorer's history)."""
+        ...
+
+
+class HistorySnapshot(ChainHistory, Protocol):
+    """The final chain as it was when taken, read from any thread; release it with `close`."""
+
+    def close(self) -> None: ...
+
+
+class SnapshotSource(ChainHistory, Protocol):
+    """The live final chain, whose snapshots requests off the event loop read."""
+
+    def snapshot(self) -> HistorySnapshot:
+        """The chain as it is now; take it on the event loop, where no commit is half done."""
         ...
 
 

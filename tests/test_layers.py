@@ -58,6 +58,15 @@ ALLOWED: dict[str, set[str] | str] = {
     "sidechain.devtools": ANYTHING,
 }
 
+CONCRETE: dict[str, set[str]] = {
+    "sidechain.storage.blockchain": {"sidechain.node", "sidechain.devtools"},
+    "sidechain.storage.history": set(),
+    "sidechain.storage.snapshot": set(),
+    "sidechain.mempool.pool": {"sidechain.node", "sidechain.devtools"},
+}
+"""The classes that do the work, which only the node that assembles them (and tooling) names;
+every other consumer depends on sidechain/interfaces.py (imports inside the package are free)."""
+
 PRIVATE_CROSSINGS = {
     ("sidechain.execution.evm", "sidechain.evm._revm"),
     # the compiled binding keeps the extension module's conventional underscore name; execution/evm.py
@@ -115,6 +124,9 @@ def check(where: str, importer: str, is_package: bool, source: str) -> list[str]
             continue
         if allowed != ANYTHING and target_group not in allowed:
             found.append(f"{at}: {group} may not import {target} ({target_group}); allowed: {sorted(allowed)}")
+        for named in [target] + [f"{target}.{n}" for n in names]:
+            if named in CONCRETE and group not in CONCRETE[named]:
+                found.append(f"{at}: {group} names the concrete {named}; depend on sidechain.interfaces instead")
         if target_group == "sidechain.devtools":
             found.append(f"{at}: the product imports devtools ({target}); only tooling and tests may")
         private = [n for n in names if n.startswith("_") and not n.startswith("__")
@@ -148,10 +160,12 @@ def test_the_rules_name_only_groups_that_exist():
     ("from sidechain.devtools.devnet import rpc_call\n", "the product imports devtools"),
     ("def later():\n    from ..node import node\n", "sidechain.consensus may not import sidechain.node"),
     ("from ..storage.store import _helper\n", "private _helper of sidechain.storage"),
+    ("from ..storage.blockchain import Blockchain\n", "names the concrete sidechain.storage.blockchain"),
+    ("from ..mempool import pool\n", "names the concrete sidechain.mempool.pool"),
 ])
 def test_a_wrong_way_import_is_named_with_its_file_and_line(source, expected):
-    """The checker itself: a consensus module importing upwards, into bridge/ or devtools, lazily
-    or by a private name, is reported with its file and line."""
+    """The checker itself: a consensus module importing upwards, into bridge/ or devtools, lazily,
+    by a private name or the concrete chain, is reported with its file and line."""
     report = check("sidechain/consensus/planted.py", "sidechain.consensus.planted", False, source)
     assert any(expected in v and v.startswith("sidechain/consensus/planted.py:") for v in report), report
 

@@ -15,8 +15,7 @@ from ..chain.checkpoint_signing import eip712_digest, sign_checkpoint
 from ..chain.genesis import GenesisConfig
 from ..chain.system import CHECKPOINT_SIGNATURES_ADDRESS, SUBMIT_SIGNATURE_GAS, encode_submit_signature
 from ..crypto import private_key_to_address
-from ..interfaces import TxPool
-from ..storage.blockchain import Blockchain
+from ..interfaces import ChainHistory, TxPool
 from ..storage.checkpoints import final_checkpoint
 
 log = logging.getLogger("sidechain.checkpoints")
@@ -35,11 +34,10 @@ class CheckpointSigner:
         self.genesis, self.l1_chain_id, self.manager = genesis, l1_chain_id, manager
         self._signed_up_to: int | None = None
 
-    def on_block(self, chain: Blockchain, mempool: TxPool) -> bytes | None:
+    def on_block(self, chain: ChainHistory, mempool: TxPool) -> bytes | None:
         """The raw signed transaction posting our signature of the newest closed range we have not
         signed since start (the newest CATCH_UP ranges at start, so a restart leaves no hole);
-        None when there is none, or we are not in the set that signs it. `chain` is the concrete
-        Blockchain: storage.checkpoints.final_checkpoint reads the range's hashes from its store."""
+        None when there is none, or we are not in the set that signs it."""
         interval = self.genesis.checkpoint_interval
         closed = chain.height // interval
         if self._signed_up_to is None:
@@ -50,7 +48,7 @@ class CheckpointSigner:
         self._signed_up_to = number
         return self._sign(chain, mempool, number)
 
-    def _sign(self, chain: Blockchain, mempool: TxPool, number: int) -> bytes | None:
+    def _sign(self, chain: ChainHistory, mempool: TxPool, number: int) -> bytes | None:
         final = final_checkpoint(chain, number)
         if not final.signers.power_of(self.address):
             return None

@@ -1,7 +1,7 @@
 """What the JSON-RPC layer needs from the node, and nothing more.
 
-The RPC layer reads the chain (`Blockchain`: its requests take snapshots of it, rpc/snapshot.py) and
-the pool (a `TxPool`) directly; everything that changes the node goes through the methods here, so
+The RPC layer reads the final chain (a `SnapshotSource`: requests answered on worker threads read
+one of its snapshots) and the pool (a `TxPool`) directly; everything that changes the node goes through the methods here, so
 the RPC layer never owns node state. `consensus_status_json` is the one place that turns the
 driver's typed status into what sidechain_consensusStatus answers.
 """
@@ -12,12 +12,11 @@ from typing import Protocol
 
 from ..chain.blocks import Header
 from ..consensus.status import ConsensusStatus
-from ..interfaces import TxPool
-from ..storage.blockchain import Blockchain
+from ..interfaces import SnapshotSource, TxPool
 
 
 class RpcBackend(Protocol):
-    chain: Blockchain
+    chain: SnapshotSource
     """Committed blocks, receipts, state (head and historical) and the head header."""
     mempool: TxPool
     """Pending and queued transactions."""

@@ -11,7 +11,7 @@ Budgets (`budget.py`): a single request has `request_timeout` and `max_response_
 time or bytes are spent, every call left answers `request timed out` or `response too large`.
 
 Where handlers run: light routes on the event loop, heavy ones (`Route.heavy`) on the dispatcher's
-worker threads, each over a `ChainSnapshot` taken on the loop when it is handed over, so the loop
+worker threads, each over a snapshot of the chain taken on the loop when it is handed over, so the loop
 that drives consensus only parses, routes and writes. At most `max_heavy` requests (a batch counts
 once, for its whole run) hold heavy work at a time; the others wait within their deadline.
 `call` answers one request inline, without budget or threads (the tests' direct path).
@@ -32,7 +32,6 @@ from .budget import Budget, Limits, RequestTimeout, ResponseTooLarge
 from .errors import BadParam, InternalError, InvalidParams, InvalidRequest, MethodNotFound, ParseError
 from .methods import Context
 from .routes import Route
-from .snapshot import ChainSnapshot
 from .subscriptions import Session
 
 log = logging.getLogger(__name__)
@@ -204,7 +203,7 @@ class Dispatcher:
     async def _offload(self, request: dict, request_id: object, notify: bool, budget: Budget) -> str | None:
         """Run a heavy call on a worker thread over a snapshot taken now; `request timed out` at
         the deadline (the worker notices the cancelled budget at its next check)."""
-        snapshot = ChainSnapshot(self.context.chain)
+        snapshot = self.context.chain.snapshot()
         ctx = self.context.fork(snapshot)
 
         def work() -> str | None:

@@ -2,7 +2,7 @@
 
 Handlers are synchronous. The light ones (a LevelDB get or a cache hit, the pool) run on the event
 loop; the heavy ones (routes.py marks them) on a worker thread, over `Context.fork(snapshot)`: the
-chain as one `ChainSnapshot` saw it, so a commit meanwhile never shows half-way.
+chain as one snapshot of it saw it, so a commit meanwhile never shows half-way.
 
 Block tags: committed blocks are final, so `latest`, `safe`, `finalized` and `pending` all mean the
 head (there is no pending-block preview); `pending` differs only for eth_getTransactionCount, which
@@ -17,6 +17,7 @@ from .. import CLIENT_NAME
 from ..chain.state import StateReader
 from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
 from ..crypto import keccak256
+from ..interfaces import ChainHistory
 from . import codec
 from .calls import CALL_GAS_CAP, call, env_of, estimate_gas
 from .codec import BlockId, CallArgs, LogQuery
@@ -54,8 +55,8 @@ class Context:
         self.filters = FilterRegistry()
         """The filters eth_newFilter and eth_newBlockFilter installed (polled from worker threads too)."""
 
-    def fork(self, chain) -> "Context":
-        """This context over `chain` (a ChainSnapshot), sharing the caches, filters and hub."""
+    def fork(self, chain: ChainHistory) -> "Context":
+        """This context over `chain` (a snapshot), sharing the caches, filters and hub."""
         ctx = copy.copy(self)
         ctx.chain = chain
         ctx.view = self.view.fork(chain)

@@ -5,7 +5,7 @@ each new block to `remember` (through `RpcServer.publish_block`), so receipts of
 which clients poll most, are served without decoding the block again. The cache is bounded by
 transactions held, not just by blocks, because one block can hold tens of thousands.
 
-Requests answered on worker threads read through `fork(snapshot)`: a view over a `ChainSnapshot`
+Requests answered on worker threads read through `fork(snapshot)`: a view over a snapshot of the chain
 sharing this one's cache (final blocks are the same whoever reads them) under one lock.
 """
 
@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
 from ..chain.blocks import Block, Header, Receipt
 from ..errors import UnknownBlock
+from ..interfaces import ChainHistory
 from .codec import BlockId
-
-if TYPE_CHECKING:
-    from ..storage.blockchain import Blockchain
 
 
 class _Entry:
@@ -32,9 +29,9 @@ class _Entry:
 
 
 class ChainView:
-    """Blockchain reads for the RPC handlers; see the module docstring."""
+    """Chain reads for the RPC handlers; see the module docstring."""
 
-    def __init__(self, chain: "Blockchain", max_blocks: int = 256, max_transactions: int = 100_000) -> None:
+    def __init__(self, chain: ChainHistory, max_blocks: int = 256, max_transactions: int = 100_000) -> None:
         self.chain = chain
         self.max_blocks = max_blocks
         self.max_transactions = max_transactions
@@ -45,7 +42,7 @@ class ChainView:
         self._root = self
         """The view owning the cache (`_cached_transactions` is counted there)."""
 
-    def fork(self, chain: "Blockchain") -> "ChainView":
+    def fork(self, chain: ChainHistory) -> "ChainView":
         """A view over `chain` (a snapshot) sharing this view's cache."""
         view = ChainView.__new__(ChainView)
         view.chain, view.max_blocks, view.max_transactions = chain, self.max_blocks, self.max_transactions

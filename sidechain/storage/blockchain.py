@@ -1,76 +1,41 @@
-"""The chain as the node holds it: the store, the head, the committed state trie, history.
+"""The chain as the node holds it: the one writer of blocks, over the reads of history.py.
 
-`Blockchain` is the one writer of blocks and the reader of the head, headers, history and
-validator sets. Consensus asks it to build a proposal, to check one it received, and to commit a
-block with its certificate; building and checking are the block executor's (execution/executor.py),
-run on the head's state, and speculative: nothing is written until `commit`.
+Consensus asks `Blockchain` to build a proposal, to check one it received, and to commit a block
+with its certificate; building and checking are the block executor's (execution/executor.py), run
+on the head's state, and speculative: nothing is written until `commit`. Everything else it
+answers is a read of the final chain (`ChainHistoryReader`); a request answered off the event loop
+reads a `snapshot()` of it instead, which no commit moves.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 
-import rlp
-
-from ..chain.blocks import Block, Header, Receipt
-from ..chain.execution import next_base_fee
+from ..chain.blocks import Block, Header
 from ..chain.genesis import GenesisConfig
-from ..chain.state import EMPTY_ACCOUNT, Account, StateReader
-from ..chain.system.validator_set import current_set
 from ..chain.transactions import Transaction
-from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
-from ..chain.validators import ValidatorSet
-from ..errors import StorageError, UnknownBlock, mismatch
+from ..errors import StorageError, mismatch
 from ..execution.executor import BlockExecutor, ExecutedBlock, ParentState
-from .address_index import AddressIndex
-from .evidence import EvidenceIndex
+from .history import ChainHistoryReader
+from .snapshot import ChainSnapshot
 from .store import ChainStore
 
 
-class TrieState:
-    """Account and storage reads through the tries at a given root: historical state. Code is
-    content-addressed, so any version of the state reads it from the one table."""
-
-    def __init__(self, trie: MerkleTrie, load_code) -> None:
-        self.trie = trie
-        self.get_code = load_code
-
-    def get_account(self, address: bytes) -> Account:
-        data = self.trie.get(account_trie_key(address))
-        return EMPTY_ACCOUNT if data is None else Account.decode(data)
-
-    def get_storage(self, address: bytes, key: bytes) -> bytes:
-        root = self.get_account(address).storage_root
-        data = MerkleTrie(root, self.trie.load_node).get(storage_trie_key(key))
-        return b"" if data is None else rlp.decode(data)
-
-
-class Blockchain:
-    """Head, state and history over a ChainStore; see the module docstring."""
-
-    HEADER_CACHE = 4096
+class Blockchain(ChainHistoryReader):
+    """The final chain over a ChainStore, and its one writer; see the module docstring."""
 
     def __init__(self, store: ChainStore, genesis: GenesisConfig) -> None:
-        self.store = store
-        self.genesis = genesis
         self.executor = BlockExecutor(genesis)
-        self.genesis_hash = genesis.hash()
-        """Which chain this is; computed once (it serialises the whole allocation)."""
-        self._headers: OrderedDict[bytes, Header] = OrderedDict()
+        genesis_hash = genesis.hash()
         stored_genesis = store.genesis_hash()
         if stored_genesis is None:
-            self._write_genesis()
-        elif stored_genesis != self.genesis_hash:
+            self._write_genesis(store, genesis_hash)
+        elif stored_genesis != genesis_hash:
             raise StorageError(
-                mismatch("this database belongs to another genesis", expected="0x" + self.genesis_hash.hex(), got="0x" + stored_genesis.hex())
+                mismatch("this database belongs to another genesis", expected="0x" + genesis_hash.hex(), got="0x" + stored_genesis.hex())
             )
-        head_hash = store.head_hash()
-        self.head = self._require_header(head_hash)
-        self.trie = MerkleTrie(self.head.state_root, store.get_trie_node)
-        self._validator_sets: dict[int, ValidatorSet] = {}
-        """Checkpoint range -> its validator set; read from several threads, so replaced, never reordered."""
+        super().__init__(store, genesis, genesis_hash, _stored_head(store))
 
     @classmethod
     def open(cls, data_dir: str | Path, genesis: GenesisConfig) -> "Blockchain":
@@ -81,115 +46,21 @@ class Blockchain:
 
     # --- genesis ---------------------------------------------------------------------------------
 
-    def _write_genesis(self) -> None:
-        executed = self.executor.genesis_block(self.genesis_hash, self.store.get_trie_node)
+    def _write_genesis(self, store: ChainStore, genesis_hash: bytes) -> None:
+        executed = self.executor.genesis_block(genesis_hash, store.get_trie_node)
         result = executed.result
-        self.store.commit_block(executed.block, (), result.changes, executed.new_nodes(), b"", storage=result.storage,
-                                code=result.code, genesis_hash=self.genesis_hash)
+        store.commit_block(executed.block, (), result.changes, executed.new_nodes(), b"", storage=result.storage,
+                           code=result.code, genesis_hash=genesis_hash)
         executed.mark_committed()
 
-    # --- reads -----------------------------------------------------------------------------------
+    # --- reads off the event loop ------------------------------------------------------------------
 
-    @property
-    def height(self) -> int:
-        return self.head.number
-
-    def header_by_hash(self, block_hash: bytes) -> Header | None:
-        header = self._headers.get(block_hash)
-        if header is None:
-            header = self.store.get_header(block_hash)
-            if header is not None:
-                self._cache_header(block_hash, header)
-        return header
-
-    def header_by_number(self, number: int) -> Header | None:
-        if number == self.head.number:
-            return self.head
-        block_hash = self.store.get_canonical_hash(number)
-        return None if block_hash is None else self.header_by_hash(block_hash)
-
-    def block_by_hash(self, block_hash: bytes) -> Block | None:
-        return self.store.get_block(block_hash)
-
-    def block_by_number(self, number: int) -> Block | None:
-        block_hash = self.store.get_canonical_hash(number)
-        return None if block_hash is None else self.store.get_block(block_hash)
-
-    def canonical_hash(self, number: int) -> bytes | None:
-        """The hash of final block `number`, or None if there is none."""
-        return self.store.get_canonical_hash(number)
-
-    def certificate(self, block_hash: bytes) -> bytes | None:
-        """The encoded commit certificate stored with a final block (empty for genesis)."""
-        return self.store.get_certificate(block_hash)
-
-    def evidence_index(self) -> EvidenceIndex:
-        """The committed-evidence index over this chain's database (or snapshot)."""
-        return EvidenceIndex(self.store.db)
-
-    def address_index(self) -> AddressIndex:
-        """The explorer's address index over this chain's database (or snapshot)."""
-        return AddressIndex(self.store.db)
-
-    def receipts(self, block_hash: bytes) -> list[Receipt]:
-        return self.store.get_receipts(block_hash)
-
-    def transaction_location(self, tx_hash: bytes) -> tuple[int, int] | None:
-        return self.store.get_tx_location(tx_hash)
-
-    def state(self, number: int | None = None) -> StateReader:
-        """State after block `number` (the head if None)."""
-        if number is None or number == self.head.number:
-            return self.store
-        header = self.header_by_number(number)
-        if header is None:
-            raise UnknownBlock(f"unknown block: number {number}, head is {self.head.number}")
-        return TrieState(MerkleTrie(header.state_root, self.store.get_trie_node), self.store.get_code)
-
-    def state_trie(self, number: int | None = None) -> MerkleTrie:
-        if number is None or number == self.head.number:
-            return self.trie
-        header = self.header_by_number(number)
-        if header is None:
-            raise UnknownBlock(f"unknown block: number {number}, head is {self.head.number}")
-        return MerkleTrie(header.state_root, self.store.get_trie_node)
-
-    def validators_at(self, height: int) -> ValidatorSet:
-        """The validator set that votes on block `height`: the one in the state after block height - 1.
-
-        The set changes only after the last block of a checkpoint range, so it is known for every
-        height up to the end of the head's next range, and cached per range. Raises UnknownBlock
-        beyond that.
-        """
-        interval = self.genesis.checkpoint_interval
-        epoch = (height - 1) // interval if interval > 0 else 0
-        cached = self._validator_sets.get(epoch)
-        if cached is not None:
-            return cached
-        next_height = self.head.number + 1
-        if height > next_height:
-            if interval > 0 and epoch != (next_height - 1) // interval:
-                raise UnknownBlock(f"the validator set of block {height} is not known yet: head is {self.head.number}")
-            height = next_height
-        header = self.header_by_number(max(height - 1, 0))
-        if header is None:
-            raise UnknownBlock(f"the validator set of block {height} is not known: no block {height - 1}")
-        # Through the trie at that block's root, never the flat head table, which a commit on
-        # another thread could move between two reads.
-        validators = current_set(TrieState(MerkleTrie(header.state_root, self.store.get_trie_node), self.store.get_code))
-        if len(self._validator_sets) >= 64:
-            self._validator_sets = {}
-        self._validator_sets[epoch] = validators
-        return validators
-
-    def next_base_fee(self) -> int:
-        return next_base_fee(self.head, self.genesis.base_fee)
+    def snapshot(self) -> ChainSnapshot:
+        """The chain as it is now, for reads on another thread while blocks commit; close it after.
+        Take it on the event loop, where no commit is half done."""
+        return ChainSnapshot(self)
 
     # --- proposing, checking, committing ----------------------------------------------------------
-
-    def block_hash(self, number: int) -> bytes:
-        """The hash of final block `number` (zero if there is none): the EVM's BLOCKHASH."""
-        return self.store.get_canonical_hash(number) or bytes(32)
 
     def _head_parent(self) -> ParentState:
         return ParentState(self.head, self.store, self.trie, self.block_hash)
@@ -216,14 +87,11 @@ class Blockchain:
         self.head = block.header
         self._cache_header(block.hash, block.header)
 
-    def _require_header(self, block_hash: bytes | None) -> Header:
-        header = self.header_by_hash(block_hash) if block_hash else None
-        if header is None:
-            raise StorageError("database has no head block: it was not initialised by this node")
-        return header
 
-    def _cache_header(self, block_hash: bytes, header: Header) -> None:
-        self._headers[block_hash] = header
-        if len(self._headers) > self.HEADER_CACHE:
-            self._headers.popitem(last=False)
 
+def _stored_head(store: ChainStore) -> Header:
+    head_hash = store.head_hash()
+    header = store.get_header(head_hash) if head_hash else None
+    if header is None:
+        raise StorageError("database has no head block: it was not initialised by this node")
+    return header

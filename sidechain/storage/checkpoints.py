@@ -11,14 +11,29 @@ the store (block hashes) and the state (withdrawals, the validator sets).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..chain import ozmerkle
+from ..chain.genesis import GenesisConfig
 from ..chain.checkpoints import NO_VALIDATOR_SET_CHANGE, Checkpoint, checkpoint_bounds, checkpoint_content, checkpoint_of_block
 from ..chain.system.bridge import Withdrawal, checkpoint_withdrawals, withdrawal
 from ..chain.system.validator_set import checkpoint_set, set_after_checkpoint
+from ..chain.state import StateReader
 from ..chain.validators import ValidatorSet
 from ..errors import UnknownBlock
-from .blockchain import Blockchain
+
+
+class FinalChain(Protocol):
+    """What a checkpoint is read from: the live chain or a snapshot of it."""
+
+    genesis: GenesisConfig
+
+    @property
+    def height(self) -> int: ...
+
+    def canonical_hash(self, number: int) -> bytes | None: ...
+
+    def state(self, number: int | None = None) -> StateReader: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +51,7 @@ def _leaf(w: Withdrawal) -> bytes:
     return ozmerkle.withdrawal_leaf(w.withdrawal_id, w.l1_token, w.l1_recipient, w.amount)
 
 
-def final_checkpoint(chain: Blockchain, number: int) -> FinalCheckpoint:
+def final_checkpoint(chain: FinalChain, number: int) -> FinalCheckpoint:
     """Checkpoint `number`; UnknownBlock until the last block of its range is final."""
     interval = chain.genesis.checkpoint_interval
     start, end = checkpoint_bounds(number, interval)
@@ -57,7 +72,7 @@ def final_checkpoint(chain: Blockchain, number: int) -> FinalCheckpoint:
     return FinalCheckpoint(content, tuple(hashes), withdrawals, signers, next_validators)
 
 
-def withdrawal_proof(chain: Blockchain, withdrawal_id: int) -> tuple[Withdrawal, int, list[bytes]]:
+def withdrawal_proof(chain: FinalChain, withdrawal_id: int) -> tuple[Withdrawal, int, list[bytes]]:
     """(withdrawal, checkpoint number, Merkle proof against that checkpoint's withdrawalRoot).
 
     UnknownBlock if there is no such withdrawal, or its checkpoint's range is not final yet.

@@ -16,7 +16,6 @@ from sidechain.rpc.budget import Limits
 from sidechain.rpc.dispatch import Dispatcher
 from sidechain.rpc.methods import Context
 from sidechain.rpc.server import RpcConfig
-from sidechain.rpc.snapshot import ChainSnapshot
 
 EMITTER = bytes.fromhex("0e" * 20)
 TOPIC = b"\x01" * 32
@@ -134,7 +133,7 @@ def test_a_batch_over_its_response_budget_answers_response_too_large_from_there_
 def test_a_snapshot_keeps_its_head_and_state_while_blocks_are_committed(devnet):
     devnet.commit([devnet.sign("A", to=ACCOUNTS["B"].address, value=5)])
     context = Context(devnet.backend)
-    snapshot = ChainSnapshot(devnet.chain)
+    snapshot = devnet.chain.snapshot()
     ctx = context.fork(snapshot)
     before = ctx.state("latest").get_account(addr("B")).balance
     newer = devnet.commit([devnet.sign("A", to=ACCOUNTS["B"].address, value=7)])
