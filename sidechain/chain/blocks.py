@@ -10,6 +10,7 @@ that knows Ethereum receipts can check them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import rlp
@@ -77,7 +78,11 @@ class Header:
 
     @classmethod
     def decode(cls, data: bytes) -> "Header":
-        f = rlp.decode(data)
+        return cls.from_fields(rlp.decode(data))
+
+    @classmethod
+    def from_fields(cls, f: object) -> "Header":
+        """A header from its decoded RLP items (a block's first item, decoded with the block)."""
         if not isinstance(f, list) or len(f) not in (12, 13) or not all(isinstance(item, bytes) for item in f):
             raise InvalidBlock("malformed header: expected a 12-item (13 with an evidence root) RLP list of byte strings")
         if len(f) == 13 and len(f[12]) != 32:
@@ -97,6 +102,9 @@ class Block:
     """Encoded equivocation evidence records, opaque here: the chain rules check only their number,
     sizes and root; the consensus layer decodes and verifies them (consensus/evidence.py). Blocks
     read back from the store come without it; the evidence index (storage/evidence.py) has it."""
+    encoded: bytes = field(default=b"", compare=False, repr=False)
+    """The wire form, once made or received: a proposal's block is logged to the WAL and gossiped,
+    and the received bytes are what a peer logs, so none of it encodes the block again."""
 
     def __post_init__(self) -> None:
         if not self.hash:
@@ -108,8 +116,10 @@ class Block:
 
     def encode(self) -> bytes:
         """Wire form: [header fields, [raw transaction, ...]], then [evidence, ...] if it has any."""
-        items = [self.header.raw_fields(), [tx.raw for tx in self.transactions]]
-        return encode_items(items + [list(self.evidence)] if self.evidence else items)
+        if not self.encoded:
+            items = [self.header.raw_fields(), [tx.raw for tx in self.transactions]]
+            object.__setattr__(self, "encoded", encode_items(items + [list(self.evidence)] if self.evidence else items))
+        return self.encoded
 
     def with_evidence(self, evidence: tuple[bytes, ...]) -> "Block":
         """This block carrying `evidence`, its header committing to it (a new hash); execution
@@ -117,25 +127,27 @@ class Block:
         return Block(replace(self.header, evidence_root=evidence_root(evidence)), self.transactions, b"", tuple(evidence))
 
     @classmethod
-    def decode(cls, data: bytes, chain_id: int, senders: list[bytes] | None = None) -> "Block":
-        """Decode a block; transactions' senders are recovered unless already known (`senders`)."""
+    def decode(cls, data: bytes, chain_id: int, known: Callable[[bytes], Transaction | None] | None = None) -> "Block":
+        """Decode a block, its transactions checked and their senders recovered, except those
+        `known(tx_hash)` returns: transactions this node decoded and verified already (its pool),
+        taken as they are. The same bytes have the same hash, so it is the same transaction."""
         try:
             items = rlp.decode(data)
             if not isinstance(items, list) or len(items) not in (2, 3):
                 raise ValueError("expected [header, transactions] or [header, transactions, evidence]")
             header_fields, raws, evidence = items[0], items[1], items[2] if len(items) == 3 else []
-            header = Header.decode(rlp.encode(header_fields))
+            header = Header.from_fields(header_fields)
         except (rlp.DecodingError, ValueError, TypeError) as exc:
             raise InvalidBlock(f"malformed block: {exc}") from None
         if not isinstance(raws, list) or not all(isinstance(raw, bytes) for raw in raws):
             raise InvalidBlock("malformed block: transactions must be a list of byte strings")
         if len(items) == 3 and (not isinstance(evidence, list) or not evidence or not all(isinstance(e, bytes) for e in evidence)):
             raise InvalidBlock("malformed block: evidence, when present, must be a non-empty list of byte strings")
-        if senders is None:
+        if known is None:
             txs = tuple(decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
         else:
-            txs = tuple(decode_transaction(raw, chain_id, sender=s) for raw, s in zip(raws, senders, strict=True))
-        return cls(header, txs, b"", tuple(evidence))
+            txs = tuple(known(keccak256(raw)) or decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
+        return cls(header, txs, b"", tuple(evidence), data)
 
 
 @dataclass(frozen=True, slots=True)

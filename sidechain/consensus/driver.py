@@ -157,7 +157,7 @@ class ConsensusDriver:
         try:
             for record in records:
                 if isinstance(record, ProposalRecord):
-                    self.receive_proposal(record.proposal, record.block)
+                    self.receive_proposal(record.proposal, record.block, verified=True)  # checked before it was logged
                 elif isinstance(record, Vote):
                     self.receive_vote(record, verified=True)  # checked before it was logged
                 else:
@@ -167,10 +167,11 @@ class ConsensusDriver:
 
     # --- inputs ---------------------------------------------------------------------------------
 
-    def receive_proposal(self, proposal: Proposal, block: Block) -> None:
-        """A proposal with its block, from a peer or from this node; checked, then handed in."""
+    def receive_proposal(self, proposal: Proposal, block: Block, *, verified: bool = False) -> None:
+        """A proposal with its block, from a peer or from this node; checked, then handed in.
+        `verified`: its signature was checked already (gossip validation, our own, the WAL)."""
         size = 1024 + sum(len(tx.raw) for tx in block.transactions) + sum(len(e) for e in block.evidence)
-        self._dispatch(proposal.height, proposal.round, proposal.proposer, size, self._on_proposal, (proposal, block))
+        self._dispatch(proposal.height, proposal.round, proposal.proposer, size, self._on_proposal, (proposal, block, verified))
 
     def receive_vote(self, vote: Vote, *, verified: bool = False) -> None:
         """`verified`: gossip validation already checked the signature and the signer."""
@@ -211,22 +212,23 @@ class ConsensusDriver:
         try:
             if height > self.height or m is None:
                 if self.refusal(height, round_, signer, size) is None:
-                    if not (handler == self._on_vote and args[1]):  # verified votes were checked already
-                        args[0].verify(self.chain_id)  # a forger must not use up a validator's quota
+                    if not args[-1]:  # a forger must not use up a validator's quota (verified: checked already)
+                        args[0].verify(self.chain_id)
                     self._future.add(signer, size, (height, round_, signer, size, handler, args))
                 return
             handler(*args)
         except InvalidVote as exc:
             log.warning("rejected consensus message: %s", exc, extra={"height": self.height, "round": m.round if m else "-"})
 
-    def _on_proposal(self, proposal: Proposal, block: Block) -> None:
+    def _on_proposal(self, proposal: Proposal, block: Block, verified: bool) -> None:
         m = self.machine
         if proposal.proposer != m.validators.proposer(m.height, proposal.round):
             raise InvalidVote(f"proposal of round {proposal.round} from 0x{proposal.proposer.hex()}, not its proposer")
         if proposal.round in m.proposals or not m.admits(proposal.round, proposal.proposer):
             self.receive_duplicate_proposal(proposal)
             return  # one proposal per (height, round, proposer), executed and logged once; far rounds dropped
-        proposal.verify(self.chain_id)
+        if not verified:
+            proposal.verify(self.chain_id)
         if proposal.block_hash != block.hash:
             raise InvalidVote("proposal signs a different block than the one it carries")
         self._proposals[proposal.round] = proposal
@@ -295,7 +297,7 @@ class ConsensusDriver:
             self._schedule(ScheduleTimeout(Step.PROPOSE, action.height, action.round))
             return
         block = executed.block
-        self._loop_back(lambda: (self.receive_proposal(proposal, block), self.network.broadcast_proposal(proposal, block)))
+        self._loop_back(lambda: (self.receive_proposal(proposal, block, verified=True), self.network.broadcast_proposal(proposal, block)))
 
     def _vote(self, action: VoteAction) -> None:
         try:

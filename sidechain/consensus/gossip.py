@@ -11,7 +11,7 @@ from collections.abc import Callable
 import rlp
 
 from ..chain.blocks import Block
-from ..crypto import keccak256
+from ..chain.transactions import Transaction
 from ..errors import InvalidBlock, InvalidEvidence, InvalidTransaction, InvalidVote
 from ..verdicts import Checked, Verdict
 from .evidence import MAX_EVIDENCE_AGE, MAX_EVIDENCE_BYTES, decode_evidence, offence_of
@@ -88,9 +88,10 @@ def check_vote(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, curre
 
 def check_proposal(
     data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,
-    sender_of: Callable[[bytes], bytes | None] = lambda tx_hash: None, refusal: Refusal = _keeps_all,
+    known: Callable[[bytes], Transaction | None] = lambda tx_hash: None, refusal: Refusal = _keeps_all,
 ) -> Checked:
-    """`sender_of` finds senders already recovered (the pool), sparing a signature recovery per tx."""
+    """`known(tx_hash)` finds transactions already verified here (the pool): taken as they are, they
+    spare a decode and a signature recovery each; only the others are recovered."""
     # REJECT: not [proposal, block].
     try:
         proposal_bytes, block_bytes = rlp.decode(data)
@@ -122,7 +123,7 @@ def check_proposal(
         return Checked(Verdict.REJECT, "proposal-bad-signature")
     # REJECT: the block does not decode, or is not the one signed, or names another proposer.
     try:
-        block = _decode_block(block_bytes, chain_id, sender_of)
+        block = Block.decode(block_bytes, chain_id, known)
     except (InvalidBlock, InvalidTransaction):
         return Checked(Verdict.REJECT, "malformed-block")
     if block.hash != proposal.block_hash or block.header.proposer != proposal.proposer or block.number != proposal.height:
@@ -130,20 +131,6 @@ def check_proposal(
     if validators is None:  # kept for the driver, which checks the proposer once the height is current
         return Checked(Verdict.IGNORE, UNKNOWN_VALIDATOR_SET, (proposal, block))
     return Checked(Verdict.ACCEPT, "ok", (proposal, block))
-
-
-def _decode_block(data: bytes, chain_id: int, sender_of: Callable[[bytes], bytes | None]) -> Block:
-    try:
-        items = rlp.decode(data)
-        raws = items[1] if isinstance(items, list) and len(items) in (2, 3) else None
-    except (rlp.DecodingError, ValueError) as exc:
-        raise InvalidBlock(f"malformed block: {exc}") from None
-    if not isinstance(raws, list) or any(not isinstance(r, bytes) for r in raws):
-        raise InvalidBlock("malformed block: transactions must be a list of byte strings")
-    senders = [sender_of(keccak256(raw)) for raw in raws]
-    if all(s is not None for s in senders):
-        return Block.decode(data, chain_id, senders)
-    return Block.decode(data, chain_id)
 
 
 def check_evidence(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ..chain.blocks import Block
+from ..chain.transactions import Transaction
 from ..consensus.evidence import Evidence
 from ..consensus.gossip import (
     ROUND_TAKEN, TOPIC_EVIDENCE, TOPIC_PROPOSALS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET, ValidatorsAt, check_evidence,
@@ -42,7 +43,7 @@ class ConsensusInbox(Protocol):
         ...
 
     def refusal(self, height: int, round_: int, signer: bytes, size: int, *, proposal: bool = False) -> str | None: ...
-    def receive_proposal(self, proposal: Proposal, block: Block) -> None: ...
+    def receive_proposal(self, proposal: Proposal, block: Block, *, verified: bool = False) -> None: ...
     def receive_vote(self, vote: Vote, *, verified: bool = False) -> None: ...
     def receive_duplicate_proposal(self, proposal: Proposal) -> None: ...
     def receive_evidence(self, evidence: Evidence) -> None: ...
@@ -59,17 +60,17 @@ def _nothing(*args) -> None:
 class GossipNetwork:
     """Publishes this node's proposals, votes and evidence; admits peers' and routes them to `serve`'s inbox.
 
-    `validators_at(height)`: the set voting there, None if not known yet; `sender_of(tx_hash)`: a
-    pooled transaction's recovered sender, if any; `on_rejected(topic, reason, verdict)`: a message
+    `validators_at(height)`: the set voting there, None if not known yet; `known(tx_hash)`: a
+    pooled transaction (decoded, its sender recovered), if any; `on_rejected(topic, reason, verdict)`: a message
     not ACCEPTed; `on_behind()`: a message of a later height (the node syncs); `on_vote_delay(s)`:
     seconds from the start of the height to a peer's vote arriving.
     """
 
     def __init__(self, p2p, *, chain_id: int, validators_at: ValidatorsAt,
-                 sender_of: Callable[[bytes], bytes | None] = lambda tx_hash: None,
+                 known: Callable[[bytes], Transaction | None] = lambda tx_hash: None,
                  on_rejected: Callable[[str, str, str], None] = _nothing, on_behind: Callable[[], None] = _nothing,
                  on_vote_delay: Callable[[float], None] = _nothing) -> None:
-        self.p2p, self.chain_id, self.validators_at, self.sender_of = p2p, chain_id, validators_at, sender_of
+        self.p2p, self.chain_id, self.validators_at, self.known = p2p, chain_id, validators_at, known
         self.on_rejected, self.on_behind, self.on_vote_delay = on_rejected, on_behind, on_vote_delay
         self.consensus: ConsensusInbox | None = None
         self._checked: dict[bytes, object] = {}
@@ -113,14 +114,14 @@ class GossipNetwork:
                 if topic == TOPIC_VOTES:
                     consensus.receive_vote(checked.value, verified=False)
                 else:
-                    consensus.receive_proposal(*checked.value)
+                    consensus.receive_proposal(*checked.value, verified=True)  # its signature checked
         return ValidationResult(checked.verdict.value)
 
     def _validate_proposal(self, data: bytes, peer: str) -> ValidationResult:
         consensus = self.consensus
         return self._verdict(TOPIC_PROPOSALS, data, check_proposal(
             data, chain_id=self.chain_id, validators_at=self.validators_at, current_height=consensus.height,
-            sender_of=self.sender_of, refusal=functools.partial(consensus.refusal, proposal=True)))
+            known=self.known, refusal=functools.partial(consensus.refusal, proposal=True)))
 
     def _on_proposal(self, data: bytes, peer: str) -> None:
         value = self._checked.pop(data, None)
@@ -128,7 +129,7 @@ class GossipNetwork:
             proposal, block = value
             if proposal.height > self.consensus.height:
                 self.on_behind()
-            self.consensus.receive_proposal(proposal, block)
+            self.consensus.receive_proposal(proposal, block, verified=True)
 
     def _validate_vote(self, data: bytes, peer: str) -> ValidationResult:
         consensus = self.consensus

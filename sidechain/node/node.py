@@ -107,7 +107,7 @@ class Node:
                 peers_path=config.data_dir / "p2p" / "peers.json",
             ))
             self.network = GossipNetwork(
-                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, sender_of=self._pooled_sender,
+                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, known=self.mempool.get,
                 on_rejected=self._count_rejected, on_behind=lambda: self.syncer.wake(),
                 on_vote_delay=self.metrics.vote_seconds.observe,
             )
@@ -155,11 +155,6 @@ class Node:
             return self.chain.validators_at(height)
         except UnknownBlock:
             return None
-
-    def _pooled_sender(self, tx_hash: bytes) -> bytes | None:
-        """The recovered sender of a pooled transaction (spares a recovery per proposal tx)."""
-        tx = self.mempool.get(tx_hash)
-        return tx.sender if tx is not None else None
 
     def _count_rejected(self, topic: str, reason: str, verdict: str) -> None:
         self.metrics.rejected.labels(topic, reason, verdict).inc()

@@ -47,8 +47,8 @@ class FakeInbox:
     def refusal(self, height, round_, signer, size, *, proposal=False):
         return self.refuse
 
-    def receive_proposal(self, proposal, block):
-        self.got.append(("proposal", proposal, block))
+    def receive_proposal(self, proposal, block, *, verified=False):
+        self.got.append(("proposal", proposal, block, verified))
 
     def receive_vote(self, vote, *, verified=False):
         self.got.append(("vote", vote, verified))

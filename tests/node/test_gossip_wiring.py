@@ -124,15 +124,16 @@ def test_a_vote_of_an_undecided_validator_set_goes_to_the_inbox_unverified_and_i
     assert wired.inbox.got == [("vote", v, False)]
 
 
-def test_a_proposal_from_the_proposer_reaches_the_inbox_with_its_block():
+def test_a_proposal_from_the_proposer_reaches_the_inbox_with_its_block_verified():
     wired, (proposal, block) = Wired(), proposal_and_block()
     sender = Wired()
     sender.gossip.broadcast_proposal(proposal, block)
     [(topic, data)] = sender.p2p.published
     assert topic == TOPIC_PROPOSALS
     assert wired.deliver(topic, data) is ValidationResult.ACCEPT
-    [(kind, got_proposal, got_block)] = wired.inbox.got
-    assert (kind, got_proposal, got_block.hash) == ("proposal", proposal, block.hash)
+    [(kind, got_proposal, got_block, verified)] = wired.inbox.got
+    assert (kind, got_proposal, got_block.hash, verified) == ("proposal", proposal, block.hash, True)
+    assert got_block.encoded == rlp.decode(data)[1]  # the driver logs the bytes received
 
 
 def test_a_proposal_by_someone_else_than_the_proposer_is_rejected():

@@ -190,6 +190,10 @@ BLOCK_SEEDS.append(BLOCKS[2].with_evidence(tuple(EVIDENCE_SEEDS)).encode())  # a
 GOSSIP_TX_SEEDS = [rlp.encode(TX_SEEDS[:3]), rlp.encode(TX_SEEDS[3:]), rlp.encode([TX_SEEDS[0]])]
 
 
+POOLED = {tx.hash: tx for block in BLOCKS for tx in block.transactions}
+"""What a pool would hold: the seed blocks' transactions, decoded and verified."""
+
+
 def _validators_at(height: int) -> ValidatorSet | None:
     return VALIDATORS if height <= HEIGHT else None  # HEIGHT+1.. is an undecided range
 
@@ -202,9 +206,9 @@ def _gossip(data: bytes) -> str:
         return check_vote(body, chain_id=CHAIN_ID, validators_at=_validators_at, current_height=HEIGHT).reason
     elif kind == b"p":
         return check_proposal(body, chain_id=CHAIN_ID, validators_at=_validators_at, current_height=HEIGHT).reason
-    elif kind == b"s":  # the pool knows every sender: Block.decode's `senders` path
+    elif kind == b"s":  # the pool holds the seeds' transactions: Block.decode's `known` path
         return check_proposal(body, chain_id=CHAIN_ID, validators_at=_validators_at, current_height=HEIGHT,
-                              sender_of=lambda tx_hash: ADDRESSES[0]).reason
+                              known=POOLED.get).reason
     elif kind == b"e":
         return check_evidence(body, chain_id=CHAIN_ID, validators_at=_validators_at, current_height=HEIGHT,
                               is_known=lambda offence: False).reason
