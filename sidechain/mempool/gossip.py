@@ -45,8 +45,15 @@ def encode_transactions(raws: list[bytes]) -> bytes:
     return rlp.encode(raws)
 
 
-def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: Callable[[bytes], bool]) -> Checked:
-    """A batch of raw transactions; value: the decoded ones we did not have."""
+def _nothing_decoded(tx_hash: bytes) -> Transaction | None:
+    return None
+
+
+def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: Callable[[bytes], bool],
+                       decoded: Callable[[bytes], Transaction | None] = _nothing_decoded) -> Checked:
+    """A batch of raw transactions; value: the decoded ones we did not have. `is_known(tx_hash)`:
+    nothing to do for it (pooled, or final); `decoded(tx_hash)`: a transaction this node verified
+    already (a proposal brought it), taken as it is rather than decoded and recovered again."""
     # REJECT: not a list of byte strings, or too many.
     try:
         raws = rlp.decode(data)
@@ -56,7 +63,11 @@ def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: 
         return Checked(Verdict.REJECT, "malformed-tx-batch")
     fresh = []
     for raw in raws:
-        if is_known(keccak256(raw)):
+        tx_hash = keccak256(raw)
+        if is_known(tx_hash):
+            continue
+        if (tx := decoded(tx_hash)) is not None:
+            fresh.append(tx)
             continue
         # REJECT: a transaction that can never be valid (encoding, signature, chain id, limits).
         try:
@@ -72,16 +83,17 @@ def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: 
 class TransactionGossip:
     """Publishes this node's pooled transactions in batches; admits peers' batches into the pool.
 
-    `is_known(tx_hash)`: whether the pool holds it already (skipped before any signature check);
+    `is_known(tx_hash)`: nothing to do for it, the pool or a final block holds it (skipped before any
+    signature check); `decoded(tx_hash)`: a transaction verified here already (mempool/known.py);
     `admit(tx)`: pool a peer's transaction, raising the SidechainError of the rule it breaks;
     `on_rejected(topic, reason, verdict)`: a batch not ACCEPTed (the node counts it).
     """
 
     def __init__(self, p2p, *, chain_id: int, gas_limit: int, is_known: Callable[[bytes], bool],
-                 admit: Callable[[Transaction], None],
+                 admit: Callable[[Transaction], None], decoded: Callable[[bytes], Transaction | None] = _nothing_decoded,
                  on_rejected: Callable[[str, str, str], None] = lambda topic, reason, verdict: None) -> None:
         self.p2p, self.chain_id, self.gas_limit = p2p, chain_id, gas_limit
-        self.is_known, self.admit, self.on_rejected = is_known, admit, on_rejected
+        self.is_known, self.decoded, self.admit, self.on_rejected = is_known, decoded, admit, on_rejected
         self._checked: dict[bytes, list[Transaction]] = {}
         self._outbox: deque[bytes] = deque()
         self._outbox_bytes = 0
@@ -149,7 +161,8 @@ class TransactionGossip:
         """Checked on a worker thread: recovering a batch's senders takes tens of milliseconds, which
         the event loop spends on consensus messages meanwhile (libsecp256k1 runs without the GIL)."""
         checked = await asyncio.get_running_loop().run_in_executor(self._checker, functools.partial(
-            check_transactions, data, chain_id=self.chain_id, gas_limit=self.gas_limit, is_known=self.is_known))
+            check_transactions, data, chain_id=self.chain_id, gas_limit=self.gas_limit, is_known=self.is_known,
+            decoded=self.decoded))
         if checked.verdict is Verdict.ACCEPT:
             self._checked[data] = checked.value
             if len(self._checked) > MAX_CHECKED:

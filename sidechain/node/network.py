@@ -61,16 +61,18 @@ class GossipNetwork:
     """Publishes this node's proposals, votes and evidence; admits peers' and routes them to `serve`'s inbox.
 
     `validators_at(height)`: the set voting there, None if not known yet; `known(tx_hash)`: a
-    pooled transaction (decoded, its sender recovered), if any; `on_rejected(topic, reason, verdict)`: a message
+    transaction verified here already (decoded, its sender recovered), if any; `saw(transactions)`:
+    those an accepted proposal's block brought; `on_rejected(topic, reason, verdict)`: a message
     not ACCEPTed; `on_behind()`: a message of a later height (the node syncs); `on_vote_delay(s)`:
     seconds from the start of the height to a peer's vote arriving.
     """
 
     def __init__(self, p2p, *, chain_id: int, validators_at: ValidatorsAt,
                  known: Callable[[bytes], Transaction | None] = lambda tx_hash: None,
+                 saw: Callable[[tuple[Transaction, ...]], None] = _nothing,
                  on_rejected: Callable[[str, str, str], None] = _nothing, on_behind: Callable[[], None] = _nothing,
                  on_vote_delay: Callable[[float], None] = _nothing) -> None:
-        self.p2p, self.chain_id, self.validators_at, self.known = p2p, chain_id, validators_at, known
+        self.p2p, self.chain_id, self.validators_at, self.known, self.saw = p2p, chain_id, validators_at, known, saw
         self.on_rejected, self.on_behind, self.on_vote_delay = on_rejected, on_behind, on_vote_delay
         self.consensus: ConsensusInbox | None = None
         self._checked: dict[bytes, object] = {}
@@ -119,9 +121,12 @@ class GossipNetwork:
 
     def _validate_proposal(self, data: bytes, peer: str) -> ValidationResult:
         consensus = self.consensus
-        return self._verdict(TOPIC_PROPOSALS, data, check_proposal(
+        checked = check_proposal(
             data, chain_id=self.chain_id, validators_at=self.validators_at, current_height=consensus.height,
-            known=self.known, refusal=functools.partial(consensus.refusal, proposal=True)))
+            known=self.known, refusal=functools.partial(consensus.refusal, proposal=True))
+        if isinstance(checked.value, tuple):  # its block decoded: the transactions' batches need no recovery
+            self.saw(checked.value[1].transactions)
+        return self._verdict(TOPIC_PROPOSALS, data, checked)
 
     def _on_proposal(self, data: bytes, peer: str) -> None:
         value = self._checked.pop(data, None)

@@ -22,6 +22,7 @@ from ..consensus.timeouts import Timeouts
 from ..consensus.wal import WriteAheadLog
 from ..errors import ConfigError, SidechainError, UnknownBlock, UnprotectedTransaction
 from ..keystore import load_keystore
+from ..mempool.known import KnownTransactions
 from ..mempool.pool import Mempool
 from ..rpc.backend import consensus_status_json
 from ..rpc.explorer_methods import L1Info
@@ -91,6 +92,7 @@ class Node:
         self.genesis: GenesisConfig = load_genesis(config.genesis_path)
         self.chain = Blockchain.open(config.data_dir, self.genesis)
         self.mempool = Mempool()
+        self.known = KnownTransactions(self.mempool.get)
         self.signer = self._load_signer()
         self.metrics = NodeMetrics()
         self.p2p = self.network = self.tx_gossip = self.syncer = None
@@ -107,13 +109,14 @@ class Node:
                 peers_path=config.data_dir / "p2p" / "peers.json",
             ))
             self.network = GossipNetwork(
-                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, known=self.mempool.get,
+                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, known=self.known.get,
+                saw=self.known.saw,
                 on_rejected=self._count_rejected, on_behind=lambda: self.syncer.wake(),
                 on_vote_delay=self.metrics.vote_seconds.observe,
             )
             self.tx_gossip = TransactionGossip(
                 self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
-                is_known=lambda tx_hash: self.mempool.get(tx_hash) is not None, admit=self.pool_transaction,
+                is_known=self.known.is_settled, decoded=self.known.get, admit=self.pool_transaction,
                 on_rejected=self._count_rejected,
             )
         self.driver = ConsensusDriver(
@@ -231,6 +234,7 @@ class Node:
             self.loop_lag_max.set(max(v for _, v in recent))
 
     def _on_commit(self, executed: ExecutedBlock) -> None:
+        self.known.committed(executed.block.transactions)
         self.rpc.publish_block(executed.block, executed.result.receipts)
         if self._checkpoints is not None:
             raw = self._checkpoints.on_block(self.chain, self.mempool)

@@ -1,0 +1,139 @@
+"""A transaction reaches a validator in a proposal's block and in a peer's batch, in either order:
+its sender is recovered once, whichever copy comes first (sidechain/mempool/known.py), and a batch
+copy of a transaction already final is not pooled again."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import rlp
+from eth_account import Account
+
+import sidechain.chain.transactions as transactions
+from sidechain.chain.blocks import ZERO_HASH, Block, Header
+from sidechain.chain.bloom import EMPTY_BLOOM
+from sidechain.chain.transactions import decode_transaction
+from sidechain.consensus.gossip import TOPIC_PROPOSALS
+from sidechain.consensus.messages import Proposal, ValidatorSet
+from sidechain.crypto import private_key_to_address
+from sidechain.devkeys import anvil_private_key
+from sidechain.mempool.gossip import TOPIC_TRANSACTIONS, TransactionGossip
+from sidechain.mempool.known import KnownTransactions
+from sidechain.node.network import GossipNetwork
+from sidechain.p2p import ValidationResult
+
+from gossip_support import HEIGHT, FakeInbox, FakeP2P
+
+CHAIN_ID = 7070
+GAS_LIMIT = 30_000_000
+KEYS = [anvil_private_key(6 + i) for i in range(4)]
+ADDRESSES = [private_key_to_address(k) for k in KEYS]
+VALIDATORS = ValidatorSet(tuple(ADDRESSES), (1, 1, 1, 1))
+USER = Account.from_key(anvil_private_key(0))
+
+
+def signed(nonce: int) -> bytes:
+    return bytes(USER.sign_transaction({
+        "type": 2, "chainId": CHAIN_ID, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * 10**9,
+        "gas": 21_000, "to": "0x" + "22" * 20, "value": 1,
+    }).raw_transaction)
+
+
+RAWS = [signed(n) for n in range(4)]
+
+
+def proposal_bytes(raws: list[bytes]) -> bytes:
+    proposer = VALIDATORS.proposer(HEIGHT, 0)
+    txs = tuple(decode_transaction(raw, CHAIN_ID) for raw in raws)
+    block = Block(Header(b"\x11" * 32, HEIGHT, 1_700_000_000, proposer, ZERO_HASH, ZERO_HASH, ZERO_HASH, EMPTY_BLOOM,
+                         GAS_LIMIT, 0, 1, b""), txs)
+    proposal = Proposal.create(CHAIN_ID, HEIGHT, 0, block.hash, -1, KEYS[ADDRESSES.index(proposer)], proposer)
+    return rlp.encode([proposal.encode(), block.encode()])
+
+
+PROPOSAL = proposal_bytes(RAWS[:3])
+"""A proposal whose block holds the first three transactions (made before any recovery is counted)."""
+FINAL = [decode_transaction(raw, CHAIN_ID) for raw in RAWS[:2]]
+
+
+class Validator:
+    """One node's gossip wiring around one KnownTransactions, over a pool that is a dict."""
+
+    def __init__(self) -> None:
+        self.pool: dict[bytes, object] = {}
+        self.known = KnownTransactions(self.pool.get)
+        self.p2p, self.inbox = FakeP2P(), FakeInbox()
+        self.network = GossipNetwork(self.p2p, chain_id=CHAIN_ID, validators_at=lambda height: VALIDATORS,
+                                     known=self.known.get, saw=self.known.saw)
+        self.network.serve(self.inbox)
+        self.admitted: list = []
+        self.tx_gossip = TransactionGossip(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, is_known=self.known.is_settled,
+                                           decoded=self.known.get, admit=self.admit)
+
+    def admit(self, tx) -> None:
+        self.admitted.append(tx)
+        self.pool[tx.hash] = tx
+
+    def deliver(self, topic: str, data: bytes) -> ValidationResult:
+        return asyncio.run(asyncio.wait_for(self.p2p.deliver(topic, data), 10))
+
+
+@pytest.fixture
+def node():
+    node = Validator()
+    yield node
+    asyncio.run(node.tx_gossip.stop())
+
+
+@pytest.fixture
+def recoveries(monkeypatch):
+    """Every sender recovery made while decoding transactions."""
+    made = []
+    real = transactions.recover_address
+
+    def counting(*args):
+        made.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(transactions, "recover_address", counting)
+    return made
+
+
+def test_a_batch_after_the_proposal_takes_the_transactions_the_block_decoded(node, recoveries):
+    assert node.deliver(TOPIC_PROPOSALS, PROPOSAL) is ValidationResult.ACCEPT
+    assert len(recoveries) == 3
+    [(_, _, block, _)] = node.inbox.got
+    assert node.deliver(TOPIC_TRANSACTIONS, rlp.encode(RAWS)) is ValidationResult.ACCEPT
+    assert len(recoveries) == 4  # only the one the block did not hold
+    assert [tx.raw for tx in node.admitted] == RAWS
+    assert all(a is b for a, b in zip(node.admitted, block.transactions))  # the very objects decoded
+
+
+def test_a_proposal_after_the_batch_takes_the_pooled_transactions(node, recoveries):
+    assert node.deliver(TOPIC_TRANSACTIONS, rlp.encode(RAWS[:2])) is ValidationResult.ACCEPT
+    assert node.deliver(TOPIC_PROPOSALS, PROPOSAL) is ValidationResult.ACCEPT
+    assert len(recoveries) == 3
+    [(_, _, block, _)] = node.inbox.got
+    assert block.transactions[0] is node.pool[block.transactions[0].hash]
+
+
+def test_a_batch_of_transactions_already_final_is_ignored_and_pools_nothing(node, recoveries):
+    node.known.committed(FINAL)
+    assert node.deliver(TOPIC_TRANSACTIONS, rlp.encode(RAWS[:2])) is ValidationResult.IGNORE
+    assert node.admitted == [] and recoveries == []
+
+
+def test_known_transactions_answer_the_pool_first_and_forget_the_oldest_beyond_capacity():
+    pool = {}
+    known = KnownTransactions(pool.get, capacity=3)
+    txs = [decode_transaction(raw, CHAIN_ID) for raw in RAWS]
+    known.saw(txs[:3])
+    assert [known.get(tx.hash) for tx in txs[:3]] == txs[:3] and known.get(txs[3].hash) is None
+    assert not any(known.is_settled(tx.hash) for tx in txs[:3])  # seen in a block that may not be final
+    pool[txs[3].hash] = txs[3]
+    assert known.get(txs[3].hash) is txs[3] and known.is_settled(txs[3].hash)
+    known.committed([txs[1]])
+    assert known.is_settled(txs[1].hash)
+    known.saw([txs[3]])  # over capacity: the oldest (txs[0]) goes; txs[1] was refreshed by its commit
+    assert len(known) == 3 and known.get(txs[0].hash) is None and known.is_settled(txs[1].hash)
