@@ -1,4 +1,4 @@
-"""Puts tests/ itself on sys.path, so a helper every folder shares (waiting.py) imports by its bare
+"""Puts tests/ itself on sys.path, so a helper every folder shares (waiting.py, needs.py) imports by its bare
 name, as each folder's own *_support modules do."""
 
 from __future__ import annotations

@@ -205,6 +205,17 @@ def stop_pid(pid: int, timeout: float = 10.0) -> None:
         pass
 
 
+def kill_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGKILL the process group of `process` (started in a session of its own) if it still runs,
+    then reap it: a test's cleanup that must leave nothing behind, even on failure."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=timeout)
+
+
 def _alive(pid: int) -> bool:
     try:
         waited, _ = os.waitpid(pid, os.WNOHANG)

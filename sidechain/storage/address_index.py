@@ -63,13 +63,6 @@ def parties(tx, receipt: Receipt) -> set[bytes]:
     return found
 
 
-def touched(block: Block, receipts: Sequence[Receipt]) -> Iterator[tuple[bytes, int]]:
-    """(address, transaction index) for every address each transaction of `block` touches."""
-    for index, (tx, receipt) in enumerate(zip(block.transactions, receipts)):
-        for address in parties(tx, receipt):
-            yield address, index
-
-
 def _bridge_records(receipts: Sequence[Receipt]) -> tuple[set[bytes], int | None]:
     """(L1 tokens minted, the highest deposit id affirmed) in one block's logs."""
     tokens: set[bytes] = set()

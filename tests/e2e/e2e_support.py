@@ -5,8 +5,6 @@ it by a name no other test folder uses."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +14,7 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
-from sidechain.devtools.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devtools.devnet import free_port_base, init_network, kill_group, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250
@@ -93,8 +91,7 @@ class RunningNode:
             self.node.process.wait(timeout=10)
 
     def kill(self) -> None:
-        os.killpg(self.node.pid, signal.SIGKILL)
-        self.node.process.wait(timeout=10)
+        kill_group(self.node.process)
 
     def restart(self) -> None:
         self.stop()
@@ -134,9 +131,7 @@ class RunningNetwork:
         wait_until(lambda: all(self.height(i) >= height for i in indexes), timeout, f"nodes {list(indexes)} at height {height}")
 
     def kill(self, i: int) -> None:
-        node = self.nodes[i]
-        os.killpg(node.pid, signal.SIGKILL)
-        node.process.wait(timeout=10)
+        kill_group(self.nodes[i].process)
 
     def start(self, i: int) -> None:
         start_node(self.nodes[i], self.root)
@@ -154,11 +149,7 @@ class RunningNetwork:
     def shutdown(self) -> None:
         for i, node in enumerate(self.nodes):
             if self.running(i):
-                try:
-                    os.killpg(node.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                node.process.wait(timeout=10)
+                kill_group(node.process)
 
 
 def devnet(root: Path, *args: str) -> subprocess.CompletedProcess:

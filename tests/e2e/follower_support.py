@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sidechain.devtools.devnet import (
-    DEV_SCRYPT_N, NodeProcess, free_port_base, init_network, rpc_call, sidechain_command, start_node, wait_ready,
+    DEV_SCRYPT_N, NodeProcess, free_port_base, init_network, kill_group, rpc_call, sidechain_command, start_node,
+    wait_ready,
 )
 from sidechain.rpc.client import rpc_batch  # noqa: F401  (multihost_support imports it from here)
 from sidechain.p2p.identity import load_or_create_identity, peer_id_of
@@ -57,12 +58,8 @@ class Pair:
 
     def kill_all(self) -> None:
         for node in (self.validator, self.follower):
-            if node.process is not None and node.process.poll() is None:
-                try:
-                    os.killpg(node.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                node.process.wait(timeout=10)
+            if node.process is not None:
+                kill_group(node.process)
 
     def height(self, node: NodeProcess) -> int:
         return int(rpc_call(node.rpc_url, "eth_blockNumber"), 16)

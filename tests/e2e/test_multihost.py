@@ -15,7 +15,6 @@ The numbers (sync time, restore-to-final, submit-to-final p50/p99 per phase) are
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import urllib.request
@@ -32,6 +31,7 @@ from sidechain.devkeys import anvil_private_key
 from sidechain.devtools.devnet import rpc_call, wait_ready, wait_until
 
 from multihost_support import L1_HOST, SPARE_HOSTS, MultihostNetwork, TransferLoad
+from needs import require
 from netns_support import Lab, skip_reason
 from safety import check_safety
 
@@ -57,11 +57,7 @@ def report(record_property, name: str, values: dict) -> None:
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    reason = skip_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the multi-host tests: {reason}")
-        pytest.skip(reason)
+    require(skip_reason(), "the multi-host tests")
     root = tmp_path_factory.mktemp("multihost")
     lab = Lab.create([f"v{i}" for i in range(VALIDATORS)] + [L1_HOST, *SPARE_HOSTS])
     network = None

@@ -3,17 +3,18 @@ and one headless Chromium for all the explorer modules, both always stopped."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from pathlib import Path
 
 import pytest
 
+from sidechain.devtools.devnet import kill_group
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # e2e_support: the devnet helpers
 
 from e2e_support import devnet_up  # noqa: E402
 from explorer_support import Browser, missing_browser  # noqa: E402
+from needs import require  # noqa: E402
 
 
 class Devnet:
@@ -30,21 +31,12 @@ class Devnet:
 
     def kill_extras(self) -> None:
         for process in self.extra_processes:
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                process.wait(timeout=10)
+            kill_group(process)
 
 
 @pytest.fixture(scope="package")
 def devnet(tmp_path_factory):
-    reason = missing_browser()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the explorer's browser tests: {reason}")
-        pytest.skip(reason)
+    require(missing_browser(), "the explorer's browser tests")
     root = tmp_path_factory.mktemp("explorer") / "devnet"
     with devnet_up(root) as (_, network):
         net = Devnet(root, network)

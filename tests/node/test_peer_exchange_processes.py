@@ -5,12 +5,10 @@ to both from DATA_DIR/p2p/peers.json (on a new port, so A and B cannot be the on
 from __future__ import annotations
 
 import json
-import os
-import signal
 
 import pytest
 
-from sidechain.devtools.devnet import free_port_base, init_network, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devtools.devnet import free_port_base, init_network, kill_group, rpc_call, start_node, stop_pid, wait_ready, wait_until
 
 BLOCK_TIME_MS = 250
 
@@ -39,12 +37,8 @@ def three_nodes(tmp_path):
         yield tmp_path, nodes
     finally:
         for node in nodes:
-            if node.process is not None and node.process.poll() is None:
-                try:
-                    os.killpg(node.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                node.process.wait(timeout=10)
+            if node.process is not None:
+                kill_group(node.process)
 
 
 def test_one_bootstrap_peer_is_enough_and_peers_survive_a_restart(three_nodes):

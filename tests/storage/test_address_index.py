@@ -18,7 +18,7 @@ from sidechain.chain.system.tokens import TRANSFER_TOPIC, token_address
 from sidechain.chain.transactions import create_address, decode_transaction
 from sidechain.errors import StorageError
 from sidechain.storage import schema
-from sidechain.storage.address_index import AddressIndex, TxLocation, touched, write_block
+from sidechain.storage.address_index import AddressIndex, TxLocation, parties, write_block
 from sidechain.storage.blockchain import Blockchain
 from sidechain.storage.store import ChainStore
 
@@ -120,7 +120,7 @@ def test_transfer_and_mint_logs_index_their_parties_and_the_bridge_records_token
         Log(B, (TRANSFER_TOPIC, b"\x01" * 32, _topic(CAROL)), b""),  # topic 1 holds no address: skipped
     )]
     block = SimpleNamespace(number=12, transactions=[tx])
-    assert set(touched(block, receipts)) == {(A, 0), (BRIDGE_ADDRESS, 0), (recipient, 0), (CAROL, 0), (B, 0)}
+    assert parties(tx, receipts[0]) == {A, BRIDGE_ADDRESS, recipient, CAROL, B}
 
     db, batch = {}, {}
     write_block(db, SimpleNamespace(put=batch.__setitem__), block, receipts)
