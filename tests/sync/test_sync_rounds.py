@@ -60,6 +60,18 @@ class Node:
         assert ours == [final.block_hash(n) for n in range(1, self.chain.height + 1)], "a block off the final chain was committed"
 
 
+@pytest.fixture
+def net() -> FakeNet:
+    return FakeNet()
+
+
+@pytest.fixture
+def node(tmp_path, net):
+    node = Node(tmp_path, net)
+    yield node
+    node.chain.close()
+
+
 def serve(net: FakeNet, peer: str, chain: Blockchain) -> None:
     BlockSyncer(chain, net.endpoint(peer), lambda executed, cert: None)
 
@@ -77,62 +89,47 @@ def fake_peer(net: FakeNet, peer: str, head: int, genesis_hash: bytes, blocks) -
     endpoint.set_request_handler(BLOCKS_PROTOCOL, serve_blocks)
 
 
-def test_a_node_behind_two_honest_peers_reaches_their_head_in_one_round(tmp_path, chains):
+def test_a_node_behind_two_honest_peers_reaches_their_head_in_one_round(net, node, chains):
     full, _ = chains
-    net = FakeNet()
     serve(net, "honest-a", full)
     serve(net, "honest-b", full)
-    node = Node(tmp_path, net)
-    try:
-        node.round()
-        assert node.chain.height == HEAD
-        node.assert_on_the_final_chain(full)
-        assert node.rejects == []
-        assert not any(node.syncer.peer_book.benched(p) for p in ("honest-a", "honest-b"))
-        assert node.syncer.highest_seen == HEAD and not node.syncer.syncing
-        asked = net.requests[("honest-a", BLOCKS_PROTOCOL)] + net.requests[("honest-b", BLOCKS_PROTOCOL)]
-        assert asked == 2, f"expected two ranges of {MAX_BLOCKS} fetched for {HEAD - START} blocks, got {asked} requests"
-        node.round()  # at the head: a round asks for heads, never for blocks
-        assert net.requests[("honest-a", BLOCKS_PROTOCOL)] + net.requests[("honest-b", BLOCKS_PROTOCOL)] == asked
-    finally:
-        node.chain.close()
+    node.round()
+    assert node.chain.height == HEAD
+    node.assert_on_the_final_chain(full)
+    assert node.rejects == []
+    assert not any(node.syncer.peer_book.benched(p) for p in ("honest-a", "honest-b"))
+    assert node.syncer.highest_seen == HEAD and not node.syncer.syncing
+    asked = net.requests[("honest-a", BLOCKS_PROTOCOL)] + net.requests[("honest-b", BLOCKS_PROTOCOL)]
+    assert asked == 2, f"expected two ranges of {MAX_BLOCKS} fetched for {HEAD - START} blocks, got {asked} requests"
+    node.round()  # at the head: a round asks for heads, never for blocks
+    assert net.requests[("honest-a", BLOCKS_PROTOCOL)] + net.requests[("honest-b", BLOCKS_PROTOCOL)] == asked
 
 
-def test_peers_at_different_heads_each_serve_up_to_their_own_head_in_the_same_round(tmp_path, chains):
+def test_peers_at_different_heads_each_serve_up_to_their_own_head_in_the_same_round(net, node, chains):
     full, short = chains
-    net = FakeNet()
     serve(net, "ahead", full)
     serve(net, "behind", short)
-    node = Node(tmp_path, net)
-    try:
-        node.round()
-        assert node.chain.height == HEAD
-        node.assert_on_the_final_chain(full)
-        # The lowest claim is asked first, up to its head; the rest comes from the peer ahead.
-        assert net.requests[("behind", BLOCKS_PROTOCOL)] == 1 and net.requests[("ahead", BLOCKS_PROTOCOL)] == 1
-        assert node.rejects == [] and node.syncer.highest_seen == HEAD
-    finally:
-        node.chain.close()
+    node.round()
+    assert node.chain.height == HEAD
+    node.assert_on_the_final_chain(full)
+    # The lowest claim is asked first, up to its head; the rest comes from the peer ahead.
+    assert net.requests[("behind", BLOCKS_PROTOCOL)] == 1 and net.requests[("ahead", BLOCKS_PROTOCOL)] == 1
+    assert node.rejects == [] and node.syncer.highest_seen == HEAD
 
 
 @pytest.mark.parametrize("claim", [HEAD, 2**63], ids=["same-head-asked-first", "huge-head-asked-last"])
-def test_a_peer_that_claims_a_head_and_returns_nothing_is_benched_and_the_node_syncs_from_the_other(tmp_path, chains, claim):
+def test_a_peer_that_claims_a_head_and_returns_nothing_is_benched_and_the_node_syncs_from_the_other(net, node, chains, claim):
     full, _ = chains
-    net = FakeNet()
     serve(net, "honest", full)
     fake_peer(net, "silent", claim, full.genesis_hash, lambda start, count: [])
-    node = Node(tmp_path, net)
-    try:
-        node.round()  # claiming HEAD, round one's round-robin (ids sorted, turn 1) asks it first; 2**63, last
-        assert node.chain.height == HEAD
-        node.assert_on_the_final_chain(full)
-        assert net.requests[("silent", BLOCKS_PROTOCOL)] == 1, "the silent peer is asked once, then benched"
-        assert node.rejects == ["undelivered-head"]
-        assert node.syncer.peer_book.benched("silent") and node.syncer.highest_seen == HEAD
-        node.round()  # benched: not even asked for its head
-        assert net.requests[("silent", STATUS_PROTOCOL)] == 1 and net.requests[("silent", BLOCKS_PROTOCOL)] == 1
-    finally:
-        node.chain.close()
+    node.round()  # claiming HEAD, round one's round-robin (ids sorted, turn 1) asks it first; 2**63, last
+    assert node.chain.height == HEAD
+    node.assert_on_the_final_chain(full)
+    assert net.requests[("silent", BLOCKS_PROTOCOL)] == 1, "the silent peer is asked once, then benched"
+    assert node.rejects == ["undelivered-head"]
+    assert node.syncer.peer_book.benched("silent") and node.syncer.highest_seen == HEAD
+    node.round()  # benched: not even asked for its head
+    assert net.requests[("silent", STATUS_PROTOCOL)] == 1 and net.requests[("silent", BLOCKS_PROTOCOL)] == 1
 
 
 def forked_block(node: Blockchain):
@@ -159,32 +156,25 @@ CERTIFICATE_KINDS = ["outsider", "other-block", "other-height", "no-signatures",
 
 
 @pytest.mark.parametrize("kind", CERTIFICATE_KINDS)
-def test_a_forked_block_under_a_bad_certificate_is_not_committed_and_its_peer_is_benched(tmp_path, chains, kind):
+def test_a_forked_block_under_a_bad_certificate_is_not_committed_and_its_peer_is_benched(net, node, chains, kind):
     full, _ = chains
-    net = FakeNet()
     serve(net, "honest", full)
-    node = Node(tmp_path, net)
     fork = forked_block(node.chain)
     assert fork.hash != full.block_hash(START + 1)
     # It claims the honest head, so round one's round-robin (peers sorted by id, turn 1) asks it first.
     fake_peer(net, "mallory", HEAD, full.genesis_hash, lambda start, count: [(fork.encode(), bad_certificate(kind, fork, full))])
-    try:
-        node.round()
-        assert net.requests[("mallory", BLOCKS_PROTOCOL)] == 1, "expected mallory asked first"
-        assert node.rejects == ["bad-synced-block"]
-        assert node.chain.height == HEAD and node.chain.block_hash(START + 1) == full.block_hash(START + 1)
-        node.assert_on_the_final_chain(full)
-        record = node.syncer.peer_book.get("mallory")
-        assert record.strikes == MAX_STRIKES, "a forgery benches for the maximum at once"
-        assert record.benched_until - time.monotonic() > MAX_BENCH_SECONDS - 10
-    finally:
-        node.chain.close()
+    node.round()
+    assert net.requests[("mallory", BLOCKS_PROTOCOL)] == 1, "expected mallory asked first"
+    assert node.rejects == ["bad-synced-block"]
+    assert node.chain.height == HEAD and node.chain.block_hash(START + 1) == full.block_hash(START + 1)
+    node.assert_on_the_final_chain(full)
+    record = node.syncer.peer_book.get("mallory")
+    assert record.strikes == MAX_STRIKES, "a forgery benches for the maximum at once"
+    assert record.benched_until - time.monotonic() > MAX_BENCH_SECONDS - 10
 
 
-def test_the_final_prefix_of_a_response_is_kept_and_the_forged_block_after_it_is_not(tmp_path, chains):
+def test_the_final_prefix_of_a_response_is_kept_and_the_forged_block_after_it_is_not(tmp_path, net, node, chains):
     full, _ = chains
-    net = FakeNet()
-    node = Node(tmp_path, net)
     side = grow(Blockchain.open(tmp_path / "side", genesis()), START + PREFIX)
     fork = forked_block(side)  # a valid block START + PREFIX + 1, not the final one
     side.close()
@@ -194,15 +184,12 @@ def test_the_final_prefix_of_a_response_is_kept_and_the_forged_block_after_it_is
         return prefix + [(fork.encode(), certificate(fork.number, fork.hash, OUTSIDER_KEY))]
 
     fake_peer(net, "forger", HEAD, full.genesis_hash, blocks)
-    try:
-        node.round()
-        assert node.chain.height == START + PREFIX, f"expected the {PREFIX} final blocks kept, got height {node.chain.height}"
-        node.assert_on_the_final_chain(full)
-        assert node.rejects == ["bad-synced-block"] and node.syncer.peer_book.benched("forger")
-        assert node.syncer.highest_seen == START + PREFIX, "a forger's claim is never reported"
-        serve(net, "honest", full)
-        node.round()
-        assert node.chain.height == HEAD
-        node.assert_on_the_final_chain(full)
-    finally:
-        node.chain.close()
+    node.round()
+    assert node.chain.height == START + PREFIX, f"expected the {PREFIX} final blocks kept, got height {node.chain.height}"
+    node.assert_on_the_final_chain(full)
+    assert node.rejects == ["bad-synced-block"] and node.syncer.peer_book.benched("forger")
+    assert node.syncer.highest_seen == START + PREFIX, "a forger's claim is never reported"
+    serve(net, "honest", full)
+    node.round()
+    assert node.chain.height == HEAD
+    node.assert_on_the_final_chain(full)
