@@ -147,7 +147,8 @@ class GossipNetwork:
         if vote is not None:
             if vote.height > self.consensus.height:
                 self.on_behind()
-            self.on_vote_delay(max(0.0, time.time() - self.consensus.height_started))
+            else:  # a later height's vote says nothing of how late this height's votes come
+                self.on_vote_delay(max(0.0, time.time() - self.consensus.height_started))
             self.consensus.receive_vote(vote, verified=True)
 
     def _validate_evidence(self, data: bytes, peer: str) -> ValidationResult:

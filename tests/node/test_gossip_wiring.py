@@ -109,6 +109,7 @@ def test_a_vote_inside_the_future_window_is_accepted_and_also_wakes_the_syncer()
     wired, v = Wired(), vote(HEIGHT + FUTURE_HEIGHTS)
     assert wired.deliver(TOPIC_VOTES, v.encode()) is ValidationResult.ACCEPT
     assert wired.behind == [None] and wired.inbox.got == [("vote", v, True)]
+    assert wired.delays == []  # timed against this height's start, it would read as a late vote
 
 
 def test_a_stale_vote_is_ignored_without_waking_the_syncer():
