@@ -4,11 +4,11 @@ test modules can import it by a name no other test folder uses."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
+
+from sidechain.devtools.jsonlines import JsonLinesProcess
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("driver.mjs")
@@ -37,19 +37,10 @@ class Browser:
     """One headless Chromium with one page, for a whole test module."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(["node", str(DRIVER)], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
+        self.driver = JsonLinesProcess(["node", str(DRIVER)], REPO, BrowserError)
 
     def do(self, op: str, **args):
-        self.process.stdin.write(json.dumps({"op": op, **args}) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise BrowserError(f"the driver exited: {self.process.stderr.read()[-2000:]}")
-        answer = json.loads(line)
-        if not answer["ok"]:
-            raise BrowserError(f"{op} {args}: {answer['error']}")
-        return answer["value"]
+        return self.driver.call(op, **args)
 
     def goto(self, url: str) -> None:
         self.do("goto", url=url)
@@ -92,13 +83,7 @@ class Browser:
         return self.do("errors")
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                self.process.stdin.close()
-                self.process.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                os.killpg(self.process.pid, 9)
-                self.process.wait(timeout=10)
+        self.driver.close()
 
 
 

@@ -13,10 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +23,7 @@ from sidechain.devtools.devnet import rpc_call
 from sidechain.devtools.bench.erc20 import TokenSetup, compile_contracts, run_setup, token_setup
 from sidechain.devtools.bench.loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
 from sidechain.devtools.bench.measure import IDLE_TIMEOUT, progress, run_load
-from sidechain.devtools.bench.report import emit
+from sidechain.devtools.bench.report import run_benchmark
 from sidechain.devtools.bench.targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
                       start_sidechain, stop_profilers)
 
@@ -62,10 +59,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.no_anvil and args.no_sidechain:
         parser.error("--no-anvil and --no-sidechain leave nothing to measure")
     return args
-
-
-def _terminate(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _ratio(a: dict | None, b: dict | None, key: str, sub: str | None = None) -> float | None:
@@ -152,28 +145,18 @@ def _measured(target: Target, load, args) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
-    root = Path(tempfile.mkdtemp(prefix="sidechain-bench-"))
     started: list[Target] = []
-    try:
-        result = run(args, root, started)
-    except KeyboardInterrupt:
-        progress("interrupted; cleaning up")
-        return 130
-    except Exception as exc:
-        progress(f"error: {type(exc).__name__}: {exc}")
+
+    def describe(work: Path) -> None:
         for target in started:
             progress(describe_failure(target))
-        return 1
-    finally:
+
+    def stop() -> None:
         for target in started:
             target.stop()
-        if args.keep:
-            progress(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    emit(result, args.json_out)
-    return 0
+
+    return run_benchmark("bench", lambda work: run(args, work, started), keep=args.keep, json_out=args.json_out,
+                         on_error=describe, cleanup=stop)
 
 
 if __name__ == "__main__":

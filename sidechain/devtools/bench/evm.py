@@ -20,14 +20,10 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import os
 import platform
 import pstats
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,6 +40,7 @@ from sidechain.storage.blockchain import Blockchain
 from sidechain.devtools.bench.erc20 import compile_contracts, creation_code, token_setup
 from sidechain.devtools.bench.loadgen import build_load, new_sender_keys, sign_transfer, write_genesis
 from sidechain.devtools.bench.measure import progress
+from sidechain.devtools.bench.report import run_benchmark
 from sidechain.devtools.bench.targets import python_info
 
 RUN_SELECTOR = bytes.fromhex("a444f5e9")
@@ -281,23 +278,7 @@ def run(args: argparse.Namespace, root: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # the finally below still runs
-    root = Path(tempfile.mkdtemp(prefix="sidechain-bench-evm-"))
-    try:
-        result = run(args, root)
-    except KeyboardInterrupt:
-        progress("interrupted; cleaning up")
-        return 130
-    except Exception as exc:
-        progress(f"error: {type(exc).__name__}: {exc}")
-        return 1
-    finally:
-        if args.keep:
-            progress(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps(result, indent=2))
-    return 0
+    return run_benchmark("bench-evm", lambda work: run(args, work), keep=args.keep)
 
 
 if __name__ == "__main__":

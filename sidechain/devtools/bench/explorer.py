@@ -18,15 +18,11 @@ progress on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,8 +30,9 @@ from sidechain.devtools.devnet import REPO, NodeProcess, free_port_base, rpc_cal
 from sidechain.errors import ConfigError
 from sidechain.devtools.bench.explorer_chain import BuiltChain, cached_chain
 from sidechain.devtools.bench.measure import progress
-from sidechain.devtools.bench.report import emit
+from sidechain.devtools.bench.report import run_benchmark
 from sidechain.devtools.bench.targets import python_info, stop_group
+from sidechain.devtools.jsonlines import JsonLinesProcess
 
 DRIVER = Path(__file__).with_name("explorer_driver.mjs")
 PAGE_ROWS = 25
@@ -67,22 +64,13 @@ class Driver:
     """The Chromium driver process (explorer_driver.mjs)."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(["node", str(DRIVER)], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, bufsize=1, start_new_session=True)
+        self.driver = JsonLinesProcess(["node", str(DRIVER)], REPO)
 
     def load(self, url: str, page: str, rpc: str) -> dict:
-        self.process.stdin.write(json.dumps({"op": "load", "url": url, "page": page, "rpc": rpc}) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"the browser driver exited: {self.process.stderr.read()[-2000:]}")
-        answer = json.loads(line)
-        if not answer["ok"]:
-            raise RuntimeError(f"loading {url}: {answer['error']}")
-        return answer["value"]
+        return self.driver.call("load", url=url, page=page, rpc=rpc)
 
     def close(self) -> None:
-        stop_group(self.process.pid)
+        self.driver.close()
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -261,22 +249,12 @@ def run(args: argparse.Namespace, work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # the finally below still runs
-    work = Path(tempfile.mkdtemp(prefix="sidechain-bench-explorer-"))
-    try:
-        result = run(args, work)
-    except KeyboardInterrupt:
-        progress("interrupted; cleaning up")
-        return 130
-    except Exception as exc:
-        progress(f"error: {type(exc).__name__}: {exc}")
+
+    def show_logs(work: Path) -> None:
         for log in work.glob("node-*.log"):
             progress(f"--- {log} (last lines)\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
-        return 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    emit(result, args.json_out)
-    return 0
+
+    return run_benchmark("bench-explorer", lambda work: run(args, work), json_out=args.json_out, on_error=show_logs)
 
 
 if __name__ == "__main__":

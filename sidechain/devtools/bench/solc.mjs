@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const solc = createRequire(import.meta.url)("solc");
 const settings = {
   evmVersion: "cancun",
