@@ -2,22 +2,33 @@
 
 Every check answers ACCEPT, IGNORE or REJECT with a reason (sidechain.verdicts). Transactions have
 their own topic and checks on the mempool side (mempool/gossip.py).
+
+A proposal is compact: its block travels as the header, the transactions' hashes and the evidence,
+since a peer holds most of the transactions already from their gossip. The check takes each one
+from what the node has verified (`known`); when some are missing it answers MISSING_TRANSACTIONS
+with a `PendingProposal`, which the node completes with the transactions it fetches from its peers
+(mempool/fetch.py), then delivers as any other. The header commits to the transactions (their
+root), so a block assembled from other transactions than its proposer's does not execute.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import rlp
 
-from ..chain.blocks import Block
+
+from ..chain.blocks import Block, Header
 from ..chain.transactions import Transaction
-from ..errors import InvalidBlock, InvalidEvidence, InvalidTransaction, InvalidVote
+from ..chain.validation import MAX_BLOCK_TX_BYTES
+from ..errors import InvalidBlock, InvalidEvidence, InvalidVote
 from ..verdicts import Checked, Verdict
 from .evidence import MAX_EVIDENCE_AGE, MAX_EVIDENCE_BYTES, decode_evidence, offence_of
 from .messages import Proposal, ValidatorSet, Vote
 
-TOPIC_PROPOSALS = "consensus/proposals/1"
+TOPIC_PROPOSALS = "consensus/proposals/2"
+"""Version 2: compact blocks (version 1 carried every transaction whole)."""
 TOPIC_VOTES = "consensus/votes/1"
 TOPIC_EVIDENCE = "consensus/evidence/1"
 
@@ -33,8 +44,39 @@ def _height_verdict(height: int, current: int) -> Checked | None:
     return None
 
 
+MAX_PROPOSAL_TRANSACTIONS = MAX_BLOCK_TX_BYTES // 64
+"""More transactions than a block's bytes can hold (no valid transaction is 64 bytes or smaller)."""
+MISSING_TRANSACTIONS = "missing-transactions"
+"""The check's reason when the block names transactions this node does not have (not a verdict
+sent to libp2p: the node fetches them, then decides)."""
+
+
 def encode_proposal(proposal: Proposal, block: Block) -> bytes:
-    return rlp.encode([proposal.encode(), block.encode()])
+    """[proposal, header fields, [transaction hash, ...], [evidence, ...]]."""
+    return rlp.encode([proposal.encode(), block.header.raw_fields(), [tx.hash for tx in block.transactions], list(block.evidence)])
+
+
+@dataclass(frozen=True, slots=True)
+class PendingProposal:
+    """A proposal that passed every check but whose block names transactions not here yet."""
+
+    proposal: Proposal
+    header: Header
+    tx_hashes: tuple[bytes, ...]
+    evidence: tuple[bytes, ...]
+    verdict: Verdict
+    """What the check answers once the block is whole: ACCEPT, or IGNORE for an unknown validator set."""
+    reason: str
+
+    def missing(self, known: Callable[[bytes], Transaction | None]) -> list[bytes]:
+        return [tx_hash for tx_hash in dict.fromkeys(self.tx_hashes) if known(tx_hash) is None]
+
+    def complete(self, known: Callable[[bytes], Transaction | None]) -> Checked | None:
+        """The check's answer with the whole block, or None while a transaction is still missing."""
+        txs = [known(tx_hash) for tx_hash in self.tx_hashes]
+        if any(tx is None for tx in txs):
+            return None
+        return Checked(self.verdict, self.reason, (self.proposal, Block(self.header, tuple(txs), self.proposal.block_hash, self.evidence)))
 
 
 ROUND_TAKEN = "proposal-round-taken"
@@ -90,11 +132,12 @@ def check_proposal(
     data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,
     known: Callable[[bytes], Transaction | None] = lambda tx_hash: None, refusal: Refusal = _keeps_all,
 ) -> Checked:
-    """`known(tx_hash)` finds transactions already verified here (the pool): taken as they are, they
-    spare a decode and a signature recovery each; only the others are recovered."""
-    # REJECT: not [proposal, block].
+    """`known(tx_hash)` finds transactions already verified here (the pool, a recent block): the
+    block is assembled from them. Those it lacks make the answer MISSING_TRANSACTIONS, with a
+    `PendingProposal` to complete (see the module docstring)."""
+    # REJECT: not [proposal, header, hashes, evidence].
     try:
-        proposal_bytes, block_bytes = rlp.decode(data)
+        proposal_bytes, header_fields, hashes, evidence = rlp.decode(data)
         proposal = Proposal.decode(proposal_bytes)
     except (rlp.DecodingError, ValueError, InvalidVote):
         return Checked(Verdict.REJECT, "malformed-proposal")
@@ -106,7 +149,7 @@ def check_proposal(
     if validators is not None and proposal.proposer != validators.proposer(proposal.height, proposal.round):
         return Checked(Verdict.REJECT, "wrong-proposer")
     # IGNORE: a round already proposed, beyond the window, or a signer the driver would not keep.
-    if (reason := refusal(proposal.height, proposal.round, proposal.proposer, len(block_bytes))) is not None:
+    if (reason := refusal(proposal.height, proposal.round, proposal.proposer, len(data))) is not None:
         if reason != ROUND_TAKEN:
             return Checked(Verdict.IGNORE, reason)
         # A second proposal for a round is never executed, but if its proposer signed it, it goes
@@ -123,14 +166,19 @@ def check_proposal(
         return Checked(Verdict.REJECT, "proposal-bad-signature")
     # REJECT: the block does not decode, or is not the one signed, or names another proposer.
     try:
-        block = Block.decode(block_bytes, chain_id, known)
-    except (InvalidBlock, InvalidTransaction):
+        header = Header.from_fields(header_fields)
+    except InvalidBlock:
         return Checked(Verdict.REJECT, "malformed-block")
-    if block.hash != proposal.block_hash or block.header.proposer != proposal.proposer or block.number != proposal.height:
+    if (not isinstance(hashes, list) or len(hashes) > MAX_PROPOSAL_TRANSACTIONS
+            or any(not isinstance(h, bytes) or len(h) != 32 for h in hashes)
+            or not isinstance(evidence, list) or any(not isinstance(e, bytes) for e in evidence)):
+        return Checked(Verdict.REJECT, "malformed-block")
+    if header.hash != proposal.block_hash or header.proposer != proposal.proposer or header.number != proposal.height:
         return Checked(Verdict.REJECT, "proposal-block-mismatch")
-    if validators is None:  # kept for the driver, which checks the proposer once the height is current
-        return Checked(Verdict.IGNORE, UNKNOWN_VALIDATOR_SET, (proposal, block))
-    return Checked(Verdict.ACCEPT, "ok", (proposal, block))
+    verdict, reason = (Verdict.IGNORE, UNKNOWN_VALIDATOR_SET) if validators is None else (Verdict.ACCEPT, "ok")
+    # (IGNORE for an unknown set: kept for the driver, which checks the proposer once the height is current.)
+    pending = PendingProposal(proposal, header, tuple(hashes), tuple(evidence), verdict, reason)
+    return pending.complete(known) or Checked(Verdict.IGNORE, MISSING_TRANSACTIONS, pending)
 
 
 def check_evidence(data: bytes, *, chain_id: int, validators_at: ValidatorsAt, current_height: int,

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ..chain.blocks import Block
 from ..chain.transactions import Transaction
 from ..consensus.evidence import Evidence
 from ..consensus.gossip import (
-    ROUND_TAKEN, TOPIC_EVIDENCE, TOPIC_PROPOSALS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET, ValidatorsAt, check_evidence,
-    check_proposal, check_vote, encode_proposal,
+    MISSING_TRANSACTIONS, ROUND_TAKEN, TOPIC_EVIDENCE, TOPIC_PROPOSALS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET, PendingProposal,
+    ValidatorsAt, check_evidence, check_proposal, check_vote, encode_proposal,
 )
 from ..consensus.messages import Proposal, Vote
 from ..p2p import ValidationResult
@@ -27,6 +27,8 @@ from ..verdicts import Checked, Verdict
 
 MAX_CHECKED = 4096
 """Checked messages waiting for their handler; the oldest is forgotten beyond it."""
+TRANSACTIONS_UNAVAILABLE = "transactions-unavailable"
+"""A compact proposal whose missing transactions no peer gave (or that may not ask for them)."""
 
 
 class ConsensusInbox(Protocol):
@@ -62,7 +64,8 @@ class GossipNetwork:
 
     `validators_at(height)`: the set voting there, None if not known yet; `known(tx_hash)`: a
     transaction verified here already (decoded, its sender recovered), if any; `saw(transactions)`:
-    those an accepted proposal's block brought; `on_rejected(topic, reason, verdict)`: a message
+    those an accepted proposal's block brought; `fetch(hashes, origin)`: the transactions a compact
+    proposal names and this node lacks, from its peers (mempool/fetch.py; none without it); `on_rejected(topic, reason, verdict)`: a message
     not ACCEPTed; `on_behind()`: a message of a later height (the node syncs); `on_vote_delay(s)`:
     seconds from the start of the height to a peer's vote arriving.
     """
@@ -70,9 +73,11 @@ class GossipNetwork:
     def __init__(self, p2p, *, chain_id: int, validators_at: ValidatorsAt,
                  known: Callable[[bytes], Transaction | None] = lambda tx_hash: None,
                  saw: Callable[[tuple[Transaction, ...]], None] = _nothing,
+                 fetch: Callable[[list[bytes], str], Awaitable[dict[bytes, Transaction]]] | None = None,
                  on_rejected: Callable[[str, str, str], None] = _nothing, on_behind: Callable[[], None] = _nothing,
                  on_vote_delay: Callable[[float], None] = _nothing) -> None:
         self.p2p, self.chain_id, self.validators_at, self.known, self.saw = p2p, chain_id, validators_at, known, saw
+        self.fetch = fetch
         self.on_rejected, self.on_behind, self.on_vote_delay = on_rejected, on_behind, on_vote_delay
         self.consensus: ConsensusInbox | None = None
         self._checked: dict[bytes, object] = {}
@@ -124,7 +129,23 @@ class GossipNetwork:
         checked = check_proposal(
             data, chain_id=self.chain_id, validators_at=self.validators_at, current_height=consensus.height,
             known=self.known, refusal=functools.partial(consensus.refusal, proposal=True))
-        if isinstance(checked.value, tuple):  # its block decoded: the transactions' batches need no recovery
+        if checked.reason == MISSING_TRANSACTIONS:
+            if checked.value.verdict is Verdict.ACCEPT and self.fetch is not None:
+                return self._complete_proposal(data, checked.value, peer)
+            # Only the round's own proposer makes this node ask its peers: the proposer of a height
+            # whose validator set is not known yet cannot be told from anyone who signs.
+            checked = Checked(Verdict.IGNORE, TRANSACTIONS_UNAVAILABLE)
+        return self._proposal_verdict(data, checked)
+
+    async def _complete_proposal(self, data: bytes, pending: PendingProposal, peer: str) -> ValidationResult:
+        """Fetch what the block lacks, then judge it whole; IGNOREd (neither relayed nor delivered)
+        if a transaction is still missing."""
+        fetched = await self.fetch(pending.missing(self.known), peer)
+        checked = pending.complete(lambda tx_hash: fetched.get(tx_hash) or self.known(tx_hash))
+        return self._proposal_verdict(data, checked or Checked(Verdict.IGNORE, TRANSACTIONS_UNAVAILABLE))
+
+    def _proposal_verdict(self, data: bytes, checked: Checked) -> ValidationResult:
+        if isinstance(checked.value, tuple):  # its block assembled: the transactions' batches need no recovery
             self.saw(checked.value[1].transactions)
         return self._verdict(TOPIC_PROPOSALS, data, checked)
 

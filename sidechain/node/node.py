@@ -97,6 +97,7 @@ class Node:
         self.metrics = NodeMetrics()
         self.p2p = self.network = self.tx_gossip = self.syncer = None
         if config.p2p_port is not None:
+            from ..mempool.fetch import TransactionFetcher
             from ..mempool.gossip import TransactionGossip
             from ..p2p import P2PConfig, P2PService
             from ..sync.syncer import BlockSyncer
@@ -108,9 +109,11 @@ class Node:
                 listen_host=config.p2p_host, advertise=config.p2p_advertise,
                 peers_path=config.data_dir / "p2p" / "peers.json",
             ))
+            self.fetcher = TransactionFetcher(self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
+                                              known=self.known.get)
             self.network = GossipNetwork(
                 self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, known=self.known.get,
-                saw=self.known.saw,
+                saw=self.known.saw, fetch=self.fetcher.fetch,
                 on_rejected=self._count_rejected, on_behind=lambda: self.syncer.wake(),
                 on_vote_delay=self.metrics.vote_seconds.observe,
             )

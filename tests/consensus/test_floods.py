@@ -122,8 +122,9 @@ def junk_transactions(count: int = 7, size: int = 124_000) -> list:
     }).raw_transaction), CHAIN_ID) for i in range(count)]
 
 
-def gossip_front(driver: ConsensusDriver, chain: Blockchain, cfg) -> GossipNetwork:
-    """The node's real gossip checks and routing in front of `driver`, without libp2p."""
+def gossip_front(driver: ConsensusDriver, chain: Blockchain, cfg, known=lambda tx_hash: None) -> GossipNetwork:
+    """The node's real gossip checks and routing in front of `driver`, without libp2p; `known`:
+    the transactions it holds (compact proposals name theirs by hash)."""
     def validators_for(height):
         try:
             return chain.validators_at(height)
@@ -131,7 +132,7 @@ def gossip_front(driver: ConsensusDriver, chain: Blockchain, cfg) -> GossipNetwo
             return None
 
     p2p = SimpleNamespace(subscribe=lambda *args: None, publish=lambda *args: None)
-    front = GossipNetwork(p2p, chain_id=CHAIN_ID, validators_at=validators_for)
+    front = GossipNetwork(p2p, chain_id=CHAIN_ID, validators_at=validators_for, known=known)
     front.serve(driver)
     return front
 
@@ -165,9 +166,9 @@ def test_a_flood_for_the_next_range_keeps_a_genuine_vote_and_stays_bounded(tmp_p
             figures["genuine_counted"] = kept == genuine["hash"]
 
     def flood(driver, target: int) -> None:
-        front = gossip_front(driver, state["chain"], state["cfg"])
-        assert front.validators_at(target) is None
         txs = junk_transactions()
+        front = gossip_front(driver, state["chain"], state["cfg"], known={tx.hash: tx for tx in txs}.get)
+        assert front.validators_at(target) is None
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
         for who, key, count in ((OUTSIDER, OUTSIDER_KEY, 100), (ADDRESSES[FAULTY], KEYS[FAULTY], 20)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 import time
 
-from sidechain.p2p import ValidationResult
+from sidechain.p2p import RequestTimeout, ValidationResult
 
 HEIGHT = 10
 """The height the fake driver is deciding."""
@@ -61,3 +61,28 @@ class FakeInbox:
 
     def knows_evidence(self, offence):
         return False
+
+
+class LinkedP2P(FakeP2P):
+    """A FakeP2P that also asks and answers requests, between the endpoints sharing `links`
+    (name -> endpoint); a request to a name not there, or unserved, times out."""
+
+    def __init__(self, name: str, links: dict) -> None:
+        super().__init__()
+        self.name, self.links = name, links
+        self.handlers: dict[str, object] = {}
+        self.requests: list[tuple[str, str]] = []
+        links[name] = self
+
+    def set_request_handler(self, protocol: str, handler) -> None:
+        self.handlers[protocol] = handler
+
+    def peers(self) -> list[str]:
+        return [name for name in self.links if name != self.name]
+
+    async def request(self, peer: str, protocol: str, data: bytes, timeout: float = 10.0) -> bytes:
+        self.requests.append((peer, protocol))
+        endpoint = self.links.get(peer)
+        if endpoint is None or protocol not in endpoint.handlers:
+            raise RequestTimeout(f"no response from {peer} to {protocol} within {timeout} s")
+        return await endpoint.handlers[protocol](data, self.name)

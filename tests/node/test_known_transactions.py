@@ -1,6 +1,7 @@
-"""A transaction reaches a validator in a proposal's block and in a peer's batch, in either order:
-its sender is recovered once, whichever copy comes first (sidechain/mempool/known.py), and a batch
-copy of a transaction already final is not pooled again."""
+"""A transaction reaches a validator in a proposal's block (fetched by hash from the proposer when
+the node lacks it) and in a peer's batch, in either order: its sender is recovered once, whichever
+copy comes first (sidechain/mempool/known.py), and a batch copy of a transaction already final is
+not pooled again."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ import sidechain.chain.transactions as transactions
 from sidechain.chain.blocks import ZERO_HASH, Block, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
 from sidechain.chain.transactions import decode_transaction
-from sidechain.consensus.gossip import TOPIC_PROPOSALS
+from sidechain.consensus.gossip import TOPIC_PROPOSALS, encode_proposal
 from sidechain.consensus.messages import Proposal, ValidatorSet
 from sidechain.crypto import private_key_to_address
 from sidechain.devkeys import anvil_private_key
+from sidechain.mempool.fetch import TXS_PROTOCOL, TransactionFetcher
 from sidechain.mempool.gossip import TOPIC_TRANSACTIONS, TransactionGossip
 from sidechain.mempool.known import KnownTransactions
 from sidechain.node.network import GossipNetwork
 from sidechain.p2p import ValidationResult
 
-from gossip_support import HEIGHT, FakeInbox, FakeP2P
+from gossip_support import HEIGHT, FakeInbox, LinkedP2P
 
 CHAIN_ID = 7070
 GAS_LIMIT = 30_000_000
@@ -49,7 +51,7 @@ def proposal_bytes(raws: list[bytes]) -> bytes:
     block = Block(Header(b"\x11" * 32, HEIGHT, 1_700_000_000, proposer, ZERO_HASH, ZERO_HASH, ZERO_HASH, EMPTY_BLOOM,
                          GAS_LIMIT, 0, 1, b""), txs)
     proposal = Proposal.create(CHAIN_ID, HEIGHT, 0, block.hash, -1, KEYS[ADDRESSES.index(proposer)], proposer)
-    return rlp.encode([proposal.encode(), block.encode()])
+    return encode_proposal(proposal, block)
 
 
 PROPOSAL = proposal_bytes(RAWS[:3])
@@ -58,14 +60,19 @@ FINAL = [decode_transaction(raw, CHAIN_ID) for raw in RAWS[:2]]
 
 
 class Validator:
-    """One node's gossip wiring around one KnownTransactions, over a pool that is a dict."""
+    """One node's gossip wiring around one KnownTransactions, over a pool that is a dict; the
+    proposal's origin ("proposer") holds every transaction of RAWS."""
 
     def __init__(self) -> None:
         self.pool: dict[bytes, object] = {}
         self.known = KnownTransactions(self.pool.get)
-        self.p2p, self.inbox = FakeP2P(), FakeInbox()
+        links: dict = {}
+        self.p2p, self.inbox = LinkedP2P("node", links), FakeInbox()
+        proposer_pool = {tx.hash: tx for tx in (decode_transaction(raw, CHAIN_ID) for raw in RAWS)}
+        TransactionFetcher(LinkedP2P("proposer", links), chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=proposer_pool.get)
+        fetcher = TransactionFetcher(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=self.known.get)
         self.network = GossipNetwork(self.p2p, chain_id=CHAIN_ID, validators_at=lambda height: VALIDATORS,
-                                     known=self.known.get, saw=self.known.saw)
+                                     known=self.known.get, saw=self.known.saw, fetch=fetcher.fetch)
         self.network.serve(self.inbox)
         self.admitted: list = []
         self.tx_gossip = TransactionGossip(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, is_known=self.known.is_settled,
@@ -76,7 +83,7 @@ class Validator:
         self.pool[tx.hash] = tx
 
     def deliver(self, topic: str, data: bytes) -> ValidationResult:
-        return asyncio.run(asyncio.wait_for(self.p2p.deliver(topic, data), 10))
+        return asyncio.run(asyncio.wait_for(self.p2p.deliver(topic, data, peer="proposer"), 10))
 
 
 @pytest.fixture
@@ -100,9 +107,9 @@ def recoveries(monkeypatch):
     return made
 
 
-def test_a_batch_after_the_proposal_takes_the_transactions_the_block_decoded(node, recoveries):
+def test_a_batch_after_the_proposal_takes_the_transactions_the_block_fetched(node, recoveries):
     assert node.deliver(TOPIC_PROPOSALS, PROPOSAL) is ValidationResult.ACCEPT
-    assert len(recoveries) == 3
+    assert node.p2p.requests == [("proposer", TXS_PROTOCOL)] and len(recoveries) == 3
     [(_, _, block, _)] = node.inbox.got
     assert node.deliver(TOPIC_TRANSACTIONS, rlp.encode(RAWS)) is ValidationResult.ACCEPT
     assert len(recoveries) == 4  # only the one the block did not hold
@@ -113,7 +120,7 @@ def test_a_batch_after_the_proposal_takes_the_transactions_the_block_decoded(nod
 def test_a_proposal_after_the_batch_takes_the_pooled_transactions(node, recoveries):
     assert node.deliver(TOPIC_TRANSACTIONS, rlp.encode(RAWS[:2])) is ValidationResult.ACCEPT
     assert node.deliver(TOPIC_PROPOSALS, PROPOSAL) is ValidationResult.ACCEPT
-    assert len(recoveries) == 3
+    assert len(recoveries) == 3 and node.p2p.requests == [("proposer", TXS_PROTOCOL)]  # only the third fetched
     [(_, _, block, _)] = node.inbox.got
     assert block.transactions[0] is node.pool[block.transactions[0].hash]
 

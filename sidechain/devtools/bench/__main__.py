@@ -49,6 +49,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, chain data)")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="record each sidechain node with py-spy during the run (collapsed stacks in DIR)")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="with --profile: sample only the thread holding the GIL (a thread waiting for it is not counted)")
     parser.add_argument("--json-out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args(argv)
     for name in ("validators", "txs", "senders", "holders", "tx_gas", "batch", "connections", "block_time_ms"):
@@ -96,7 +98,7 @@ def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
         target = start_sidechain(root / "sidechain", genesis_file, args.validators, args.block_time_ms, started)
         _set_up(target, setup)
         progress(f"sidechain up at {target.rpc_url} (pids {target.pids}); submitting")
-        profilers = start_profilers(target, args.profile) if args.profile else []
+        profilers = start_profilers(target, args.profile, gil=args.profile_gil) if args.profile else []
         try:
             results["sidechain"] = _measured(target, load, args)
         finally:

@@ -215,14 +215,15 @@ def fund_on_anvil(target: Target, senders: list[bytes], balance: int, chunk: int
             raise RuntimeError(f"anvil_setBalance failed: {failed[0]}")
 
 
-def start_profilers(target: Target, out_dir: Path) -> list[subprocess.Popen]:
-    """py-spy (collapsed stacks, 100 Hz, on-CPU samples only) on each process of `target`."""
+def start_profilers(target: Target, out_dir: Path, *, gil: bool = False) -> list[subprocess.Popen]:
+    """py-spy (collapsed stacks, 100 Hz, on-CPU samples only) on each process of `target`; with
+    `gil`, only the thread holding the GIL is sampled, so time spent waiting for it is not counted."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
         raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
     out_dir.mkdir(parents=True, exist_ok=True)
     return [subprocess.Popen([py_spy, "record", "--pid", str(pid), "--rate", "100", "--format", "raw", "--nonblocking",
-                              "--output", str(out_dir / f"{target.name}-{i}.txt")],
+                              *(["--gil"] if gil else []), "--output", str(out_dir / f"{target.name}-{i}.txt")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             for i, pid in enumerate(target.pids)]
 
