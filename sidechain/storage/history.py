@@ -114,14 +114,15 @@ class ChainHistoryReader:
         """State after block `number` (the head if None)."""
         if number is None or number == self.head.number:
             return self.store
-        header = self.header_by_number(number)
-        if header is None:
-            raise UnknownBlock(f"unknown block: number {number}, head is {self.head.number}")
-        return TrieState(MerkleTrie(header.state_root, self.store.get_trie_node), self.store.get_code)
+        return TrieState(self._trie_after(number), self.store.get_code)
 
     def state_trie(self, number: int | None = None) -> MerkleTrie:
+        """The account trie after block `number` (the head if None)."""
         if number is None or number == self.head.number:
             return self.trie
+        return self._trie_after(number)
+
+    def _trie_after(self, number: int) -> MerkleTrie:
         header = self.header_by_number(number)
         if header is None:
             raise UnknownBlock(f"unknown block: number {number}, head is {self.head.number}")

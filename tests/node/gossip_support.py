@@ -1,15 +1,36 @@
 """Fakes for the gossip wiring tests: the slice of P2PService that gossip uses, and the consensus
-driver as gossip sees it (sidechain.node.network.ConsensusInbox)."""
+driver as gossip sees it (sidechain.node.network.ConsensusInbox); the validators and the signed
+transactions they share."""
 
 from __future__ import annotations
 
 import inspect
 import time
 
+from eth_account import Account
+
+from sidechain.consensus.messages import ValidatorSet
+from sidechain.crypto import private_key_to_address
+from sidechain.devkeys import anvil_private_key
 from sidechain.p2p import RequestTimeout, ValidationResult
 
 HEIGHT = 10
 """The height the fake driver is deciding."""
+CHAIN_ID = 7070
+GAS_LIMIT = 30_000_000
+KEYS = [anvil_private_key(6 + i) for i in range(4)]
+ADDRESSES = [private_key_to_address(k) for k in KEYS]
+VALIDATORS = ValidatorSet(tuple(ADDRESSES), (1, 1, 1, 1))
+USER = Account.from_key(anvil_private_key(0))
+"""Who signs the transactions the tests gossip."""
+
+
+def signed(nonce: int, chain_id: int = CHAIN_ID, *, gas: int = 21_000, data: bytes = b"") -> bytes:
+    """A raw EIP-1559 transfer of 1 wei from USER."""
+    return bytes(USER.sign_transaction({
+        "type": 2, "chainId": chain_id, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * 10**9,
+        "gas": gas, "to": "0x" + "22" * 20, "value": 1, "data": data,
+    }).raw_transaction)
 
 
 class FakeP2P:

@@ -9,38 +9,21 @@ import asyncio
 
 import pytest
 import rlp
-from eth_account import Account
 
 from sidechain.chain.blocks import ZERO_HASH, Block, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
 from sidechain.chain.transactions import decode_transaction
 from sidechain.consensus.gossip import TOPIC_PROPOSALS, encode_proposal
-from sidechain.consensus.messages import Proposal, ValidatorSet
-from sidechain.crypto import private_key_to_address
-from sidechain.devkeys import anvil_private_key
+from sidechain.consensus.messages import Proposal
 from sidechain.errors import MempoolError
 from sidechain.mempool.fetch import MAX_FETCH, TXS_PROTOCOL, TransactionFetcher
 from sidechain.node.network import TRANSACTIONS_UNAVAILABLE, GossipNetwork
 from sidechain.p2p import ValidationResult
 
-from gossip_support import HEIGHT, FakeInbox, LinkedP2P
-
-CHAIN_ID = 7070
-GAS_LIMIT = 30_000_000
-KEYS = [anvil_private_key(6 + i) for i in range(4)]
-ADDRESSES = [private_key_to_address(k) for k in KEYS]
-VALIDATORS = ValidatorSet(tuple(ADDRESSES), (1, 1, 1, 1))
-USER = Account.from_key(anvil_private_key(0))
+from gossip_support import ADDRESSES, CHAIN_ID, GAS_LIMIT, HEIGHT, KEYS, VALIDATORS, FakeInbox, LinkedP2P, signed
 
 
-def signed(nonce: int) -> bytes:
-    return bytes(USER.sign_transaction({
-        "type": 2, "chainId": CHAIN_ID, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * 10**9,
-        "gas": 30_000, "to": "0x" + "22" * 20, "value": 1, "data": b"\x01" * 200,
-    }).raw_transaction)
-
-
-TXS = [decode_transaction(signed(n), CHAIN_ID) for n in range(3)]
+TXS = [decode_transaction(signed(n, gas=30_000, data=b"\x01" * 200), CHAIN_ID) for n in range(3)]
 PROPOSER = VALIDATORS.proposer(HEIGHT, 0)
 BLOCK = Block(Header(b"\x11" * 32, HEIGHT, 1_700_000_000, PROPOSER, ZERO_HASH, ZERO_HASH, ZERO_HASH, EMPTY_BLOOM,
                      GAS_LIMIT, 0, 1, b""), tuple(TXS))

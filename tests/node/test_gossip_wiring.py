@@ -9,7 +9,6 @@ import asyncio
 
 import pytest
 import rlp
-from eth_account import Account
 
 from sidechain.chain.blocks import ZERO_HASH, Block, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
@@ -18,7 +17,7 @@ from sidechain.consensus.evidence import DuplicateVote
 from sidechain.consensus.gossip import (
     FUTURE_HEIGHTS, ROUND_TAKEN, TOPIC_EVIDENCE, TOPIC_PROPOSALS, TOPIC_VOTES, UNKNOWN_VALIDATOR_SET,
 )
-from sidechain.consensus.messages import Proposal, Step, ValidatorSet, Vote
+from sidechain.consensus.messages import Proposal, Step, Vote
 from sidechain.crypto import private_key_to_address
 from sidechain.devkeys import anvil_private_key
 from sidechain.errors import MempoolError
@@ -26,14 +25,9 @@ from sidechain.mempool.gossip import TOPIC_TRANSACTIONS, TransactionGossip
 from sidechain.node.network import GossipNetwork
 from sidechain.p2p import ValidationResult
 
-from gossip_support import HEIGHT, FakeInbox, FakeP2P
+from gossip_support import ADDRESSES, CHAIN_ID, GAS_LIMIT, HEIGHT, KEYS, VALIDATORS, FakeInbox, FakeP2P, signed
 from waiting import wait_for
 
-CHAIN_ID = 7070
-GAS_LIMIT = 30_000_000
-KEYS = [anvil_private_key(6 + i) for i in range(4)]
-ADDRESSES = [private_key_to_address(k) for k in KEYS]
-VALIDATORS = ValidatorSet(tuple(ADDRESSES), (1, 1, 1, 1))
 OUTSIDER_KEY = anvil_private_key(1)
 HASH = b"\x42" * 32
 
@@ -171,15 +165,6 @@ def test_broadcast_vote_and_evidence_publish_on_their_topics_bytes_that_decode_b
 
 
 # --- transactions (mempool/gossip.py) ---------------------------------------------------------------
-
-USER = Account.from_key(anvil_private_key(0))
-
-
-def signed(nonce: int, chain_id: int = CHAIN_ID) -> bytes:
-    return bytes(USER.sign_transaction({
-        "type": 2, "chainId": chain_id, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * 10**9,
-        "gas": 21_000, "to": "0x" + "22" * 20, "value": 1,
-    }).raw_transaction)
 
 
 RAWS = [signed(n) for n in range(3)]

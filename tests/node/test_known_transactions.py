@@ -9,37 +9,20 @@ import asyncio
 
 import pytest
 import rlp
-from eth_account import Account
 
 import sidechain.chain.transactions as transactions
 from sidechain.chain.blocks import ZERO_HASH, Block, Header
 from sidechain.chain.bloom import EMPTY_BLOOM
 from sidechain.chain.transactions import decode_transaction
 from sidechain.consensus.gossip import TOPIC_PROPOSALS, encode_proposal
-from sidechain.consensus.messages import Proposal, ValidatorSet
-from sidechain.crypto import private_key_to_address
-from sidechain.devkeys import anvil_private_key
+from sidechain.consensus.messages import Proposal
 from sidechain.mempool.fetch import TXS_PROTOCOL, TransactionFetcher
 from sidechain.mempool.gossip import TOPIC_TRANSACTIONS, TransactionGossip
 from sidechain.mempool.known import KnownTransactions
 from sidechain.node.network import GossipNetwork
 from sidechain.p2p import ValidationResult
 
-from gossip_support import HEIGHT, FakeInbox, LinkedP2P
-
-CHAIN_ID = 7070
-GAS_LIMIT = 30_000_000
-KEYS = [anvil_private_key(6 + i) for i in range(4)]
-ADDRESSES = [private_key_to_address(k) for k in KEYS]
-VALIDATORS = ValidatorSet(tuple(ADDRESSES), (1, 1, 1, 1))
-USER = Account.from_key(anvil_private_key(0))
-
-
-def signed(nonce: int) -> bytes:
-    return bytes(USER.sign_transaction({
-        "type": 2, "chainId": CHAIN_ID, "nonce": nonce, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * 10**9,
-        "gas": 21_000, "to": "0x" + "22" * 20, "value": 1,
-    }).raw_transaction)
+from gossip_support import ADDRESSES, CHAIN_ID, GAS_LIMIT, HEIGHT, KEYS, VALIDATORS, FakeInbox, LinkedP2P, signed
 
 
 RAWS = [signed(n) for n in range(4)]
