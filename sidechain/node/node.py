@@ -30,6 +30,7 @@ from ..rpc.server import RpcServer
 from ..execution.executor import ExecutedBlock
 from ..storage.blockchain import Blockchain
 from .checkpoint_signer import CheckpointSigner
+from .heap import HeapPolicy
 from .listen import rpc_exposure_warning
 from .metrics import NodeMetrics
 from prometheus_client import Gauge, Histogram
@@ -95,6 +96,7 @@ class Node:
         self.known = KnownTransactions(self.mempool.get)
         self.signer = self._load_signer()
         self.metrics = NodeMetrics()
+        self.heap = HeapPolicy()
         self.p2p = self.network = self.tx_gossip = self.syncer = None
         if config.p2p_port is not None:
             from ..mempool.fetch import TransactionFetcher
@@ -214,6 +216,7 @@ class Node:
             await self.p2p.stop()
         await self.rpc.stop()
         self.chain.close()
+        self.heap.close()
 
     async def _evict_stale_forever(self) -> None:
         while True:
@@ -251,6 +254,7 @@ class Node:
         m.transactions.inc(len(executed.block.transactions))
         m.evidence_committed.inc(len(executed.block.evidence))
         m.block_seconds.observe(max(0.0, time.time() - self.driver.height_started))
+        self.heap.after_commit()  # last: what this block left is frozen out of the collector's way
 
     async def _serve_metrics(self, request):
         m = self.metrics
