@@ -12,7 +12,8 @@ is reached through `Upcalls`, which the service wires across to asyncio; connect
   a publisher reaches every peer directly;
 - subscription queue and per-peer outgoing queue raised, the latter with backpressure [4, 5];
   both are module-level in libp2p, so they are set for the whole process, before any subscribe;
-  pubsub frames raised to 2 MiB so a 1 MiB message fits with its envelope [10];
+  pubsub frames raised to 2 MiB so a 1 MiB message fits with its envelope [10]; signed peer
+  records checked once per peer and record, not on every message (records.py);
 - the seqno counter starts at `time.time_ns()` [6]: a restarted node's messages are not "seen";
 - shutdown closes the network before leaving the pubsub contexts [8];
 - gossip validation runs in libp2p's topic validator, BEFORE relaying: a cheap size/shape check
@@ -49,6 +50,7 @@ from multiaddr import Multiaddr
 from ..errors import SidechainError
 from .config import GOSSIP_FRAME_LIMIT, MAX_REQUEST_BYTES, P2PConfig, ValidationResult
 from .addresses import listen_multiaddr
+from . import records
 from .exchange import MAX_RESPONSE_BYTES, PROTOCOL as PEER_PROTOCOL, encode_records
 from .errors import RemoteError, RequestTimeout, TransportError, UnsupportedProtocol
 from .identity import peer_id_of
@@ -114,9 +116,11 @@ class _RoomyRpcQueue(RpcQueue):
 
 
 def tune_libp2p() -> None:
-    """Raise libp2p's module-level queue limits (idempotent; before any Pubsub subscribes)."""
+    """Raise libp2p's module-level queue limits and take the per-message cost out of its signed
+    peer records (records.py); idempotent, before any Pubsub subscribes."""
     pubsub_module.SUBSCRIPTION_CHANNEL_SIZE = max(pubsub_module.SUBSCRIPTION_CHANNEL_SIZE, SUBSCRIPTION_QUEUE)
     pubsub_module.RpcQueue = _RoomyRpcQueue
+    records.install()
 
 
 class FloodPublishGossipSub(GossipSub):
