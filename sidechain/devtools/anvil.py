@@ -6,8 +6,6 @@ so anvil gets its own session and stopping it signals the whole process group.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import tempfile
@@ -17,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from sidechain.devtools.processes import stop_group
 from sidechain.rpc.client import rpc_call
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,24 +46,6 @@ def _chain_id(url: str) -> int:
     return int(rpc_call(url, "eth_chainId", timeout=1), 16)
 
 
-def _stop_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGTERM to the group, SIGKILL if the leader is still there after `timeout`."""
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(wait)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    try:  # the shim may be gone while the real binary lingers in the group
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
 @contextmanager
 def run_anvil(chain_id: int = 31337, *, timeout: float = 30.0, extra_args: list[str] | None = None,
               log_dir: Path | None = None) -> Iterator[Anvil]:
@@ -91,7 +72,7 @@ def run_anvil(chain_id: int = 31337, *, timeout: float = 30.0, extra_args: list[
                     log_path.unlink(missing_ok=True)
                 return
         finally:
-            _stop_group(process)
+            stop_group(process.pid)
     raise RuntimeError(f"anvil did not start after 3 attempts; see {log_path}")
 
 

@@ -8,8 +8,6 @@ dev keys (accounts #6.. of genesis/devnet.json), written into encrypted keystore
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -186,49 +184,6 @@ def wait_ready(node: NodeProcess, timeout: float = 30.0) -> None:
         raise
     except TimeoutError as exc:
         raise ConfigError(f"{exc}; see {node.log_path}") from None
-
-
-def stop_pid(pid: int, timeout: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL if the process is still there after `timeout`."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return
-        time.sleep(0.05)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
-def kill_group(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGKILL the process group of `process` (started in a session of its own) if it still runs,
-    then reap it: a test's cleanup that must leave nothing behind, even on failure."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait(timeout=timeout)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        if waited == pid:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split(")")[-1].split()[0] == "Z")
 
 
 def write_network_file(root: Path, nodes: list[NodeProcess], l1: dict | None = None) -> Path:

@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 from sidechain.chain.genesis import load_genesis
-from sidechain.devtools.devnet import REPO, NodeProcess, init_network, rpc_call, start_node, stop_pid, wait_ready, write_network_file
+from sidechain.devtools.devnet import (
+    REPO, NodeProcess, init_network, rpc_call, start_node, wait_ready, write_network_file,
+)
+from sidechain.devtools.processes import stop_pid
 from sidechain.crypto import keccak256
 from sidechain.errors import ConfigError
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from eth_utils import to_checksum_address
 
-from sidechain.devtools.devnet import free_port_base, init_network, kill_group, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devtools.devnet import free_port_base, init_network, rpc_call, start_node, wait_ready, wait_until
+from sidechain.devtools.processes import kill_group, stop_pid
 
 CHAIN_ID = 7070
 BLOCK_TIME_MS = 250

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sidechain.devtools.devnet import (
-    DEV_SCRYPT_N, NodeProcess, free_port_base, init_network, kill_group, rpc_call, sidechain_command, start_node,
-    wait_ready,
+    DEV_SCRYPT_N, NodeProcess, free_port_base, init_network, rpc_call, sidechain_command, start_node, wait_ready,
 )
+from sidechain.devtools.processes import kill_group
 from sidechain.rpc.client import rpc_batch  # noqa: F401  (multihost_support imports it from here)
 from sidechain.p2p.identity import load_or_create_identity, peer_id_of
 

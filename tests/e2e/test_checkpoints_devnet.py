@@ -13,7 +13,8 @@ import pytest
 from web3 import Web3
 
 from bridge.deploy import contract_at
-from sidechain.devtools.devnet import NodeProcess, rpc_call, stop_pid, wait_until
+from sidechain.devtools.devnet import NodeProcess, rpc_call, wait_until
+from sidechain.devtools.processes import stop_pid
 from sidechain.devtools.devnet_cli import start_relayer
 
 from e2e_support import devnet_up

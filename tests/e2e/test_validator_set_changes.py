@@ -23,7 +23,8 @@ from bridge.deploy import contract_at
 from sidechain.chain.system import VALIDATOR_SET_ADDRESS
 from sidechain.crypto import keccak256
 from sidechain.devkeys import anvil_private_key
-from sidechain.devtools.devnet import NodeProcess, rpc_call, start_node, stop_pid, wait_ready, wait_until
+from sidechain.devtools.devnet import NodeProcess, rpc_call, start_node, wait_ready, wait_until
+from sidechain.devtools.processes import stop_pid
 from sidechain.p2p.identity import load_or_create_identity, peer_id_of
 
 from e2e_support import REPO, devnet_up

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sidechain.devtools.devnet import kill_group
+from sidechain.devtools.processes import kill_group
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))  # e2e_support: the devnet helpers
 

@@ -31,7 +31,8 @@ from sidechain.errors import ConfigError
 from sidechain.devtools.bench.explorer_chain import BuiltChain, cached_chain
 from sidechain.devtools.bench.measure import progress
 from sidechain.devtools.bench.report import run_benchmark
-from sidechain.devtools.bench.targets import python_info, stop_group
+from sidechain.devtools.bench.targets import python_info
+from sidechain.devtools.processes import stop_group
 from sidechain.devtools.jsonlines import JsonLinesProcess
 
 DRIVER = Path(__file__).with_name("explorer_driver.mjs")

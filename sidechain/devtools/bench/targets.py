@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sidechain.devtools.processes import stop_group
 from sidechain.devtools.devnet import REPO, NodeProcess, free_port_base, init_network, rpc_call, start_node, wait_until
 from sidechain.rpc.client import rpc_batch
 
@@ -106,40 +107,6 @@ def commit_wall_times(log_path: Path) -> dict[int, float]:
             stamp = time.mktime(time.strptime(match.group(1), "%Y-%m-%d %H:%M:%S"))
             times[int(match.group(3))] = stamp + int(match.group(2)) / 1000
     return times
-
-
-def stop_group(pgid: int, timeout: float = 10.0) -> None:
-    """SIGTERM the process group, SIGKILL it if anything is left after `timeout`, reap our child."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(pgid, os.WNOHANG)[0] == pgid:
-                break
-        except ChildProcessError:
-            pass
-        if not _group_alive(pgid):
-            return
-        time.sleep(0.05)
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        os.waitpid(pgid, 0)
-    except ChildProcessError:
-        pass
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
 
 
 def start_sidechain(root: Path, genesis: Path, validators: int, block_time_ms: int, started: list[Target]) -> Target:
