@@ -10,7 +10,6 @@ that knows Ethereum receipts can check them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import rlp
@@ -127,10 +126,9 @@ class Block:
         return Block(replace(self.header, evidence_root=evidence_root(evidence)), self.transactions, b"", tuple(evidence))
 
     @classmethod
-    def decode(cls, data: bytes, chain_id: int, known: Callable[[bytes], Transaction | None] | None = None) -> "Block":
-        """Decode a block, its transactions checked and their senders recovered, except those
-        `known(tx_hash)` returns: transactions this node decoded and verified already (its pool),
-        taken as they are. The same bytes have the same hash, so it is the same transaction."""
+    def decode(cls, data: bytes, chain_id: int) -> "Block":
+        """Decode a block, its transactions checked and their senders recovered (a proposal's block
+        is assembled from verified transactions instead: consensus/gossip.py)."""
         try:
             items = rlp.decode(data)
             if not isinstance(items, list) or len(items) not in (2, 3):
@@ -143,10 +141,7 @@ class Block:
             raise InvalidBlock("malformed block: transactions must be a list of byte strings")
         if len(items) == 3 and (not isinstance(evidence, list) or not evidence or not all(isinstance(e, bytes) for e in evidence)):
             raise InvalidBlock("malformed block: evidence, when present, must be a non-empty list of byte strings")
-        if known is None:
-            txs = tuple(decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
-        else:
-            txs = tuple(known(keccak256(raw)) or decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
+        txs = tuple(decode_transaction(raw, chain_id, header.gas_limit) for raw in raws)
         return cls(header, txs, b"", tuple(evidence), data)
 
 

@@ -125,21 +125,6 @@ def test_block_round_trips_with_recovery():
     assert [tx.raw for tx in decoded.transactions] == [signed(0), signed(1, legacy=True)]
 
 
-def test_known_transactions_are_taken_as_they_are_and_only_the_others_decoded():
-    block = _block()
-    first, second = block.transactions
-    asked = []
-
-    def known(tx_hash):
-        asked.append(tx_hash)
-        return first if tx_hash == first.hash else None
-
-    decoded = Block.decode(block.encode(), CHAIN_ID, known)
-    assert decoded == block and asked == [first.hash, second.hash]
-    assert decoded.transactions[0] is first  # the pool's object: not decoded, not recovered again
-    assert decoded.transactions[1] is not second and decoded.transactions[1].sender == SENDER  # recovered
-
-
 def test_a_decoded_block_keeps_its_bytes_and_an_encoded_one_encodes_once():
     block = _block()
     data = block.encode()
