@@ -317,6 +317,9 @@ def test_every_page_and_the_search_box_with_good_and_bad_input(devnet, browser, 
     for query, page, field, shown in goods:
         browser.search(query)
         browser.wait_for(f"#view[data-page={page}][aria-busy=false]")
+        # Two searches in a row can land on the same kind of page: the wait above may see the last
+        # one before the new render starts, so wait for the field itself too.
+        browser.wait_for(field, shown)
         assert browser.text(field) == shown, query
     # Bad input shows a plain message, never a blank page or a stack trace.
     for query, kind, words in MESSAGES:
