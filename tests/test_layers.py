@@ -3,7 +3,7 @@ functions included) runs the allowed way, and no private name crosses a package.
 
 The directions are written once, here (README "Layout" draws the same picture):
 
-    errors <- crypto <- chain <- execution (+ evm) <- storage <- interfaces
+    errors <- crypto <- chain (+ evm, the compiled core: revm and the state trie) <- execution <- storage <- interfaces
         <- consensus, p2p, mempool, sync, rpc <- node <- cli
     bridge/ (the L1 side) uses the sidechain's public rules and never the reverse;
     sidechain/devtools (devnet, benchmarks, fuzzing, anvil) sits on top of everything and nothing
@@ -31,7 +31,7 @@ ALLOWED: dict[str, set[str] | str] = {
     "sidechain.explorer": set(),
     "sidechain.crypto": {"sidechain.errors"},
     "sidechain.evm": {"sidechain.errors"},
-    "sidechain.chain": {"sidechain.crypto", "sidechain.errors"},
+    "sidechain.chain": {"sidechain.crypto", "sidechain.errors", "sidechain.evm"},
     "sidechain.keystore": {"sidechain.crypto", "sidechain.errors"},
     "sidechain.devkeys": {"sidechain.crypto", "sidechain.errors"},
     "sidechain.genesis_cli": {"sidechain.chain", "sidechain.crypto", "sidechain.errors"},
@@ -69,8 +69,9 @@ every other consumer depends on sidechain/interfaces.py (imports inside the pack
 
 PRIVATE_CROSSINGS = {
     ("sidechain.execution.evm", "sidechain.evm._revm"),
+    ("sidechain.chain.trie", "sidechain.evm._revm"),
     # the compiled binding keeps the extension module's conventional underscore name; execution/evm.py
-    # is its one user (sidechain/evm/__init__.py says so)
+    # (revm) and chain/trie.py (the state trie) are its two users (sidechain/evm/__init__.py says so)
 }
 
 

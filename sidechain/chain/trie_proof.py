@@ -3,12 +3,30 @@ database: what a light client or a test does with the nodes a full node served."
 
 from __future__ import annotations
 
+from binascii import hexlify
+
 import rlp
 
 from ..crypto import keccak256
 from ..errors import mismatch
 from .state import EMPTY_TRIE_ROOT
-from .trie_nodes import hp_decode, key_to_nibbles
+
+_HEX_TO_NIBBLE = bytes.maketrans(b"0123456789abcdef", bytes(range(16)))
+
+
+def key_to_nibbles(key: bytes) -> bytes:
+    """The nibble path of a key, one nibble per byte."""
+    return hexlify(key).translate(_HEX_TO_NIBBLE)
+
+
+def hp_decode(data: bytes) -> tuple[bytes, bool]:
+    """(nibble path, is_leaf) of a hex-prefix encoded path (Yellow Paper appendix C); ValueError
+    if malformed."""
+    digits = hexlify(data)
+    if not digits or digits[0] not in b"0123" or (digits[0] in b"02" and digits[1:2] != b"0"):
+        raise ValueError(f"bad hex-prefix path 0x{data.hex()}")
+    leaf = digits[0] in b"23"
+    return digits[1 if digits[0] in b"13" else 2 :].translate(_HEX_TO_NIBBLE), leaf
 
 
 def verify_proof(root_hash: bytes, key: bytes, proof: list[bytes]) -> bytes | None:

@@ -228,6 +228,80 @@ def test_missing_node_raises_missing_trie_node():
         MerkleTrie(trie.root_hash).get(b"\x00" * 32)
 
 
+def stored_trie(items):
+    trie = MerkleTrie().update(items)
+    return trie, dict(trie.new_nodes())
+
+
+def test_a_stored_node_that_does_not_hash_to_its_reference_is_rejected():
+    trie, db = stored_trie(account_items(random.Random(6), 50))
+    child = next(h for h in db if h != trie.root_hash)
+    db[child] = db[child][:-1] + bytes([db[child][-1] ^ 1])  # one flipped bit in a stored node
+
+    reopened = MerkleTrie(trie.root_hash, db.__getitem__)
+    with pytest.raises(ValueError, match=f"stored under 0x{child.hex()} hashes to 0x{keccak256(db[child]).hex()}"):
+        for key, _ in account_items(random.Random(6), 50):
+            reopened.get(key)
+
+
+@pytest.mark.parametrize(
+    "node, error",
+    [
+        (rlp.encode(b"x" * 40), "an RLP string, not a list"),
+        (rlp.encode([b"a"] * 3 + [b"b" * 40]), "has 4 items, expected 2 or 17"),
+        (rlp.encode([b"\x40" + b"a" * 40, b"v"]), "bad hex-prefix path"),
+        (rlp.encode([b"\x20" + b"a" * 40, [b"v"]]), "leaf value is a list"),
+        (rlp.encode([b"\x00" + b"a" * 40, b""]), "extension without a child"),
+        (rlp.encode([b"\x00" + b"a" * 20, b"c" * 31]), "child reference of 31 bytes"),
+        (rlp.encode([b""] * 16 + [[b"x" * 40]]), "branch value is a list"),
+        (rlp.encode([b"\x20" + b"a" * 40, b"v"]) + b"\x00", "1 bytes after the item"),
+        (b"\xf8\x05" + b"a" * 40, "non-canonical RLP length"),
+        (b"\xe9\x81\x05" + b"a" * 39, "non-canonical RLP single byte"),
+        (b"\xf8\x40" + b"a" * 40, "ends early"),
+    ],
+)
+def test_malformed_stored_nodes_raise_value_error(node, error):
+    db = {keccak256(node): node}
+
+    with pytest.raises(ValueError, match=error):
+        MerkleTrie(keccak256(node), db.__getitem__).get(b"key")
+
+
+def test_a_loader_failing_otherwise_than_keyerror_is_re_raised_as_it_was():
+    trie, _ = stored_trie(account_items(random.Random(7), 20))
+
+    def broken(_hash):
+        raise OSError("disk on fire")
+
+    with pytest.raises(OSError, match="disk on fire"):
+        MerkleTrie(trie.root_hash, broken).update([(b"\x01" * 32, b"v")])
+
+
+def test_one_lazily_loaded_trie_read_from_threads_answers_every_read():
+    import threading
+
+    items = account_items(random.Random(8), 2000)
+    trie, db = stored_trie(items)
+    shared = MerkleTrie(trie.root_hash, db.__getitem__)
+    wrong, barrier = [], threading.Barrier(4)
+
+    def reader(offset):
+        barrier.wait()
+        for key, value in items[offset::4] + items[::-1]:
+            if shared.get(key) != value:
+                wrong.append(key)
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert wrong == []
+    assert shared.update([(items[0][0], None)]).root_hash == MerkleTrie().update(items[1:]).root_hash
+
+
 # --- proofs -------------------------------------------------------------------------------------
 
 

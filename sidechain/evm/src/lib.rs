@@ -1,4 +1,5 @@
-//! The sidechain's EVM: revm (Cancun) behind a binding that keeps the state on the Python side.
+//! The sidechain's compiled core: the EVM, revm (Cancun) behind a binding that keeps the state on
+//! the Python side, and the state's Merkle-Patricia trie (`trie.rs`).
 //!
 //! revm reads accounts, code, storage and block hashes through four callbacks on a Python object
 //! (`basic`, `code`, `storage`, `block_hash`); a per-call cache in front of them (revm's `CacheDB`)
@@ -12,6 +13,8 @@
 mod convert;
 mod diff;
 mod state;
+mod trie;
+mod trie_nodes;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -231,14 +234,14 @@ fn failure(err: EVMError<CallbackFailed>, db: &mut CacheDB<PyState>) -> PyErr {
     }
 }
 
-fn catching<T>(body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+pub(crate) fn catching<T>(body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(result) => result,
         Err(panic) => {
             let message = panic.downcast_ref::<String>().cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            Err(EvmError::new_err(format!("the EVM panicked: {message}")))
+            Err(EvmError::new_err(format!("the compiled core (EVM or trie) panicked: {message}")))
         }
     }
 }
@@ -279,6 +282,7 @@ fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(trace, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(system_call, m)?)?;
+    m.add_class::<trie::MerkleTrie>()?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;
