@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import rlp
 
-from ..chain.transactions import Transaction, decode_transaction
+from ..chain.transactions import Transaction, decode_transactions
 from ..crypto import keccak256
 from ..errors import InvalidTransaction, MempoolError, SidechainError
 
@@ -34,13 +34,9 @@ PEERS_ASKED = 3
 
 
 def _decode_all(pairs: list[tuple[bytes, bytes]], chain_id: int, gas_limit: int) -> dict[bytes, Transaction]:
-    found = {}
-    for tx_hash, raw in pairs:
-        try:
-            found[tx_hash] = decode_transaction(raw, chain_id, gas_limit)
-        except (InvalidTransaction, MempoolError):
-            continue  # its proposer's block will not execute; nothing to keep
-    return found
+    decoded = decode_transactions([raw for _, raw in pairs], chain_id, gas_limit)
+    # an invalid one is left out: its proposer's block will not execute; nothing to keep
+    return {tx_hash: tx for (tx_hash, _), tx in zip(pairs, decoded) if not isinstance(tx, InvalidTransaction)}
 
 
 class TransactionFetcher:

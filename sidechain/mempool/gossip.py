@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import rlp
 
-from ..chain.transactions import MAX_TX_SIZE, Transaction, decode_transaction
+from ..chain.transactions import MAX_TX_SIZE, Transaction, decode_transactions
 from ..crypto import keccak256
-from ..errors import InvalidTransaction, MempoolError, SidechainError
+from ..errors import InvalidTransaction, SidechainError
 from ..p2p import ValidationResult
 from ..verdicts import Checked, Verdict
 
@@ -61,19 +61,20 @@ def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: 
         return Checked(Verdict.REJECT, "malformed-tx-batch")
     if not isinstance(raws, list) or not raws or len(raws) > MAX_TXS_PER_BATCH or any(not isinstance(r, bytes) for r in raws):
         return Checked(Verdict.REJECT, "malformed-tx-batch")
-    fresh = []
+    fresh, undecoded = [], []
     for raw in raws:
         tx_hash = keccak256(raw)
         if is_known(tx_hash):
             continue
         if (tx := decoded(tx_hash)) is not None:
             fresh.append(tx)
-            continue
+        else:
+            undecoded.append(raw)
+    for tx in decode_transactions(undecoded, chain_id, gas_limit):
         # REJECT: a transaction that can never be valid (encoding, signature, chain id, limits).
-        try:
-            fresh.append(decode_transaction(raw, chain_id, gas_limit))
-        except (InvalidTransaction, MempoolError):
+        if isinstance(tx, InvalidTransaction):
             return Checked(Verdict.REJECT, "invalid-transaction")
+        fresh.append(tx)
     # IGNORE: nothing new for us.
     if not fresh:
         return Checked(Verdict.IGNORE, "known-transactions")

@@ -78,6 +78,7 @@ def test_known_sender_skips_recovery_and_gives_the_same_transaction(monkeypatch)
         raise AssertionError("recover_address called although the sender was given")
 
     monkeypatch.setattr(tx_module, "recover_address", no_recovery)
+    monkeypatch.setattr(tx_module, "_decode_natively", no_recovery)
     assert decode_transaction(raw, CHAIN_ID, sender=SENDER) == recovered
 
 

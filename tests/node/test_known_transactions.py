@@ -78,15 +78,21 @@ def node():
 
 @pytest.fixture
 def recoveries(monkeypatch):
-    """Every sender recovery made while decoding transactions."""
+    """Every sender recovery made while decoding transactions: each transaction through the native
+    decoder, and each recovery of the Python one (which only sees what the native one refused)."""
     made = []
-    real = transactions.recover_address
+    native, python = transactions._decode_natively, transactions.recover_address
 
-    def counting(*args):
+    def counting_native(raws, chain_id):
+        made.extend(raws)
+        return native(raws, chain_id)
+
+    def counting_python(*args):
         made.append(args)
-        return real(*args)
+        return python(*args)
 
-    monkeypatch.setattr(transactions, "recover_address", counting)
+    monkeypatch.setattr(transactions, "_decode_natively", counting_native)
+    monkeypatch.setattr(transactions, "recover_address", counting_python)
     return made
 
 

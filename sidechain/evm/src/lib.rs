@@ -1,5 +1,6 @@
 //! The sidechain's compiled core: the EVM, revm (Cancun) behind a binding that keeps the state on
-//! the Python side, and the state's Merkle-Patricia trie (`trie.rs`).
+//! the Python side, the state's Merkle-Patricia trie (`trie.rs`) and batch transaction decoding
+//! with sender recovery (`transactions.rs`).
 //!
 //! revm reads accounts, code, storage and block hashes through four callbacks on a Python object
 //! (`basic`, `code`, `storage`, `block_hash`); a per-call cache in front of them (revm's `CacheDB`)
@@ -12,7 +13,9 @@
 
 mod convert;
 mod diff;
+mod rlp;
 mod state;
+mod transactions;
 mod trie;
 mod trie_nodes;
 
@@ -283,6 +286,7 @@ fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(system_call, m)?)?;
     m.add_class::<trie::MerkleTrie>()?;
+    m.add_function(wrap_pyfunction!(transactions::decode_transactions, m)?)?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;

@@ -360,8 +360,8 @@ impl MerkleTrie {
     fn update(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<MerkleTrie> {
         let mut latest: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
         for item in items.try_iter()? {
-            let (key, value): (Vec<u8>, Option<Vec<u8>>) = item?.extract()?;
-            latest.push((key_to_nibbles(&key), value.unwrap_or_default()));
+            let (key, value): (Bound<'_, PyBytes>, Option<Bound<'_, PyBytes>>) = item?.extract()?;
+            latest.push((key_to_nibbles(key.as_bytes()), value.map(|v| v.as_bytes().to_vec()).unwrap_or_default()));
         }
         if latest.is_empty() {
             let same = self.derived(py, None);
