@@ -5,11 +5,13 @@ is reached through `Upcalls`, which the service wires across to asyncio; connect
 `PeerKeeper` (peers.py). Settings and why (LIBP2P_NOTES.md pitfalls in brackets):
 
 - gossipsub v1.1 and v1.0 only [2], heartbeat 1 s [3], spam guard off [1], adaptive gossip and
-  IP-diversity grafting off (every peer shares 127.0.0.1); mesh degree D=3, D_low=3, D_high=6
-  [7 nodes: D=6 saturates]: D_low=D makes a network of up to 4 nodes a full mesh (D = n-1), where
-  D_low=2 let a node keep 2 of its 3 peers and the third got messages a hop later or by gossip;
-  and flood publishing of our own messages (`FloodPublishGossipSub`), so in a larger network too
-  a publisher reaches every peer directly;
+  IP-diversity grafting off (every peer shares 127.0.0.1); flood publishing of our own messages
+  (`FloodPublishGossipSub`), so a publisher reaches every connected peer directly, and a sparse
+  relay mesh, D=1, D_low=1, D_high=3: a relay only matters for a peer the origin has no link to,
+  and a mesh where each node keeps one to three peers (grafts are mutual) still carries a message
+  around a missing link in one extra hop (lazy gossip, 1 s, covers the rest). A full mesh (D=3 in
+  four nodes) made every node receive each message three times and send it on twice: ~25% of all
+  node CPU at low load went to those duplicates (`scripts/bench --rate 100`);
 - subscription queue and per-peer outgoing queue raised, the latter with backpressure [4, 5];
   both are module-level in libp2p, so they are set for the whole process, before any subscribe;
   pubsub frames raised to 2 MiB so a 1 MiB message fits with its envelope [10]; signed peer
@@ -191,7 +193,7 @@ class Libp2pNode:
         """Listen, join the topics, keep peers connected; report started; return after `request_stop`."""
         tune_libp2p()
         router = FloodPublishGossipSub(
-            protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=3, degree_low=3, degree_high=6, heartbeat_interval=1,
+            protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=1, degree_low=1, degree_high=3, heartbeat_interval=1,
             spam_protection_enabled=False, adaptive_gossip_enabled=False, eclipse_protection_enabled=False,
         )
         self.ps = ps = GuardedPubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=VALIDATORS_IN_FLIGHT)

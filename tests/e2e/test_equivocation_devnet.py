@@ -67,7 +67,7 @@ async def equivocate(net, tmp_path, validators: ValidatorSet, interval: int) -> 
         rogue.subscribe(topic, lambda data, peer: ValidationResult.ACCEPT, lambda data, peer: None)
     await rogue.start()
     try:
-        await until(lambda: len(rogue.mesh_peers(TOPIC_VOTES)) >= 3, 30, "the rogue peer in the votes mesh")
+        await until(lambda: len(rogue.subscribers(TOPIC_VOTES)) >= 4, 30, "the rogue peer knowing every validator's votes subscription")
 
         def recorded():
             answers = [net.rpc(i, "sidechain_getEvidence", [{"validator": "0x" + faulty.hex()}]) for i in range(4)]

@@ -86,17 +86,22 @@ async def wait_connected(members: list[Member], pairs: list[tuple[int, int]], ti
 
 
 async def wait_meshed(members: list[Member], timeout: float = 10.0) -> None:
-    """Every member has each connected other member in its TOPIC mesh (so nothing waits for lazy gossip)."""
-    ids = {m.service.peer_id for m in members}
+    """Gossip settled among `members` (so nothing waits for lazy gossip): each knows every linked
+    member subscribes to TOPIC (flood publishing reaches them), has a relay mesh peer, and the
+    relay meshes are mutual (every GRAFT answered)."""
+    by_id = {m.service.peer_id: m for m in members}
 
     def meshed() -> bool:
         for m in members:
-            linked = ids & set(m.service.peers())
-            if not linked or not linked <= set(m.service.mesh_peers(TOPIC)):
+            linked = set(by_id) & set(m.service.peers())
+            mesh = set(m.service.mesh_peers(TOPIC)) & linked
+            if not linked or not linked <= set(m.service.subscribers(TOPIC)) or not mesh:
+                return False
+            if any(m.service.peer_id not in by_id[p].service.mesh_peers(TOPIC) for p in mesh):
                 return False
         return True
 
-    await wait_for(meshed, timeout, "full gossip meshes")
+    await wait_for(meshed, timeout, "settled gossip meshes")
 
 
 async def wait_mesh_ready(sender: Member, receivers: list[Member], timeout: float = 10.0) -> None:
