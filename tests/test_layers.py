@@ -69,9 +69,8 @@ every other consumer depends on sidechain/interfaces.py (imports inside the pack
 
 PRIVATE_CROSSINGS = {
     ("sidechain.execution.evm", "sidechain.evm._revm"),
-    ("sidechain.chain.trie", "sidechain.evm._revm"),
     # the compiled binding keeps the extension module's conventional underscore name; execution/evm.py
-    # (revm) and chain/trie.py (the state trie) are its two users (sidechain/evm/__init__.py says so)
+    # (revm) is its one direct user, the chain rules take the rest from sidechain/evm/__init__.py
 }
 
 

@@ -10,6 +10,7 @@ inner node, far below a Patricia trie's per-item RLP work.
 from __future__ import annotations
 
 from ..crypto import keccak256
+from ..evm import ordered_root as _native_root
 
 EMPTY_ROOT = keccak256(b"")
 LEAF_PREFIX = b"\x00"
@@ -28,12 +29,9 @@ def _parents(level: list[bytes]) -> list[bytes]:
 
 
 def ordered_root(leaves: list[bytes]) -> bytes:
-    if not leaves:
-        return EMPTY_ROOT
-    level = _leaf_level(leaves)
-    while len(level) > 1:
-        level = _parents(level)
-    return level[0]
+    """The root over `leaves`, computed natively (sidechain/evm/src/records.rs): every block's
+    transactions and receipts roots, on every validator."""
+    return _native_root(leaves)
 
 
 def ordered_proof(leaves: list[bytes], index: int) -> list[bytes]:

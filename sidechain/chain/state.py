@@ -18,6 +18,7 @@ from typing import Protocol
 import rlp
 
 from ..crypto import keccak256
+from ..evm import decode_account
 from .codec import encode_items, uint
 
 EMPTY_TRIE_ROOT = keccak256(rlp.encode(b""))
@@ -44,8 +45,9 @@ class Account:
 
     @classmethod
     def decode(cls, data: bytes) -> "Account":
-        nonce, balance, storage_root, code_hash = rlp.decode(data)
-        return cls(int.from_bytes(nonce, "big"), int.from_bytes(balance, "big"), storage_root, code_hash)
+        """The account `encode` wrote; ValueError if `data` is not one (natively: every state read
+        of every transaction decodes one, and pyrlp took ~10 us)."""
+        return cls(*decode_account(data))
 
 
 EMPTY_ACCOUNT = Account()

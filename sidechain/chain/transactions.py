@@ -21,7 +21,7 @@ import rlp
 from rlp.exceptions import DecodingError
 
 from ..crypto import keccak256, recover_address
-from ..evm._revm import decode_transactions as _decode_natively
+from ..evm import decode_transactions as _decode_natively
 from .codec import encode_items, uint
 from ..errors import (
     GasLimitExceeded,

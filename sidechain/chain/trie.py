@@ -29,7 +29,7 @@ from typing import Callable
 import rlp
 
 from ..crypto import keccak256
-from ..evm._revm import MerkleTrie
+from ..evm import MerkleTrie
 from ..errors import MissingTrieNode
 
 __all__ = ["MerkleTrie", "MissingTrieNode", "NodeLoader", "account_trie_key", "storage_trie_key", "storage_trie_value"]

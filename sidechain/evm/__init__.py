@@ -1,3 +1,11 @@
-"""The project's compiled core (the crate beside this file, built by scripts/bootstrap into `_revm`):
-revm behind our own PyO3 binding, and the state's Merkle-Patricia trie. Two modules import it:
-`sidechain.execution.evm` (the EVM) and `sidechain.chain.trie` (the trie)."""
+"""The project's compiled core (the crate beside this file, built by scripts/bootstrap into `_revm`).
+
+`sidechain.execution.evm` drives revm through `_revm` itself; the rest of the core is the
+chain rules' fast path, named here: the state's Merkle-Patricia trie (`MerkleTrie`), batch
+transaction decoding with sender recovery (`decode_transactions`, for
+sidechain/chain/transactions.py), and the small codecs every block leans on (`decode_account`,
+`ordered_root`, `decode_strings`)."""
+
+from ._revm import MerkleTrie, decode_account, decode_strings, decode_transactions, ordered_root
+
+__all__ = ["MerkleTrie", "decode_account", "decode_strings", "decode_transactions", "ordered_root"]

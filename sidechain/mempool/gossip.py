@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import rlp
 
+from ..chain.codec import decode_byte_strings
 from ..chain.transactions import MAX_TX_SIZE, Transaction, decode_transactions
 from ..crypto import keccak256
 from ..errors import InvalidTransaction, SidechainError
@@ -56,10 +57,10 @@ def check_transactions(data: bytes, *, chain_id: int, gas_limit: int, is_known: 
     already (a proposal brought it), taken as it is rather than decoded and recovered again."""
     # REJECT: not a list of byte strings, or too many.
     try:
-        raws = rlp.decode(data)
-    except (rlp.DecodingError, ValueError):
+        raws = decode_byte_strings(data, MAX_TXS_PER_BATCH)
+    except ValueError:
         return Checked(Verdict.REJECT, "malformed-tx-batch")
-    if not isinstance(raws, list) or not raws or len(raws) > MAX_TXS_PER_BATCH or any(not isinstance(r, bytes) for r in raws):
+    if not raws:
         return Checked(Verdict.REJECT, "malformed-tx-batch")
     fresh, undecoded = [], []
     for raw in raws:

@@ -33,14 +33,12 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-import libp2p.pubsub.pubsub as pubsub_module
 import trio
 from libp2p import new_host
 from libp2p.crypto.keys import KeyPair
 from libp2p.peer.id import ID
-from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
+from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11
 from libp2p.pubsub.pubsub import Pubsub
-from libp2p.pubsub.rpc_queue import RpcQueue
 from libp2p.request_response.api import RequestResponse, RequestResponseConfig
 from libp2p.request_response.codec import BytesCodec
 from libp2p.request_response.exceptions import (
@@ -52,90 +50,22 @@ from multiaddr import Multiaddr
 from ..errors import SidechainError
 from .config import GOSSIP_FRAME_LIMIT, MAX_REQUEST_BYTES, P2PConfig, ValidationResult
 from .addresses import listen_multiaddr
-from . import records
 from .exchange import MAX_RESPONSE_BYTES, PROTOCOL as PEER_PROTOCOL, encode_records
 from .errors import RemoteError, RequestTimeout, TransportError, UnsupportedProtocol
 from .identity import peer_id_of
 from .ordering import OriginOrder
 from .peers import PeerKeeper
+from .pubsub import BACKPRESSURE_AT, FloodPublishGossipSub, GuardedPubsub, tune_libp2p
 
-
-class GuardedPubsub(Pubsub):
-    """py-libp2p 0.8.1 lets a protobuf DecodeError (a peer's malformed or truncated RPC frame) escape
-    the pubsub stream handler; it then tears down the connection's nursery and with it the whole
-    host: one bad frame stopped a node. Contain any failure to the stream it came from, count it
-    against the peer and drop that stream."""
-
-    on_bad_stream: Callable[[ID], None] = staticmethod(lambda peer: None)
-
-    async def stream_handler(self, stream) -> None:
-        peer_id = stream.muxed_conn.peer_id
-        try:
-            await super().stream_handler(stream)
-        except Exception as exc:  # noqa: BLE001 - whatever a peer sends must not stop this node
-            log.info("p2p: dropped a pubsub stream from %s: %s: %s", peer_id, type(exc).__name__, exc)
-            self.on_bad_stream(peer_id)
-            try:
-                await stream.reset()
-            except Exception:  # noqa: BLE001 - already broken
-                pass
-            self._handle_dead_peer(peer_id)
-
-    def forget_stale_peers(self) -> int:
-        """Drop every peer whose pubsub stream runs on a connection that is gone; returns how many.
-
-        py-libp2p 0.8.1 forgets a peer when its pubsub stream fails, which a connection we closed
-        ourselves (keepalive.py: a silent peer) does not always make happen: the peer stayed in
-        `peers` with its stream on the dead connection, so after the redial `_handle_new_peer` saw
-        it "already has a pubsub stream", kept the dead one, and nothing reached that peer again.
-        Forgetting it lets the next connection open a fresh stream (libp2p does that itself for a
-        peer that is still connected)."""
-        network = self.host.get_network()
-        stale = [peer for peer, stream in self.peers.items()
-                 if not any(conn.muxed_conn is stream.muxed_conn for conn in network.get_connections(peer))]
-        for peer in stale:
-            self._handle_dead_peer(peer)
-        return len(stale)
 
 log = logging.getLogger("sidechain.p2p")
 
-SUBSCRIPTION_QUEUE = 8192
-OUTGOING_QUEUE = 1024
-BACKPRESSURE_AT = OUTGOING_QUEUE * 3 // 4
 SERVE_TIMEOUT = 30.0
 ORDER_HOLD = 0.25
 VALIDATORS_IN_FLIGHT = 1024
 """libp2p's default of 10 queues validations behind a semaphore whose waiters are in trio's (randomised)
 scheduling order, which reordered a burst by hundreds of ms; ours only wait on the asyncio loop."""
 _OK, _FAILED = b"\x00", b"\x01"
-
-
-class _RoomyRpcQueue(RpcQueue):
-    """libp2p's per-peer outgoing queue (32 RPCs, 1 MiB frames) with room for bursts and big messages."""
-
-    def __init__(self, max_size: int = OUTGOING_QUEUE, max_message_size: int = GOSSIP_FRAME_LIMIT) -> None:
-        super().__init__(max_size=max_size, max_message_size=max_message_size)
-
-
-def tune_libp2p() -> None:
-    """Raise libp2p's module-level queue limits and take the per-message cost out of its signed
-    peer records (records.py); idempotent, before any Pubsub subscribes."""
-    pubsub_module.SUBSCRIPTION_CHANNEL_SIZE = max(pubsub_module.SUBSCRIPTION_CHANNEL_SIZE, SUBSCRIPTION_QUEUE)
-    pubsub_module.RpcQueue = _RoomyRpcQueue
-    records.install()
-
-
-class FloodPublishGossipSub(GossipSub):
-    """gossipsub with flood publishing (gossipsub v1.1, go-libp2p's default; py-libp2p 0.8.1 lacks it):
-    our own messages go to every connected peer subscribed to the topic, not only to our mesh, so a
-    vote or proposal reaches each peer in one hop even where D < n-1; relays still use the mesh."""
-
-    def _get_peers_to_send(self, topic_ids, msg_forwarder, origin, msg_id=None):
-        peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
-        if self.pubsub is not None and msg_forwarder == origin == self.pubsub.my_id:
-            for topic in topic_ids:
-                peers.update(p for p in self.pubsub.peer_topics.get(topic, ()) if p in self.peer_protocol)
-        return peers
 
 
 @dataclass(frozen=True, slots=True)

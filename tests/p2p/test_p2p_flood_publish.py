@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from libp2p.peer.id import ID
 from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11
 
-from sidechain.p2p.node import FloodPublishGossipSub
+from sidechain.p2p.pubsub import FloodPublishGossipSub
 
 ME, ORIGIN = ID(b"\x00me"), ID(b"\x00someone-else")
 PEERS = [ID(b"\x00peer-%d" % i) for i in range(4)]

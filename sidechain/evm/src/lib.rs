@@ -1,6 +1,6 @@
 //! The sidechain's compiled core: the EVM, revm (Cancun) behind a binding that keeps the state on
 //! the Python side, the state's Merkle-Patricia trie (`trie.rs`) and batch transaction decoding
-//! with sender recovery (`transactions.rs`).
+//! with sender recovery (`transactions.rs`), and the small codecs every block leans on (`records.rs`).
 //!
 //! revm reads accounts, code, storage and block hashes through four callbacks on a Python object
 //! (`basic`, `code`, `storage`, `block_hash`); a per-call cache in front of them (revm's `CacheDB`)
@@ -13,6 +13,7 @@
 
 mod convert;
 mod diff;
+mod records;
 mod rlp;
 mod state;
 mod transactions;
@@ -287,6 +288,9 @@ fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(system_call, m)?)?;
     m.add_class::<trie::MerkleTrie>()?;
     m.add_function(wrap_pyfunction!(transactions::decode_transactions, m)?)?;
+    m.add_function(wrap_pyfunction!(records::decode_account, m)?)?;
+    m.add_function(wrap_pyfunction!(records::ordered_root, m)?)?;
+    m.add_function(wrap_pyfunction!(records::decode_strings, m)?)?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;
