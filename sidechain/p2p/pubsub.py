@@ -5,6 +5,7 @@ the message into its error, and flood publishing. node.py assembles them."""
 from __future__ import annotations
 
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -24,6 +25,7 @@ log = logging.getLogger("sidechain.p2p")
 SUBSCRIPTION_QUEUE = 8192
 OUTGOING_QUEUE = 1024
 BACKPRESSURE_AT = OUTGOING_QUEUE * 3 // 4
+YAMUX_RELEASE_ON_READ = "PY_YAMUX_RELEASE_ON_READ"
 
 
 class GuardedPubsub(Pubsub):
@@ -108,8 +110,15 @@ class _RoomyRpcQueue(RpcQueue):
 
 
 def tune_libp2p() -> None:
-    """Raise libp2p's module-level queue limits and take the per-message cost out of its signed
-    peer records (records.py); idempotent, before any Pubsub subscribes."""
+    """Raise libp2p's module-level queue limits, take the per-message cost out of its signed peer
+    records (records.py) and batch yamux flow-control credit; idempotent, before any Pubsub
+    subscribes.
+
+    py-libp2p's yamux answers every read with a WINDOW_UPDATE frame (`PY_YAMUX_RELEASE_ON_READ`,
+    on by default): a second frame, encrypted, written and read back, for each gossip message.
+    Off, credit goes back once half the window (128 KiB) has been read, as go-yamux does. The
+    setting is py-libp2p's own knob, read at each call; a value the operator set is kept."""
+    os.environ.setdefault(YAMUX_RELEASE_ON_READ, "0")
     pubsub_module.SUBSCRIPTION_CHANNEL_SIZE = max(pubsub_module.SUBSCRIPTION_CHANNEL_SIZE, SUBSCRIPTION_QUEUE)
     pubsub_module.RpcQueue = _RoomyRpcQueue
     records.install()

@@ -1,6 +1,6 @@
-"""GuardedPubsub.validate_msg (sidechain/p2p/pubsub.py): the topic validator's verdict as libp2p
-acts on it, a failed message's duplicates refused without a second validation, and an error that
-names the message instead of printing it."""
+"""sidechain/p2p/pubsub.py: GuardedPubsub.validate_msg (the topic validator's verdict as libp2p
+acts on it, a failed message's duplicates refused without a second validation, an error that
+names the message instead of printing it) and the yamux credit setting of tune_libp2p."""
 
 from __future__ import annotations
 
@@ -80,3 +80,17 @@ def test_sync_validators_are_called_directly_and_failures_are_remembered_within_
 
     assert len(ps._failed) == 8
     assert ps._msg_id_constructor(message(19, size=10)) in ps._failed
+
+
+def test_tuning_batches_yamux_credit_unless_the_operator_chose(monkeypatch):
+    from sidechain.p2p.pubsub import YAMUX_RELEASE_ON_READ, tune_libp2p
+    from libp2p.stream_muxer.yamux import yamux
+
+    monkeypatch.delenv(YAMUX_RELEASE_ON_READ, raising=False)
+    assert yamux._yamux_release_on_read()  # py-libp2p's default: a WINDOW_UPDATE per read
+    tune_libp2p()
+    assert not yamux._yamux_release_on_read()
+
+    monkeypatch.setenv(YAMUX_RELEASE_ON_READ, "1")
+    tune_libp2p()
+    assert yamux._yamux_release_on_read()
