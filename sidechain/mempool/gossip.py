@@ -87,15 +87,20 @@ class TransactionGossip:
 
     `is_known(tx_hash)`: nothing to do for it, the pool or a final block holds it (skipped before any
     signature check); `decoded(tx_hash)`: a transaction verified here already (mempool/known.py);
+    `saw(txs)`: a batch's transactions are verified, before the batch is delivered (pubsub holds a
+    message until its origin's earlier ones are in, up to 250 ms): a proposal arriving meanwhile
+    finds them instead of fetching them from its proposer;
     `admit(tx)`: pool a peer's transaction, raising the SidechainError of the rule it breaks;
     `on_rejected(topic, reason, verdict)`: a batch not ACCEPTed (the node counts it).
     """
 
     def __init__(self, p2p, *, chain_id: int, gas_limit: int, is_known: Callable[[bytes], bool],
                  admit: Callable[[Transaction], None], decoded: Callable[[bytes], Transaction | None] = _nothing_decoded,
+                 saw: Callable[[list[Transaction]], None] = lambda txs: None,
                  on_rejected: Callable[[str, str, str], None] = lambda topic, reason, verdict: None) -> None:
         self.p2p, self.chain_id, self.gas_limit = p2p, chain_id, gas_limit
         self.is_known, self.decoded, self.admit, self.on_rejected = is_known, decoded, admit, on_rejected
+        self.saw = saw
         self._checked: dict[bytes, list[Transaction]] = {}
         self._outbox: deque[bytes] = deque()
         self._outbox_bytes = 0
@@ -166,6 +171,7 @@ class TransactionGossip:
             check_transactions, data, chain_id=self.chain_id, gas_limit=self.gas_limit, is_known=self.is_known,
             decoded=self.decoded))
         if checked.verdict is Verdict.ACCEPT:
+            self.saw(checked.value)
             self._checked[data] = checked.value
             if len(self._checked) > MAX_CHECKED:
                 self._checked.pop(next(iter(self._checked)))

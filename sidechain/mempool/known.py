@@ -4,9 +4,11 @@ A transaction reaches a validator twice: in a peer's gossip batch and in a propo
 either order. When the block comes first (its proposer took the transaction from a client a moment
 ago), the proposal check decodes it and recovers its sender; the batch that follows must not do it
 again, nor pool a transaction that is already final. So the node remembers, by hash, each
-transaction a proposal's block brought (`saw`) and each one a final block holds (`committed`):
-a batch skips the final ones and takes the others as they were decoded. Senders are recovered
-once per node, whichever copy arrives first.
+transaction a proposal's block or a checked batch brought (`saw`; a batch is delivered, and its
+transactions pooled, only once its origin's earlier messages are in) and each one a final block
+holds (`committed`): a batch skips the final ones and takes the others as they were decoded, and
+a proposal takes a checked batch's transactions without fetching them. Senders are recovered once
+per node, whichever copy arrives first.
 
 Bounded: the oldest entries go first beyond `capacity` (at 2,600 tx/s, 16,384 is six seconds, far
 longer than a batch and its block arrive apart). Written on the event loop; read from the
@@ -50,7 +52,7 @@ class KnownTransactions:
         return entry is not None and entry[1]
 
     def saw(self, transactions: Iterable[Transaction]) -> None:
-        """A proposal's block brought these (verified by its decoding)."""
+        """A proposal's block or a checked batch brought these (verified by their decoding)."""
         for tx in transactions:
             if tx.hash not in self._recent:
                 self._recent[tx.hash] = (tx, False)

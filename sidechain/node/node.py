@@ -121,7 +121,7 @@ class Node:
             )
             self.tx_gossip = TransactionGossip(
                 self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
-                is_known=self.known.is_settled, decoded=self.known.get, admit=self.pool_transaction,
+                is_known=self.known.is_settled, decoded=self.known.get, saw=self.known.saw, admit=self.pool_transaction,
                 on_rejected=self._count_rejected,
             )
         self.driver = ConsensusDriver(

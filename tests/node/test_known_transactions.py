@@ -59,7 +59,7 @@ class Validator:
         self.network.serve(self.inbox)
         self.admitted: list = []
         self.tx_gossip = TransactionGossip(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, is_known=self.known.is_settled,
-                                           decoded=self.known.get, admit=self.admit)
+                                           decoded=self.known.get, saw=self.known.saw, admit=self.admit)
 
     def admit(self, tx) -> None:
         self.admitted.append(tx)
@@ -133,3 +133,16 @@ def test_known_transactions_answer_the_pool_first_and_forget_the_oldest_beyond_c
     assert known.is_settled(txs[1].hash)
     known.saw([txs[3]])  # over capacity: the oldest (txs[0]) goes; txs[1] was refreshed by its commit
     assert len(known) == 3 and known.get(txs[0].hash) is None and known.is_settled(txs[1].hash)
+
+
+def test_a_proposal_between_a_batch_check_and_its_delivery_takes_the_checked_transactions(node, recoveries):
+    # the batch is checked (validated) but not delivered yet: pubsub holds it behind its origin's
+    # earlier messages; the proposal arriving meanwhile must not fetch what the check verified
+    validator, _handler = node.p2p.topics[TOPIC_TRANSACTIONS]
+    verdict = asyncio.run(asyncio.wait_for(validator(rlp.encode(RAWS[:3]), "proposer"), 10))
+    assert verdict is ValidationResult.ACCEPT and node.admitted == []
+
+    assert node.deliver(TOPIC_PROPOSALS, PROPOSAL) is ValidationResult.ACCEPT
+    assert node.p2p.requests == [] and len(recoveries) == 3  # nothing fetched, nothing recovered twice
+    [(_, _, block, _)] = node.inbox.got
+    assert [tx.raw for tx in block.transactions] == RAWS[:3]
