@@ -102,6 +102,8 @@ class TransactionGossip:
         self.is_known, self.decoded, self.admit, self.on_rejected = is_known, decoded, admit, on_rejected
         self.saw = saw
         self._checked: dict[bytes, list[Transaction]] = {}
+        self._checking: set[asyncio.Future] = set()
+        """One future per batch being checked, done once its transactions are known (`saw`)."""
         self._outbox: deque[bytes] = deque()
         self._outbox_bytes = 0
         self._checker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tx-check")
@@ -167,17 +169,30 @@ class TransactionGossip:
     async def _validate(self, data: bytes, peer: str) -> ValidationResult:
         """Checked on a worker thread: recovering a batch's senders takes tens of milliseconds, which
         the event loop spends on consensus messages meanwhile (libsecp256k1 runs without the GIL)."""
-        checked = await asyncio.get_running_loop().run_in_executor(self._checker, functools.partial(
-            check_transactions, data, chain_id=self.chain_id, gas_limit=self.gas_limit, is_known=self.is_known,
-            decoded=self.decoded))
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._checking.add(done)
+        try:
+            checked = await loop.run_in_executor(self._checker, functools.partial(
+                check_transactions, data, chain_id=self.chain_id, gas_limit=self.gas_limit, is_known=self.is_known,
+                decoded=self.decoded))
+            if checked.verdict is Verdict.ACCEPT:
+                self.saw(checked.value)
+        finally:
+            self._checking.discard(done)
+            done.set_result(None)
         if checked.verdict is Verdict.ACCEPT:
-            self.saw(checked.value)
             self._checked[data] = checked.value
             if len(self._checked) > MAX_CHECKED:
                 self._checked.pop(next(iter(self._checked)))
         else:
             self.on_rejected(TOPIC_TRANSACTIONS, checked.reason, checked.verdict.value)
         return ValidationResult(checked.verdict.value)
+
+    async def batches_checked(self, timeout: float) -> None:
+        """Return once every batch being checked now is (its transactions known), or after `timeout`."""
+        if self._checking:
+            await asyncio.wait(list(self._checking), timeout=timeout)
 
     def _deliver(self, data: bytes, peer: str) -> None:
         for tx in self._checked.pop(data, None) or ():

@@ -10,6 +10,7 @@ syncer) as callbacks. Transactions have their own topic on the mempool side (mem
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -25,8 +26,13 @@ from ..consensus.messages import Proposal, Vote
 from ..p2p import ValidationResult
 from ..verdicts import Checked, Verdict
 
+log = logging.getLogger("sidechain.gossip")
+
 MAX_CHECKED = 4096
 """Checked messages waiting for their handler; the oldest is forgotten beyond it."""
+BATCH_WAIT = 0.15
+"""Seconds a proposal lacking transactions waits for the batch checks in progress, before asking
+peers (mempool/fetch.py: three peers at 0.6 s each also fit gossip validation's 2 s)."""
 TRANSACTIONS_UNAVAILABLE = "transactions-unavailable"
 """A compact proposal whose missing transactions no peer gave (or that may not ask for them)."""
 
@@ -65,19 +71,25 @@ class GossipNetwork:
     `validators_at(height)`: the set voting there, None if not known yet; `known(tx_hash)`: a
     transaction verified here already (decoded, its sender recovered), if any; `saw(transactions)`:
     those an accepted proposal's block brought; `fetch(hashes, origin)`: the transactions a compact
-    proposal names and this node lacks, from its peers (mempool/fetch.py; none without it); `on_rejected(topic, reason, verdict)`: a message
-    not ACCEPTed; `on_behind()`: a message of a later height (the node syncs); `on_vote_delay(s)`:
-    seconds from the start of the height to a peer's vote arriving.
+    proposal names and this node lacks, from its peers (mempool/fetch.py; none without it);
+    `batches_checked(timeout)`: waits for the transaction batches being checked here (a proposal's
+    transactions usually travel just ahead of it in one); `before_proposal()`: publish what the
+    node's transaction gossip holds, so this node's proposal follows its transactions;
+    `on_rejected(topic, reason, verdict)`: a message not ACCEPTed; `on_behind()`: a message of a
+    later height (the node syncs); `on_vote_delay(s)`: seconds from the start of the height to a
+    peer's vote arriving.
     """
 
     def __init__(self, p2p, *, chain_id: int, validators_at: ValidatorsAt,
                  known: Callable[[bytes], Transaction | None] = lambda tx_hash: None,
                  saw: Callable[[tuple[Transaction, ...]], None] = _nothing,
                  fetch: Callable[[list[bytes], str], Awaitable[dict[bytes, Transaction]]] | None = None,
+                 batches_checked: Callable[[float], Awaitable[None]] | None = None,
+                 before_proposal: Callable[[], None] = _nothing,
                  on_rejected: Callable[[str, str, str], None] = _nothing, on_behind: Callable[[], None] = _nothing,
                  on_vote_delay: Callable[[float], None] = _nothing) -> None:
         self.p2p, self.chain_id, self.validators_at, self.known, self.saw = p2p, chain_id, validators_at, known, saw
-        self.fetch = fetch
+        self.fetch, self.batches_checked, self.before_proposal = fetch, batches_checked, before_proposal
         self.on_rejected, self.on_behind, self.on_vote_delay = on_rejected, on_behind, on_vote_delay
         self.consensus: ConsensusInbox | None = None
         self._checked: dict[bytes, object] = {}
@@ -93,6 +105,10 @@ class GossipNetwork:
     # --- outgoing ---------------------------------------------------------------------------------
 
     def broadcast_proposal(self, proposal: Proposal, block: Block) -> None:
+        try:
+            self.before_proposal()
+        except Exception:  # noqa: BLE001 - the proposal goes out regardless; peers fetch what they lack
+            log.exception("flushing transaction gossip before a proposal failed")
         self.p2p.publish(TOPIC_PROPOSALS, encode_proposal(proposal, block))
 
     def broadcast_vote(self, vote: Vote) -> None:
@@ -139,7 +155,13 @@ class GossipNetwork:
 
     async def _complete_proposal(self, data: bytes, pending: PendingProposal, peer: str) -> ValidationResult:
         """Fetch what the block lacks, then judge it whole; IGNOREd (neither relayed nor delivered)
-        if a transaction is still missing."""
+        if a transaction is still missing. A batch being checked here usually holds what is
+        missing (the proposer published it just before): that check is waited for first."""
+        if self.batches_checked is not None:
+            await self.batches_checked(BATCH_WAIT)
+            checked = pending.complete(self.known)
+            if checked is not None:
+                return self._proposal_verdict(data, checked)
         fetched = await self.fetch(pending.missing(self.known), peer)
         checked = pending.complete(lambda tx_hash: fetched.get(tx_hash) or self.known(tx_hash))
         return self._proposal_verdict(data, checked or Checked(Verdict.IGNORE, TRANSACTIONS_UNAVAILABLE))

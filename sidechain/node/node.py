@@ -113,16 +113,18 @@ class Node:
             ))
             self.fetcher = TransactionFetcher(self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
                                               known=self.known.get)
-            self.network = GossipNetwork(
-                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, known=self.known.get,
-                saw=self.known.saw, fetch=self.fetcher.fetch,
-                on_rejected=self._count_rejected, on_behind=lambda: self.syncer.wake(),
-                on_vote_delay=self.metrics.vote_seconds.observe,
-            )
             self.tx_gossip = TransactionGossip(
                 self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
                 is_known=self.known.is_settled, decoded=self.known.get, saw=self.known.saw, admit=self.pool_transaction,
                 on_rejected=self._count_rejected,
+            )
+            self.network = GossipNetwork(
+                self.p2p, chain_id=self.chain_id, validators_at=self.validators_for, known=self.known.get,
+                saw=self.known.saw, fetch=self.fetcher.fetch,
+                batches_checked=self.tx_gossip.batches_checked,
+                before_proposal=self.tx_gossip.flush,
+                on_rejected=self._count_rejected, on_behind=lambda: self.syncer.wake(),
+                on_vote_delay=self.metrics.vote_seconds.observe,
             )
         self.driver = ConsensusDriver(
             self.chain, self.mempool, self.signer,

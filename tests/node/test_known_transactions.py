@@ -1,7 +1,8 @@
 """A transaction reaches a validator in a proposal's block (fetched by hash from the proposer when
 the node lacks it) and in a peer's batch, in either order: its sender is recovered once, whichever
 copy comes first (sidechain/mempool/known.py), and a batch copy of a transaction already final is
-not pooled again."""
+not pooled again. A proposal right behind its transactions' batch (a proposer publishes what it
+holds first) takes them from the batch's check, not from a fetch."""
 
 from __future__ import annotations
 
@@ -28,13 +29,16 @@ from gossip_support import ADDRESSES, CHAIN_ID, GAS_LIMIT, HEIGHT, KEYS, VALIDAT
 RAWS = [signed(n) for n in range(4)]
 
 
-def proposal_bytes(raws: list[bytes]) -> bytes:
+def proposal_parts(raws: list[bytes]) -> tuple[Proposal, Block]:
     proposer = VALIDATORS.proposer(HEIGHT, 0)
     txs = tuple(decode_transaction(raw, CHAIN_ID) for raw in raws)
     block = Block(Header(b"\x11" * 32, HEIGHT, 1_700_000_000, proposer, ZERO_HASH, ZERO_HASH, ZERO_HASH, EMPTY_BLOOM,
                          GAS_LIMIT, 0, 1, b""), txs)
-    proposal = Proposal.create(CHAIN_ID, HEIGHT, 0, block.hash, -1, KEYS[ADDRESSES.index(proposer)], proposer)
-    return encode_proposal(proposal, block)
+    return Proposal.create(CHAIN_ID, HEIGHT, 0, block.hash, -1, KEYS[ADDRESSES.index(proposer)], proposer), block
+
+
+def proposal_bytes(raws: list[bytes]) -> bytes:
+    return encode_proposal(*proposal_parts(raws))
 
 
 PROPOSAL = proposal_bytes(RAWS[:3])
@@ -54,12 +58,13 @@ class Validator:
         proposer_pool = {tx.hash: tx for tx in (decode_transaction(raw, CHAIN_ID) for raw in RAWS)}
         TransactionFetcher(LinkedP2P("proposer", links), chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=proposer_pool.get)
         fetcher = TransactionFetcher(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=self.known.get)
-        self.network = GossipNetwork(self.p2p, chain_id=CHAIN_ID, validators_at=lambda height: VALIDATORS,
-                                     known=self.known.get, saw=self.known.saw, fetch=fetcher.fetch)
-        self.network.serve(self.inbox)
         self.admitted: list = []
         self.tx_gossip = TransactionGossip(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, is_known=self.known.is_settled,
                                            decoded=self.known.get, saw=self.known.saw, admit=self.admit)
+        self.network = GossipNetwork(self.p2p, chain_id=CHAIN_ID, validators_at=lambda height: VALIDATORS,
+                                     known=self.known.get, saw=self.known.saw, fetch=fetcher.fetch,
+                                     batches_checked=self.tx_gossip.batches_checked, before_proposal=self.tx_gossip.flush)
+        self.network.serve(self.inbox)
 
     def admit(self, tx) -> None:
         self.admitted.append(tx)
@@ -146,3 +151,26 @@ def test_a_proposal_between_a_batch_check_and_its_delivery_takes_the_checked_tra
     assert node.p2p.requests == [] and len(recoveries) == 3  # nothing fetched, nothing recovered twice
     [(_, _, block, _)] = node.inbox.got
     assert [tx.raw for tx in block.transactions] == RAWS[:3]
+
+
+def test_a_proposal_right_behind_its_batch_waits_for_the_batch_check_instead_of_fetching(node, recoveries):
+    async def both():
+        # the batch's check is on the worker thread when the proposal is validated
+        return await asyncio.gather(node.p2p.deliver(TOPIC_TRANSACTIONS, rlp.encode(RAWS[:3]), peer="proposer"),
+                                    node.p2p.deliver(TOPIC_PROPOSALS, PROPOSAL, peer="proposer"))
+
+    assert asyncio.run(asyncio.wait_for(both(), 10)) == [ValidationResult.ACCEPT, ValidationResult.ACCEPT]
+    assert node.p2p.requests == [] and len(recoveries) == 3
+    [(_, _, block, _)] = node.inbox.got
+    assert [tx.raw for tx in block.transactions] == RAWS[:3]
+
+
+def test_our_own_proposal_goes_out_after_the_transactions_we_hold(node):
+    for raw in RAWS[:2]:
+        node.tx_gossip.announce_transaction(decode_transaction(raw, CHAIN_ID))
+    proposal, block = proposal_parts(RAWS[:3])
+
+    node.network.broadcast_proposal(proposal, block)
+
+    assert [topic for topic, _ in node.p2p.published] == [TOPIC_TRANSACTIONS, TOPIC_PROPOSALS]
+    assert rlp.decode(node.p2p.published[0][1]) == RAWS[:2]
