@@ -30,13 +30,19 @@ def message(n: int, size: int = 14_000) -> rpc_pb2.Message:
     return rpc_pb2.Message(data=b"\x07" * size, topicIDs=["t"], seqno=n.to_bytes(8, "big"), from_id=b"\x00\x24" + b"p" * 36)
 
 
-def test_accepted_messages_pass_and_each_is_validated():
-    calls = []
+def recording(verdict: bool):
+    """An async topic validator answering `verdict`, and the seqnos it was asked about."""
+    calls: list[bytes] = []
 
-    async def accept(forwarder, msg):
+    async def validator(forwarder, msg):
         calls.append(msg.seqno)
-        return True
+        return verdict
 
+    return validator, calls
+
+
+def test_accepted_messages_pass_and_each_is_validated():
+    accept, calls = recording(True)
     ps = pubsub_with(accept)
     trio.run(ps.validate_msg, None, message(1))
     trio.run(ps.validate_msg, None, message(2))
@@ -45,12 +51,7 @@ def test_accepted_messages_pass_and_each_is_validated():
 
 
 def test_a_failed_message_raises_a_short_error_and_its_duplicates_are_refused_unvalidated():
-    calls = []
-
-    async def ignore(forwarder, msg):
-        calls.append(msg.seqno)
-        return False
-
+    ignore, calls = recording(False)
     ps = pubsub_with(ignore)
     with pytest.raises(ValidationError) as first:
         trio.run(ps.validate_msg, None, message(3))
