@@ -19,6 +19,7 @@ mod state;
 mod transactions;
 mod trie;
 mod trie_nodes;
+mod trie_walk;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
