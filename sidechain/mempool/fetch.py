@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import rlp
 
+from ..chain.codec import decode_byte_strings
 from ..chain.transactions import Transaction, decode_transactions
 from ..crypto import keccak256
 from ..errors import InvalidTransaction, MempoolError, SidechainError
@@ -76,11 +77,11 @@ class TransactionFetcher:
     async def _ask(self, peer: str, asked: list[bytes]) -> dict[bytes, Transaction]:
         try:
             reply = await self.p2p.request(peer, TXS_PROTOCOL, rlp.encode(asked), timeout=FETCH_TIMEOUT)
-            raws = rlp.decode(reply)
-        except (SidechainError, rlp.DecodingError, ValueError) as exc:  # the p2p layer's RequestError among them
+            raws = decode_byte_strings(reply, len(asked))
+        except (SidechainError, ValueError) as exc:  # the p2p layer's RequestError among them
             log.debug("transactions from %s: %s", peer, exc)
             return {}
-        if not isinstance(raws, list) or len(raws) != len(asked) or any(not isinstance(r, bytes) for r in raws):
+        if len(raws) != len(asked):
             log.debug("transactions from %s: malformed answer", peer)
             return {}
         pairs = [(tx_hash, raw) for tx_hash, raw in zip(asked, raws) if raw and keccak256(raw) == tx_hash]

@@ -178,15 +178,14 @@ class TransactionGossip:
                 decoded=self.decoded))
             if checked.verdict is Verdict.ACCEPT:
                 self.saw(checked.value)
+                self._checked[data] = checked.value
+                if len(self._checked) > MAX_CHECKED:
+                    self._checked.pop(next(iter(self._checked)))
+            else:
+                self.on_rejected(TOPIC_TRANSACTIONS, checked.reason, checked.verdict.value)
         finally:
             self._checking.discard(done)
             done.set_result(None)
-        if checked.verdict is Verdict.ACCEPT:
-            self._checked[data] = checked.value
-            if len(self._checked) > MAX_CHECKED:
-                self._checked.pop(next(iter(self._checked)))
-        else:
-            self.on_rejected(TOPIC_TRANSACTIONS, checked.reason, checked.verdict.value)
         return ValidationResult(checked.verdict.value)
 
     async def batches_checked(self, timeout: float) -> None:
