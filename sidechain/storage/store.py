@@ -19,6 +19,20 @@ from ..chain.transactions import decode_transaction
 from ..errors import StorageError, mismatch
 from . import address_index, schema
 
+LEVELDB_OPTIONS = {"compression": None, "write_buffer_size": 32 << 20, "bloom_filter_bits": 10}
+"""How the node opens LevelDB (plyvel's defaults otherwise).
+
+- No compression: what a node writes is mostly trie nodes and signed transactions, hashes and
+  signatures that snappy cannot shrink, yet trying took 70% of LevelDB's background compaction CPU
+  (1.05 -> 0.30 s per node in `scripts/bench --validators 4 --txs 30000 --rate 2600`, where all node
+  CPU is ~22 s) for a database 25% smaller. LevelDB reads blocks written either way.
+- A 32 MiB memtable (LevelDB's default is 4 MiB, go-ethereum's a quarter of its cache): fewer,
+  larger level-0 tables, so less compaction; on the same load with 90,000 transactions the
+  compaction thread took 0.9 s instead of 2.4 s per node. A restart replays at most that much log.
+- Bloom filters (10 bits per key, as go-ethereum): a read of an absent key, which every transfer to
+  a fresh address makes, skips the tables that cannot hold it.
+"""
+
 
 class ChainStore:
     """The node's database. Reads return decoded records; `commit_block` is the only block writer."""
@@ -26,7 +40,7 @@ class ChainStore:
     def __init__(self, path: str | Path, chain_id: int) -> None:
         Path(path).mkdir(parents=True, exist_ok=True)
         try:
-            self.db = plyvel.DB(str(path), create_if_missing=True)
+            self.db = plyvel.DB(str(path), create_if_missing=True, **LEVELDB_OPTIONS)
         except plyvel.IOError as exc:
             raise StorageError(
                 f"cannot open the database at {path}: {exc} (is another node running on this data directory?)"
