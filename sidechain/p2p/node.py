@@ -11,7 +11,8 @@ is reached through `Upcalls`, which the service wires across to asyncio; connect
   and a mesh where each node keeps one to three peers (grafts are mutual) still carries a message
   around a missing link in one extra hop (lazy gossip, 1 s, covers the rest). A full mesh (D=3 in
   four nodes) made every node receive each message three times and send it on twice: ~25% of all
-  node CPU at low load went to those duplicates (`scripts/bench --rate 100`);
+  node CPU at low load went to those duplicates (`scripts/bench --rate 100`); and a relay skips the
+  mesh peers that said they are linked to the message's origin (links.py), which got it from there;
 - subscription queue and per-peer outgoing queue raised, the latter with backpressure [4, 5];
   both are module-level in libp2p, so they are set for the whole process, before any subscribe;
   pubsub frames raised to 2 MiB so a 1 MiB message fits with its envelope [10]; signed peer
@@ -53,6 +54,9 @@ from .addresses import listen_multiaddr
 from .exchange import MAX_RESPONSE_BYTES, PROTOCOL as PEER_PROTOCOL, encode_records
 from .errors import RemoteError, RequestTimeout, TransportError, UnsupportedProtocol
 from .identity import peer_id_of
+from .links import (
+    LINKS_INTERVAL, MAX_RESPONSE_BYTES as LINKS_RESPONSE_BYTES, PROTOCOL as LINKS_PROTOCOL, LinksError, PeerLinks, decode_links, encode_links,
+)
 from .ordering import OriginOrder
 from .peers import PeerKeeper
 from .pubsub import BACKPRESSURE_AT, FloodPublishGossipSub, GuardedPubsub, tune_libp2p
@@ -104,6 +108,7 @@ class Libp2pNode:
         """When gossip last arrived from each connected peer (trio clock): the keepalive's second witness."""
         self.peers = PeerKeeper(self.host, config, self.stats, self.refresh_peers, ask_peers=self._ask_peers if config.peer_exchange else None,
                                 last_heard=self._heard.get)
+        self.links = PeerLinks(trio.current_time)
         self.ps: Pubsub | None = None
         self.rr = RequestResponse(self.host)
 
@@ -126,6 +131,7 @@ class Libp2pNode:
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID], degree=1, degree_low=1, degree_high=3, heartbeat_interval=1,
             spam_protection_enabled=False, adaptive_gossip_enabled=False, eclipse_protection_enabled=False,
         )
+        router.links, router.stats = self.links, self.stats
         self.ps = ps = GuardedPubsub(self.host, router, max_inbound_rpc_size=GOSSIP_FRAME_LIMIT, max_concurrent_validator_count=VALIDATORS_IN_FLIGHT)
         ps.on_bad_stream = lambda peer: self.peers.reject(peer, "undecodable")
         for topic in self._topics:
@@ -133,6 +139,7 @@ class Libp2pNode:
         for protocol in self._protocols:
             self.add_protocol(protocol)
         self._serve_peer_table()
+        self._serve_links()
         async with self.host.run([self._listen]):
             async with background_trio_service(ps), background_trio_service(router):
                 try:
@@ -143,6 +150,7 @@ class Libp2pNode:
                             nursery.start_soon(self._read, name, await ps.subscribe(topic))
                         nursery.start_soon(self.peers.run)
                         nursery.start_soon(self._release_expired)
+                        nursery.start_soon(self._ask_links_forever)
                         task_status.started(self.listen_addr())
                         await self._stop.wait()
                         nursery.cancel_scope.cancel()
@@ -278,6 +286,37 @@ class Libp2pNode:
     async def _ask_peers(self, peer: ID) -> bytes:
         config = RequestResponseConfig(timeout=5.0, max_request_size=16, max_response_size=MAX_RESPONSE_BYTES)
         return await self.rr.send_request(peer, [self.protocol_id(PEER_PROTOCOL)], b"\x01", BytesCodec(), config)
+
+    # --- links (links.py): whom each peer hears directly, so relays skip it ------------------------
+
+    def _serve_links(self) -> None:
+        async def handle(request: bytes, context) -> bytes:
+            return encode_links(p.to_bytes() for p in self.host.get_connected_peers())
+
+        config = RequestResponseConfig(timeout=SERVE_TIMEOUT, max_request_size=16, max_response_size=LINKS_RESPONSE_BYTES)
+        self.rr.set_handler(self.protocol_id(LINKS_PROTOCOL), handle, BytesCodec(), config)
+
+    async def _ask_links_forever(self) -> None:
+        config = RequestResponseConfig(timeout=LINKS_INTERVAL, max_request_size=16, max_response_size=LINKS_RESPONSE_BYTES)
+        while True:
+            connected = self.host.get_connected_peers()
+            self.links.keep_only(p.to_bytes() for p in connected)
+            for peer in connected:
+                if self.peers.is_penalised(peer):
+                    continue
+                try:
+                    answer = await self.rr.send_request(peer, [self.protocol_id(LINKS_PROTOCOL)], b"\x01", BytesCodec(), config)
+                    self.links.report(peer.to_bytes(), decode_links(answer))
+                except LinksError as exc:
+                    self.links.forget(peer.to_bytes())
+                    self.peers.reject(peer, "bad_links")
+                    log.debug("p2p: links answer from %s refused: %s", peer, exc)
+                except Exception as exc:  # noqa: BLE001 - an older peer without the protocol, a broken stream: relay to it
+                    self.links.forget(peer.to_bytes())
+                    self.stats["links_asks_failed"] += 1
+                    log.debug("p2p: asking %s for its links failed: %s", peer, exc)
+            self.stats["links_known"] = len(self.links)
+            await trio.sleep(LINKS_INTERVAL)
 
     # --- request / response ----------------------------------------------------------------------
 

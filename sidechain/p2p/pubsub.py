@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 
 import libp2p.pubsub.pubsub as pubsub_module
@@ -18,6 +18,7 @@ from libp2p.pubsub.pubsub import Pubsub
 from libp2p.pubsub.rpc_queue import RpcQueue
 
 from . import records
+from .links import PeerLinks
 from .config import GOSSIP_FRAME_LIMIT
 
 log = logging.getLogger("sidechain.p2p")
@@ -127,11 +128,26 @@ def tune_libp2p() -> None:
 class FloodPublishGossipSub(GossipSub):
     """gossipsub with flood publishing (gossipsub v1.1, go-libp2p's default; py-libp2p 0.8.1 lacks it):
     our own messages go to every connected peer subscribed to the topic, not only to our mesh, so a
-    vote or proposal reaches each peer in one hop even where D < n-1; relays still use the mesh."""
+    vote or proposal reaches each peer in one hop even where D < n-1; relays still use the mesh,
+    less the peers that said they are linked to the message's origin (links.py)."""
+
+    links: PeerLinks | None = None
+    stats: Counter | None = None
 
     def _get_peers_to_send(self, topic_ids, msg_forwarder, origin, msg_id=None):
         peers = set(super()._get_peers_to_send(topic_ids, msg_forwarder, origin, msg_id))
-        if self.pubsub is not None and msg_forwarder == origin == self.pubsub.my_id:
+        if self.pubsub is None:
+            return peers
+        if msg_forwarder == origin == self.pubsub.my_id:
             for topic in topic_ids:
                 peers.update(p for p in self.pubsub.peer_topics.get(topic, ()) if p in self.peer_protocol)
+        else:
+            if self.links is not None and peers:
+                source = origin.to_bytes()
+                heard = {p for p in peers if self.links.hears(p.to_bytes(), source)}
+                peers -= heard
+                if self.stats is not None:
+                    self.stats["relays_skipped"] += len(heard)
+            if self.stats is not None:
+                self.stats["relays_sent"] += len(peers)
         return peers
