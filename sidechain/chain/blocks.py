@@ -16,10 +16,11 @@ import rlp
 
 from ..crypto import keccak256
 from ..errors import InvalidBlock
+from ..evm import encode_receipt, encode_stored_receipts, receipts_root as native_receipts_root
 from .bloom import EMPTY_BLOOM, bloom_of_logs
 from .codec import encode_items, uint
 from .merkle import ordered_root
-from .transactions import LEGACY_TX, Transaction, decode_transaction
+from .transactions import Transaction, decode_transaction
 
 ZERO_HASH = b"\x00" * 32
 ZERO_ADDRESS = b"\x00" * 20
@@ -174,16 +175,14 @@ class Receipt:
         return bloom_of_logs(self.logs) if self.logs else EMPTY_BLOOM
 
     def consensus_encoding(self) -> bytes:
-        """Ethereum's receipt encoding (EIP-2718 envelope for typed transactions)."""
-        body = encode_items([uint(self.status), uint(self.cumulative_gas_used), self.bloom, [log.fields() for log in self.logs]])
-        return body if self.tx_type == LEGACY_TX else bytes([self.tx_type]) + body
+        """Ethereum's receipt encoding, rlp([status, cumulative gas, bloom, logs]), behind the
+        EIP-2718 type byte for typed transactions (natively, as `receipts_root` hashes it)."""
+        return encode_receipt(self, True)
 
     def storage_encoding(self) -> bytes:
-        """What the store keeps: the consensus fields plus the per-transaction gas and price."""
-        return encode_items([
-            uint(self.tx_type), uint(self.status), uint(self.cumulative_gas_used),
-            [log.fields() for log in self.logs], uint(self.gas_used), uint(self.effective_gas_price),
-        ])
+        """What the store keeps: rlp([type, status, cumulative gas, logs, gas used, effective gas
+        price]), the consensus fields but the bloom (derived from the logs) plus the RPC's two."""
+        return encode_receipt(self, False)
 
     @classmethod
     def from_storage(cls, data: bytes) -> "Receipt":
@@ -203,8 +202,14 @@ def evidence_root(evidence: tuple[bytes, ...] | list[bytes]) -> bytes:
 
 
 def receipts_root(receipts: list[Receipt] | tuple[Receipt, ...]) -> bytes:
-    """Ordered binary Merkle root of keccak256 of each receipt's consensus encoding."""
-    return ordered_root([keccak256(r.consensus_encoding()) for r in receipts])
+    """Ordered binary Merkle root of keccak256 of each receipt's consensus encoding (one native call:
+    every validator hashes every receipt of every block)."""
+    return native_receipts_root(receipts)
+
+
+def encode_receipts(receipts: list[Receipt] | tuple[Receipt, ...]) -> bytes:
+    """The RLP list of the receipts' storage encodings: what the store keeps for a block."""
+    return encode_stored_receipts(receipts)
 
 
 def _to_int(b: bytes) -> int:

@@ -18,8 +18,7 @@ from typing import Protocol
 import rlp
 
 from ..crypto import keccak256
-from ..evm import decode_account
-from .codec import encode_items, uint
+from ..evm import decode_account, encode_account
 
 EMPTY_TRIE_ROOT = keccak256(rlp.encode(b""))
 """Root of an empty Merkle-Patricia trie (an account without storage)."""
@@ -41,7 +40,9 @@ class Account:
         return self.nonce == 0 and self.balance == 0 and self.code_hash == EMPTY_CODE_HASH
 
     def encode(self) -> bytes:
-        return encode_items([uint(self.nonce), uint(self.balance), self.storage_root, self.code_hash])
+        """RLP [nonce, balance, storage root, code hash] (natively: every changed account is encoded
+        twice per block, for the trie and for the flat table; pyrlp took ~2.7 us)."""
+        return encode_account(self.nonce, self.balance, self.storage_root, self.code_hash)
 
     @classmethod
     def decode(cls, data: bytes) -> "Account":

@@ -4,8 +4,13 @@
 chain rules' fast path, named here: the state's Merkle-Patricia trie (`MerkleTrie`), batch
 transaction decoding with sender recovery (`decode_transactions`, for
 sidechain/chain/transactions.py), and the small codecs every block leans on (`decode_account`,
-`ordered_root`, `decode_strings`)."""
+`encode_account`, `ordered_root`, `decode_strings`, and a receipt's encodings: `encode_receipt`,
+`encode_stored_receipts`, `receipts_root`)."""
 
-from ._revm import MerkleTrie, decode_account, decode_strings, decode_transactions, ordered_root
+from ._revm import (
+    MerkleTrie, decode_account, decode_strings, decode_transactions, encode_account, encode_receipt, encode_stored_receipts,
+    ordered_root, receipts_root,
+)
 
-__all__ = ["MerkleTrie", "decode_account", "decode_strings", "decode_transactions", "ordered_root"]
+__all__ = ["MerkleTrie", "decode_account", "decode_strings", "decode_transactions", "encode_account", "encode_receipt",
+           "encode_stored_receipts", "ordered_root", "receipts_root"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import plyvel
 import rlp
 
-from ..chain.blocks import Block, Header, Receipt
+from ..chain.blocks import Block, Header, Receipt, encode_receipts
 from ..chain.codec import encode_items, uint
 from ..chain.state import EMPTY_ACCOUNT, EMPTY_CODE_HASH, Account
 from ..chain.transactions import decode_transaction
@@ -149,7 +149,7 @@ class ChainStore:
                 batch.put(schema.GENESIS_HASH_KEY, genesis_hash)
             batch.put(schema.header_key(h), block.header.encode())
             batch.put(schema.body_key(h), encode_items([[tx.raw, tx.sender] for tx in block.transactions]))
-            batch.put(schema.receipts_key(h), encode_items([r.storage_encoding() for r in receipts]))
+            batch.put(schema.receipts_key(h), encode_receipts(receipts))
             batch.put(schema.certificate_key(h), certificate)
             batch.put(schema.canonical_hash_key(block.number), h)
             number = uint(block.number)

@@ -7,7 +7,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyInt, PyList};
 use revm::primitives::{keccak256, U256};
 
-use crate::rlp::{list_items, parse_item};
+use pyo3::intern;
+
+use crate::rlp::{list_items, parse_item, rlp_list, rlp_string};
 
 fn invalid(what: &str, why: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!("{what}: {why}"))
@@ -50,14 +52,18 @@ pub(crate) fn decode_account<'py>(py: Python<'py>, data: &[u8]) -> PyResult<(Bou
 /// left || right) per pair, an odd node promoted unchanged, keccak256(b"") for none.
 #[pyfunction]
 pub(crate) fn ordered_root<'py>(py: Python<'py>, leaves: Vec<Bound<'py, PyBytes>>) -> Bound<'py, PyBytes> {
-    if leaves.is_empty() {
-        return PyBytes::new(py, keccak256([]).as_slice());
+    PyBytes::new(py, &merkle_root(leaves.iter().map(|leaf| leaf.as_bytes())))
+}
+
+fn merkle_root<L: AsRef<[u8]>>(leaves: impl ExactSizeIterator<Item = L>) -> [u8; 32] {
+    if leaves.len() == 0 {
+        return keccak256([]).0;
     }
     let mut buffer = Vec::with_capacity(65);
-    let mut level: Vec<[u8; 32]> = leaves.iter().map(|leaf| {
+    let mut level: Vec<[u8; 32]> = leaves.map(|leaf| {
         buffer.clear();
         buffer.push(0x00);
-        buffer.extend_from_slice(leaf.as_bytes());
+        buffer.extend_from_slice(leaf.as_ref());
         keccak256(&buffer).0
     }).collect();
     while level.len() > 1 {
@@ -73,7 +79,7 @@ pub(crate) fn ordered_root<'py>(py: Python<'py>, leaves: Vec<Bound<'py, PyBytes>
             _ => unreachable!("chunks of two"),
         }).collect();
     }
-    PyBytes::new(py, &level[0])
+    level[0]
 }
 
 /// The byte strings of the canonical RLP list `data`, at most `max_items` of them; ValueError if
@@ -88,4 +94,160 @@ pub(crate) fn decode_strings<'py>(py: Python<'py>, data: &[u8], max_items: usize
         return Err(invalid("list of byte strings", "an item is a list"));
     }
     PyList::new(py, items.iter().map(|item| PyBytes::new(py, item.payload)))
+}
+
+// --- encoders: an account, a receipt, a block's receipts -----------------------------------------
+
+/// RLP's canonical integer (big-endian, no leading zeros) of a non-negative Python int below 2**256.
+fn uint_of(value: &Bound<'_, PyInt>, what: &str) -> PyResult<Vec<u8>> {
+    let word: [u8; 32] = match value.extract::<u128>() {
+        Ok(small) => U256::from(small).to_be_bytes::<32>(),
+        Err(_) => {
+            let big: Vec<u8> = value.call_method1("to_bytes", (32, "big"))
+                .map_err(|_| invalid(what, "expected an integer in 0..2**256"))?.extract()?;
+            big.try_into().map_err(|_| invalid(what, "expected 32 bytes"))?
+        }
+    };
+    let skip = word.iter().take_while(|b| **b == 0).count();
+    Ok(word[skip..].to_vec())
+}
+
+fn uint_u64(value: u64) -> Vec<u8> {
+    let word = value.to_be_bytes();
+    let skip = word.iter().take_while(|b| **b == 0).count();
+    word[skip..].to_vec()
+}
+
+/// RLP [nonce, balance, storage root, code hash]: what `decode_account` reads.
+#[pyfunction]
+pub(crate) fn encode_account<'py>(py: Python<'py>, nonce: u64, balance: Bound<'py, PyInt>, storage_root: &[u8], code_hash: &[u8])
+    -> PyResult<Bound<'py, PyBytes>> {
+    let mut payload = Vec::with_capacity(80);
+    rlp_string(&mut payload, &uint_u64(nonce));
+    rlp_string(&mut payload, &uint_of(&balance, "account balance")?);
+    rlp_string(&mut payload, storage_root);
+    rlp_string(&mut payload, code_hash);
+    Ok(PyBytes::new(py, &rlp_list(payload)))
+}
+
+/// A receipt's fields, read from a `sidechain.chain.blocks.Receipt` once.
+struct ReceiptFields {
+    tx_type: u8,
+    status: u64,
+    cumulative_gas: u64,
+    logs: Vec<(Vec<u8>, Vec<Vec<u8>>, Vec<u8>)>,
+    gas_used: u64,
+    price: Vec<u8>,
+}
+
+impl ReceiptFields {
+    fn read(receipt: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = receipt.py();
+        let mut logs = Vec::new();
+        for log in receipt.getattr(intern!(py, "logs"))?.try_iter()? {
+            let log = log?;
+            logs.push((log.getattr(intern!(py, "address"))?.extract()?, log.getattr(intern!(py, "topics"))?.extract()?,
+                       log.getattr(intern!(py, "data"))?.extract()?));
+        }
+        Ok(ReceiptFields {
+            tx_type: receipt.getattr(intern!(py, "tx_type"))?.extract()?,
+            status: receipt.getattr(intern!(py, "status"))?.extract()?,
+            cumulative_gas: receipt.getattr(intern!(py, "cumulative_gas_used"))?.extract()?,
+            logs,
+            gas_used: receipt.getattr(intern!(py, "gas_used"))?.extract()?,
+            price: uint_of(receipt.getattr(intern!(py, "effective_gas_price"))?.cast::<PyInt>()?, "effective gas price")?,
+        })
+    }
+
+    fn logs_rlp(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for (address, topics, data) in &self.logs {
+            let mut log = Vec::new();
+            rlp_string(&mut log, address);
+            let mut listed = Vec::new();
+            for topic in topics {
+                rlp_string(&mut listed, topic);
+            }
+            log.extend_from_slice(&rlp_list(listed));
+            rlp_string(&mut log, data);
+            all.extend_from_slice(&rlp_list(log));
+        }
+        rlp_list(all)
+    }
+
+    /// The Yellow Paper's 2048-bit bloom over every log's address and topics.
+    fn bloom(&self) -> [u8; 256] {
+        let mut bloom = [0u8; 256];
+        let mut add = |value: &[u8]| {
+            let digest = keccak256(value);
+            for i in [0, 2, 4] {
+                let bit = (((digest[i] as usize) << 8) | digest[i + 1] as usize) & 0x7FF;
+                bloom[255 - bit / 8] |= 1 << (bit % 8);
+            }
+        };
+        for (address, topics, _) in &self.logs {
+            add(address);
+            for topic in topics {
+                add(topic);
+            }
+        }
+        bloom
+    }
+
+    /// Ethereum's encoding: rlp([status, cumulative gas, bloom, logs]), typed ones behind their type byte.
+    fn consensus(&self) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(300);
+        rlp_string(&mut payload, &uint_u64(self.status));
+        rlp_string(&mut payload, &uint_u64(self.cumulative_gas));
+        rlp_string(&mut payload, &self.bloom());
+        payload.extend_from_slice(&self.logs_rlp());
+        let body = rlp_list(payload);
+        if self.tx_type == 0 {
+            return body;
+        }
+        let mut typed = Vec::with_capacity(body.len() + 1);
+        typed.push(self.tx_type);
+        typed.extend_from_slice(&body);
+        typed
+    }
+
+    /// The store's: rlp([type, status, cumulative gas, logs, gas used, effective gas price]), no bloom.
+    fn stored(&self) -> Vec<u8> {
+        let mut payload = Vec::with_capacity(32);
+        rlp_string(&mut payload, &uint_u64(self.tx_type as u64));
+        rlp_string(&mut payload, &uint_u64(self.status));
+        rlp_string(&mut payload, &uint_u64(self.cumulative_gas));
+        payload.extend_from_slice(&self.logs_rlp());
+        rlp_string(&mut payload, &uint_u64(self.gas_used));
+        rlp_string(&mut payload, &self.price);
+        rlp_list(payload)
+    }
+}
+
+/// One receipt's consensus encoding (`consensus`) or its stored one.
+#[pyfunction]
+pub(crate) fn encode_receipt<'py>(py: Python<'py>, receipt: Bound<'py, PyAny>, consensus: bool) -> PyResult<Bound<'py, PyBytes>> {
+    let fields = ReceiptFields::read(&receipt)?;
+    Ok(PyBytes::new(py, &if consensus { fields.consensus() } else { fields.stored() }))
+}
+
+/// The RLP list of a block's stored receipt encodings, each a byte string: the value the store
+/// keeps for the block.
+#[pyfunction]
+pub(crate) fn encode_stored_receipts<'py>(py: Python<'py>, receipts: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let mut payload = Vec::new();
+    for receipt in receipts.try_iter()? {
+        rlp_string(&mut payload, &ReceiptFields::read(&receipt?)?.stored());
+    }
+    Ok(PyBytes::new(py, &rlp_list(payload)))
+}
+
+/// The ordered binary Merkle root of keccak256 of each receipt's consensus encoding.
+#[pyfunction]
+pub(crate) fn receipts_root<'py>(py: Python<'py>, receipts: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let mut leaves = Vec::new();
+    for receipt in receipts.try_iter()? {
+        leaves.push(keccak256(ReceiptFields::read(&receipt?)?.consensus()).0);
+    }
+    Ok(PyBytes::new(py, &merkle_root(leaves.into_iter())))
 }
