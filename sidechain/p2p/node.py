@@ -297,26 +297,29 @@ class Libp2pNode:
         self.rr.set_handler(self.protocol_id(LINKS_PROTOCOL), handle, BytesCodec(), config)
 
     async def _ask_links_forever(self) -> None:
-        config = RequestResponseConfig(timeout=LINKS_INTERVAL, max_request_size=16, max_response_size=LINKS_RESPONSE_BYTES)
         while True:
             connected = self.host.get_connected_peers()
             self.links.keep_only(p.to_bytes() for p in connected)
-            for peer in connected:
-                if self.peers.is_penalised(peer):
-                    continue
-                try:
-                    answer = await self.rr.send_request(peer, [self.protocol_id(LINKS_PROTOCOL)], b"\x01", BytesCodec(), config)
-                    self.links.report(peer.to_bytes(), decode_links(answer))
-                except LinksError as exc:
-                    self.links.forget(peer.to_bytes())
-                    self.peers.reject(peer, "bad_links")
-                    log.debug("p2p: links answer from %s refused: %s", peer, exc)
-                except Exception as exc:  # noqa: BLE001 - an older peer without the protocol, a broken stream: relay to it
-                    self.links.forget(peer.to_bytes())
-                    self.stats["links_asks_failed"] += 1
-                    log.debug("p2p: asking %s for its links failed: %s", peer, exc)
+            async with trio.open_nursery() as nursery:  # all at once: a frozen peer holds up only its own answer
+                for peer in connected:
+                    if not self.peers.is_penalised(peer):
+                        nursery.start_soon(self._ask_links, peer)
             self.stats["links_known"] = len(self.links)
             await trio.sleep(LINKS_INTERVAL)
+
+    async def _ask_links(self, peer: ID) -> None:
+        config = RequestResponseConfig(timeout=LINKS_INTERVAL, max_request_size=16, max_response_size=LINKS_RESPONSE_BYTES)
+        try:
+            answer = await self.rr.send_request(peer, [self.protocol_id(LINKS_PROTOCOL)], b"\x01", BytesCodec(), config)
+            self.links.report(peer.to_bytes(), decode_links(answer))
+        except LinksError as exc:
+            self.links.forget(peer.to_bytes())
+            self.peers.reject(peer, "bad_links")
+            log.debug("p2p: links answer from %s refused: %s", peer, exc)
+        except Exception as exc:  # noqa: BLE001 - an older peer without the protocol, a broken stream: relay to it
+            self.links.forget(peer.to_bytes())
+            self.stats["links_asks_failed"] += 1
+            log.debug("p2p: asking %s for its links failed: %s", peer, exc)
 
     # --- request / response ----------------------------------------------------------------------
 
