@@ -77,16 +77,24 @@ def encode_records(records: list[PeerRecord]) -> bytes:
     return rlp.encode([[r.peer_id.encode(), [a.encode() for a in r.addrs]] for r in records[:MAX_RECORDS]])
 
 
-def decode_records(data: bytes) -> list[PeerRecord]:
-    """The inverse of `encode_records`; raises PeerTableError for anything malformed or out of bounds."""
-    if len(data) > MAX_RESPONSE_BYTES:
-        raise PeerTableError(f"peer exchange response of {len(data)} bytes is above the {MAX_RESPONSE_BYTES}-byte limit")
+def bounded_rlp_list(data: bytes, *, max_bytes: int, max_items: int, what: str, error: type[P2PError]) -> list:
+    """The items of `data`, an RLP list of at most `max_items` in at most `max_bytes`; raises
+    `error` naming `what` otherwise (a peer's answer: refused whole)."""
+    if len(data) > max_bytes:
+        raise error(f"{what} of {len(data)} bytes is above the {max_bytes}-byte limit")
     try:
         items = rlp.decode(data)
     except Exception as exc:  # noqa: BLE001 - rlp raises assorted DecodingError types
-        raise PeerTableError(f"peer exchange response is not RLP: {exc}") from None
-    if not isinstance(items, list) or len(items) > MAX_RECORDS:
-        raise PeerTableError(f"peer exchange response must be a list of at most {MAX_RECORDS} records")
+        raise error(f"{what} is not RLP: {exc}") from None
+    if not isinstance(items, list) or len(items) > max_items:
+        raise error(f"{what} must be a list of at most {max_items} items")
+    return items
+
+
+def decode_records(data: bytes) -> list[PeerRecord]:
+    """The inverse of `encode_records`; raises PeerTableError for anything malformed or out of bounds."""
+    items = bounded_rlp_list(data, max_bytes=MAX_RESPONSE_BYTES, max_items=MAX_RECORDS, what="peer exchange response",
+                             error=PeerTableError)
     records = []
     for item in items:
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], bytes) and isinstance(item[1], list)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 import rlp
 
 from .errors import P2PError
+from .exchange import bounded_rlp_list
 
 PROTOCOL = "links/1"
 LINKS_INTERVAL = 2.0
@@ -47,14 +48,7 @@ def encode_links(peer_ids: Iterable[bytes]) -> bytes:
 
 def decode_links(data: bytes) -> frozenset[bytes]:
     """The inverse of `encode_links`; raises LinksError for anything malformed or out of bounds."""
-    if len(data) > MAX_RESPONSE_BYTES:
-        raise LinksError(f"links answer of {len(data)} bytes is above the {MAX_RESPONSE_BYTES}-byte limit")
-    try:
-        items = rlp.decode(data)
-    except Exception as exc:  # noqa: BLE001 - rlp raises assorted DecodingError types
-        raise LinksError(f"links answer is not RLP: {exc}") from None
-    if not isinstance(items, list) or len(items) > MAX_LINKS:
-        raise LinksError(f"links answer must be a list of at most {MAX_LINKS} peer ids")
+    items = bounded_rlp_list(data, max_bytes=MAX_RESPONSE_BYTES, max_items=MAX_LINKS, what="links answer", error=LinksError)
     if not all(isinstance(item, bytes) and 0 < len(item) <= MAX_ID_BYTES for item in items):
         raise LinksError(f"links answer must hold peer ids of 1..{MAX_ID_BYTES} bytes")
     return frozenset(items)
