@@ -43,8 +43,11 @@ def _decode_all(pairs: list[tuple[bytes, bytes]], chain_id: int, gas_limit: int)
 class TransactionFetcher:
     """Serves `TXS_PROTOCOL` from `known` and fetches what a proposal lacks; see the module docstring."""
 
-    def __init__(self, p2p, *, chain_id: int, gas_limit: int, known: Callable[[bytes], Transaction | None]) -> None:
-        self.p2p, self.chain_id, self.gas_limit, self.known = p2p, chain_id, gas_limit, known
+    def __init__(self, p2p, *, chain_id: int, gas_limit: int, known: Callable[[bytes], Transaction | None],
+                 on_fetched: Callable[[int, int], None] = lambda wanted, found: None) -> None:
+        """`on_fetched(wanted, found)` after each fetch: how many transactions it asked for and got
+        (the node's metrics: a fetch holds a prevote for a round trip, so their count matters)."""
+        self.p2p, self.chain_id, self.gas_limit, self.known, self.on_fetched = p2p, chain_id, gas_limit, known, on_fetched
         p2p.set_request_handler(TXS_PROTOCOL, self._serve)
 
     async def _serve(self, data: bytes, peer: str) -> bytes:
@@ -72,6 +75,7 @@ class TransactionFetcher:
             if not asked:
                 break
             found.update(await self._ask(peer, asked))
+        self.on_fetched(len(wanted), len(found))
         return found
 
     async def _ask(self, peer: str, asked: list[bytes]) -> dict[bytes, Transaction]:

@@ -25,6 +25,12 @@ class NodeMetrics:
         )
         self.transactions = Counter("sidechain_transactions_committed", "Transactions in final blocks", registry=r)
         self.p2p = Gauge("sidechain_p2p_events", "libp2p layer counters (published, delivered, rejected_*, penalised_peers, ...)", ["counter"], registry=r)
+        self.tx_fetches = Counter(
+            "sidechain_tx_fetches", "Fetches from peers of transactions a compact proposal named and this node lacked", registry=r
+        )
+        self.txs_fetched = Counter(
+            "sidechain_txs_fetched", "Transactions those fetches asked for, by outcome (found, missing)", ["outcome"], registry=r
+        )
         self.invalid_blocks = Counter("sidechain_invalid_blocks", "Proposed blocks that failed validation", registry=r)
         self.equivocations = Counter(
             "sidechain_equivocations", "Equivocations this node learned of, detected itself or received as verified "
@@ -36,6 +42,11 @@ class NodeMetrics:
             "sidechain_rejected_messages", "Gossip and sync messages refused (verdict reject: the peer broke a rule; "
             "ignore: useless now), by topic and reason", ["topic", "reason", "verdict"], registry=r
         )
+
+    def fetched(self, wanted: int, found: int) -> None:
+        self.tx_fetches.inc()
+        self.txs_fetched.labels("found").inc(found)
+        self.txs_fetched.labels("missing").inc(wanted - found)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = generate_latest(self.registry)

@@ -112,7 +112,7 @@ class Node:
                 peers_path=config.data_dir / "p2p" / "peers.json",
             ))
             self.fetcher = TransactionFetcher(self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
-                                              known=self.known.get)
+                                              known=self.known.get, on_fetched=self.metrics.fetched)
             self.tx_gossip = TransactionGossip(
                 self.p2p, chain_id=self.chain_id, gas_limit=self.genesis.gas_limit,
                 is_known=self.known.is_settled, decoded=self.known.get, saw=self.known.saw, admit=self.pool_transaction,

@@ -87,7 +87,7 @@ def test_four_validators_finalize_fifty_blocks_and_transactions_sent_to_any_node
     metrics = network4.metrics(0)
     for sample in ("sidechain_height", "sidechain_consensus_round", "sidechain_peers 3.0", "sidechain_mempool_pending",
                    "sidechain_block_commit_seconds_count", "sidechain_vote_delay_seconds_count",
-                   "sidechain_transactions_committed_total"):
+                   "sidechain_transactions_committed_total", "sidechain_tx_fetches_total"):
         assert sample in metrics, f"/metrics lacks {sample}"
     consensus_lines = [line for line in network4.nodes[0].log_path.read_text().splitlines() if " sidechain.consensus " in line]
     assert consensus_lines and all("height=" in line and "round=" in line for line in consensus_lines)

@@ -45,7 +45,9 @@ class Net:
                 continue
             have = {tx.hash: tx for tx in holds}
             TransactionFetcher(LinkedP2P(name, self.links), chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=have.get)
-        fetcher = TransactionFetcher(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=pool.get)
+        self.fetched: list[tuple[int, int]] = []
+        fetcher = TransactionFetcher(self.p2p, chain_id=CHAIN_ID, gas_limit=GAS_LIMIT, known=pool.get,
+                                     on_fetched=lambda wanted, found: self.fetched.append((wanted, found)))
         self.rejected: list = []
         self.network = GossipNetwork(self.p2p, chain_id=CHAIN_ID, validators_at=validators_at, known=pool.get,
                                      fetch=fetcher.fetch, on_rejected=lambda *a: self.rejected.append(a))
@@ -69,7 +71,7 @@ def test_a_proposal_names_its_transactions_by_hash():
 def test_a_proposal_whose_transactions_the_node_holds_is_delivered_without_asking():
     net = Net(node_has=TXS, proposer=TXS)
     assert net.deliver() is ValidationResult.ACCEPT
-    assert net.p2p.requests == []
+    assert net.p2p.requests == [] and net.fetched == []
     assert all(a is b for a, b in zip(net.delivered_block().transactions, TXS))
 
 
@@ -84,6 +86,7 @@ def test_the_missing_transactions_are_fetched_from_the_origin_and_the_whole_bloc
     net = Net(node_has=TXS[:1], proposer=proposer)
     assert net.deliver() is ValidationResult.ACCEPT
     assert asked == [[TXS[1].hash, TXS[2].hash]]  # only what the node lacks
+    assert net.fetched == [(2, 2)]  # one fetch, counted: two asked, two found
     block = net.delivered_block()
     assert block.hash == BLOCK.hash and block.encode() == BLOCK.encode()
     assert [tx.sender for tx in block.transactions] == [tx.sender for tx in TXS]
@@ -104,6 +107,7 @@ def test_a_proposal_no_peer_completes_is_ignored_and_not_delivered():
     assert net.deliver() is ValidationResult.IGNORE
     assert net.inbox.got == [] and net.rejected == [(TOPIC_PROPOSALS, TRANSACTIONS_UNAVAILABLE, "ignore")]
     assert [peer for peer, _ in net.p2p.requests] == ["proposer", "other"]
+    assert net.fetched == [(1, 0)]
 
 
 def test_a_proposal_whose_proposer_cannot_be_checked_yet_makes_the_node_ask_no_one():

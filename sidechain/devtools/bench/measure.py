@@ -150,6 +150,7 @@ def run_load(target: Target, load: Load, batch: int, connections: int, rate: flo
         if conn.recv() != "ready":
             raise RuntimeError("submitter did not start")
         load_average = os.getloadavg()[0]
+        fetches_before = target.tx_fetches()
         watch = Watch({"0x" + h.hex(): i for i, h in enumerate(load.hashes)})
         cpu_client = time.process_time()
         submitted, usage = asyncio.run(_measure(target, load, watch, go, conn))
@@ -161,6 +162,7 @@ def run_load(target: Target, load: Load, batch: int, connections: int, rate: flo
             submitter.kill()
     result = statistics(load, batch, submitted, watch, usage, watcher_cpu, target.commit_times())
     result["machine_loadavg_1m_before"] = round(load_average, 2)
+    result["tx_fetches"] = None if fetches_before is None else target.tx_fetches() - fetches_before
     return result
 
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,12 +36,26 @@ class Target:
     pids: list[int] = field(default_factory=list)
     """Process-group leaders; each group's CPU time counts as the target's."""
     logs: list[Path] = field(default_factory=list)
+    metrics_urls: list[str] = field(default_factory=list)
+    """Each sidechain node's Prometheus page (none for anvil)."""
 
     def cpu_seconds(self) -> float:
         return sum(group_cpu_seconds(pid) for pid in self.pids)
 
     def runqueue_wait_seconds(self) -> float:
         return sum(group_runqueue_wait_seconds(pid) for pid in self.pids)
+
+    def tx_fetches(self) -> int | None:
+        """Fetches of a proposal's missing transactions so far, summed over the nodes (None for anvil):
+        each holds that validator's prevote for a round trip, so a run should make few."""
+        if not self.metrics_urls:
+            return None
+        total = 0.0
+        for url in self.metrics_urls:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                total += sum(float(line.split()[-1]) for line in response.read().decode().splitlines()
+                             if line.startswith("sidechain_tx_fetches_total "))
+        return int(total)
 
     def commit_times(self) -> dict[int, float]:
         """Block number -> wall-clock time validator-0 logged its commit (empty for anvil)."""
@@ -123,6 +138,7 @@ def start_sidechain(root: Path, genesis: Path, validators: int, block_time_ms: i
         start_node(node, root)
         target.pids.append(node.pid)
         target.logs.append(node.log_path)
+        target.metrics_urls.append(node.rpc_url + "/metrics")
     for node in nodes:
         _wait_node(node)
     wait_until(lambda: int(rpc_call(nodes[0].rpc_url, "eth_blockNumber"), 16) >= 1, 60, "the first committed block")
