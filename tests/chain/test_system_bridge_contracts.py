@@ -8,7 +8,7 @@ from sidechain.chain.system.tokens import balance_of
 from sidechain.crypto import keccak256
 
 from system_chain import MemoryChain, addr, calldata
-from test_system_bridge import ALICE, ETH, L1_RECIPIENT, L1_TOKEN, TOKEN, VALIDATORS, affirmation, token_affirmation, withdraw
+from system_bridge_support import ALICE, ETH, L1_RECIPIENT, L1_TOKEN, TOKEN, VALIDATORS, affirmation, token_affirmation, withdraw
 
 FORWARDER = bytes.fromhex("f0" * 20)
 FORWARDER_CODE = bytes.fromhex(
