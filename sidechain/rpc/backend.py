@@ -12,6 +12,7 @@ from typing import Protocol
 
 from ..chain.blocks import Header
 from ..consensus.status import ConsensusStatus
+from ..errors import SidechainError
 from ..interfaces import SnapshotSource, TxPool
 
 
@@ -37,10 +38,26 @@ class RpcBackend(Protocol):
         subclass of the rule it breaks (InvalidTransaction, MempoolError)."""
         ...
 
+    async def submit_transactions(self, raws: list[bytes]) -> list[bytes | SidechainError]:
+        """`submit_transaction` of each, in order (a JSON-RPC batch's run of eth_sendRawTransaction):
+        each one's hash or the SidechainError it raised; the decoding may leave the event loop."""
+        ...
+
     def consensus_status(self) -> dict:
         """JSON-ready view of the consensus engine (height, round, step, validators): for a
         validator node, `consensus_status_json` of its driver's status."""
         ...
+
+
+async def submit_one_by_one(submit, raws: list[bytes]) -> list[bytes | SidechainError]:
+    """`RpcBackend.submit_transactions` by way of `submit(raw)` for each (a backend without a faster way)."""
+    outcomes: list[bytes | SidechainError] = []
+    for raw in raws:
+        try:
+            outcomes.append(submit(raw))
+        except SidechainError as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def consensus_status_json(status: ConsensusStatus, *, peers: int, peer_id: str | None, finalized: Header) -> dict:

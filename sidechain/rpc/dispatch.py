@@ -40,6 +40,8 @@ MAX_BATCH = 10_000
 YIELD_EVERY = 256
 """Calls of a batch run between two yields to the event loop, so a 5,000-call batch does not
 hold up consensus or other clients for its whole duration."""
+MAX_RUN = 1024
+"""Most consecutive calls of a batch handed to one `Route.many` call."""
 
 SWITCH_INTERVAL = 0.001
 """Seconds a thread may hold the GIL while another waits for it, once workers run (see `start`)."""
@@ -165,15 +167,87 @@ class Dispatcher:
         slot = _Slot(self._heavy)
         parts = []
         try:
-            for position, request in enumerate(batch, 1):
-                text = await self._answer(request, session, outer, slot)
-                if text is not None:
-                    parts.append(text)
-                if position % YIELD_EVERY == 0:
+            position = 0
+            while position < len(batch):
+                route, end = self._run_of_many(batch, position)
+                if route is not None and not outer.expired() and outer.bytes_left >= 0:
+                    parts.extend(await self._answer_many(route, batch[position:end], outer))
+                else:
+                    end = position + 1
+                    text = await self._answer(batch[position], session, outer, slot)
+                    if text is not None:
+                        parts.append(text)
+                if end // YIELD_EVERY > position // YIELD_EVERY:
                     await asyncio.sleep(0)
+                position = end
         finally:
             slot.release()
         return parts
+
+    def _run_of_many(self, batch: list, start: int) -> tuple[Route | None, int]:
+        """The route answering batch[start:end] in one go (`Route.many`: consecutive calls of one
+        method that has it, at most MAX_RUN), or (None, start + 1)."""
+        route = self._many_route(batch[start])
+        if route is None:
+            return None, start + 1
+        end = start + 1
+        while end < len(batch) and end - start < MAX_RUN and self._many_route(batch[end]) is route:
+            end += 1
+        return route, end
+
+    def _many_route(self, request: object) -> Route | None:
+        if type(request) is not dict or type(request.get("method")) is not str:
+            return None
+        route = self.routes.get(request["method"])
+        return route if route is not None and route.many is not None else None
+
+    async def _answer_many(self, route: Route, requests: list, outer: Budget) -> list[str]:
+        """The encoded answers of a run of calls to `route`, as `_answer` would give them one by one:
+        a malformed call gets its own error, the well-formed ones go to `route.many` together. The
+        run starts only with `outer` unspent, and then runs whole; its answers are charged in order."""
+        answers: list[tuple[object, str | None, bool]] = []
+        """(id, encoded answer, charged) per call; the answer None until the run is back, or for a
+        notification; a malformed envelope's error is not charged (as in `_answer`)."""
+        calls, places = [], []
+        for request in requests:
+            envelope = _envelope(request)
+            if type(envelope) is dict:
+                answers.append((None, _encode(envelope), False))
+                continue
+            request_id, notify = envelope
+            try:
+                calls.append(self._arguments(request)[1])
+            except SidechainError as exc:
+                answers.append((request_id, None if notify else _error_text(request_id, exc), True))
+                continue
+            places.append((len(answers), request_id, notify))
+            answers.append((request_id, None, True))
+        if calls:
+            try:
+                outcomes = await route.many(self.context, calls)
+            except Exception:
+                log.exception("internal error in a run of %d %r calls", len(calls), requests[0]["method"])
+                outcomes = [InternalError("internal error")] * len(calls)
+            for (place, request_id, notify), outcome in zip(places, outcomes, strict=True):
+                if not notify:
+                    answers[place] = (request_id, _error_text(request_id, outcome) if isinstance(outcome, SidechainError)
+                                      else encode_response({"jsonrpc": "2.0", "id": request_id, "result": outcome}), True)
+        texts = []
+        for request_id, text, charged in answers:
+            if text is None:
+                continue
+            if not charged:
+                texts.append(text)
+                continue
+            try:
+                if outer.bytes_left < 0:
+                    raise ResponseTooLarge()
+                outer.charge(len(text))
+            except ResponseTooLarge as exc:
+                outer.bytes_left = min(outer.bytes_left, -1)
+                text = _error_text(request_id, exc)
+            texts.append(text)
+        return texts
 
     async def _answer(self, request: object, session: Session | None, outer: Budget, slot: _Slot) -> str | None:
         """One call under `outer` (its request's or its batch's budget), encoded; None for a notification."""
@@ -267,6 +341,13 @@ class Dispatcher:
 
     def _run(self, request: dict, session: Session | None, ctx: Context) -> object:
         budgets.check()
+        route, args = self._arguments(request)
+        if route.session:
+            return route.handler(ctx, session, *args)
+        return route.handler(ctx, *args)
+
+    def _arguments(self, request: dict) -> tuple[Route, list]:
+        """The route of a request object and its parsed arguments; raises what is wrong with it."""
         if request.get("jsonrpc") != "2.0":
             raise InvalidRequest('invalid request: "jsonrpc" must be "2.0"')
         method = request.get("method")
@@ -280,10 +361,7 @@ class Dispatcher:
             params = ()
         elif type(params) is not list:
             raise InvalidParams("invalid params: expected an array of positional parameters")
-        args = parse_args(route, params)
-        if route.session:
-            return route.handler(ctx, session, *args)
-        return route.handler(ctx, *args)
+        return route, parse_args(route, params)
 
 
 def _envelope(request: object) -> tuple[object, bool] | dict:

@@ -17,6 +17,7 @@ from .. import CLIENT_NAME
 from ..chain.state import StateReader
 from ..chain.trie import MerkleTrie, account_trie_key, storage_trie_key
 from ..crypto import keccak256
+from ..errors import SidechainError
 from ..interfaces import ChainHistory
 from . import codec
 from .calls import CALL_GAS_CAP, call, env_of, estimate_gas
@@ -170,6 +171,12 @@ def eth_getProof(ctx: Context, address: bytes, keys: tuple[bytes, ...], block: B
 
 def eth_sendRawTransaction(ctx: Context, raw: bytes) -> str:
     return "0x" + ctx.backend.submit_transaction(raw).hex()
+
+
+async def eth_sendRawTransactions(ctx: Context, calls: list[list]) -> list:
+    """A batch's run of eth_sendRawTransaction calls: decoded in one pass off the event loop."""
+    outcomes = await ctx.backend.submit_transactions([raw for raw, in calls])
+    return [outcome if isinstance(outcome, SidechainError) else "0x" + outcome.hex() for outcome in outcomes]
 
 
 def eth_getTransactionByHash(ctx: Context, tx_hash: bytes) -> dict | None:

@@ -26,9 +26,9 @@ from .methods import (
     eth_getBlockByHash, eth_getBlockByNumber, eth_getBlockReceipts, eth_getBlockTransactionCountByHash,
     eth_getBlockTransactionCountByNumber, eth_getCode, eth_getLogs, eth_getProof, eth_getStorageAt,
     eth_getTransactionByBlockHashAndIndex, eth_getTransactionByBlockNumberAndIndex, eth_getTransactionByHash,
-    eth_getTransactionCount, eth_getTransactionReceipt, eth_maxPriorityFeePerGas, eth_sendRawTransaction, eth_subscribe,
-    eth_syncing, eth_unsubscribe, net_listening, net_peerCount, net_version, sidechain_consensusStatus, txpool_content,
-    txpool_status, web3_clientVersion, web3_sha3,
+    eth_getTransactionCount, eth_getTransactionReceipt, eth_maxPriorityFeePerGas, eth_sendRawTransaction,
+    eth_sendRawTransactions, eth_subscribe, eth_syncing, eth_unsubscribe, net_listening, net_peerCount, net_version,
+    sidechain_consensusStatus, txpool_content, txpool_status, web3_clientVersion, web3_sha3,
 )
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,9 @@ class Route:
     heavy: bool = False
     """It may read much (many blocks, receipts, an EVM run): answered on a worker thread over a
     chain snapshot, never on the event loop that drives consensus (dispatch.py)."""
+    many: Callable | None = None
+    """`async many(ctx, [args of each call])` -> each call's result or the SidechainError it raised,
+    in order: how a batch's consecutive calls of this method are answered in one go (dispatch.py)."""
 
 
 def _opt(name: str, parse: Callable[[object], object], default: object = None) -> Param:
@@ -84,7 +87,7 @@ ROUTES: dict[str, Route] = {
     "eth_getProof": Route(
         eth_getProof, (_ADDRESS, Param("storageKeys", codec.list_of(codec.storage_key, "storage keys")), _BLOCK), heavy=True,
     ),
-    "eth_sendRawTransaction": Route(eth_sendRawTransaction, (Param("data", codec.data),)),
+    "eth_sendRawTransaction": Route(eth_sendRawTransaction, (Param("data", codec.data),), many=eth_sendRawTransactions),
     "eth_getTransactionByHash": Route(eth_getTransactionByHash, (_TX_HASH,), heavy=True),
     "eth_getTransactionReceipt": Route(eth_getTransactionReceipt, (_TX_HASH,), heavy=True),
     "eth_call": Route(eth_call, (_CALL, _BLOCK, _OVERRIDES), heavy=True),

@@ -9,9 +9,11 @@ import urllib.request
 import pytest
 import rlp
 from eth_account import Account
+from eth_utils import keccak
 
 from e2e_support import CHAIN_ID
 from sidechain.crypto import SECP256K1_N
+from sidechain.devtools.devnet import wait_until
 
 TO = "0x" + "42" * 20
 
@@ -88,6 +90,26 @@ def test_each_bad_transaction_gets_its_own_error_and_the_node_keeps_serving(node
     assert node.rpc("txpool_status") == {"pending": "0x0", "queued": "0x0"}
 
 
+def test_a_batch_of_submissions_answers_each_as_one_by_one(node, dev_keys):
+    """Eleven bad transactions and two good ones in one batch (decoded together, off the event loop):
+    each answers what it answers alone, in order, and only the good ones are pooled."""
+    cases = list(bad_transactions(dev_keys).items())
+    good = [signed(dev_keys[4], nonce=0), signed(dev_keys[4], nonce=1)]
+    raws = [good[0]] + [raw for _, (raw, _) in cases] + [good[1], good[0]]
+    batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": ["0x" + raw.hex()]}
+             for i, raw in enumerate(raws)]
+    status, reply = post(node.url, json.dumps(batch).encode())
+    assert status == 200
+    assert [r["id"] for r in reply] == list(range(len(raws)))
+    assert reply[0]["result"] == "0x" + keccak(good[0]).hex() and reply[-2]["result"] == "0x" + keccak(good[1]).hex()
+    assert "already known" in reply[-1]["error"]["message"]
+    for (name, (_, expected)), answer in zip(cases, reply[1:-2]):
+        assert expected in answer.get("error", {}).get("message", ""), f"{name}: {answer}"
+    for raw in good:
+        wait_until(lambda raw=raw: node.rpc("eth_getTransactionReceipt", ["0x" + keccak(raw).hex()]), 30, "receipt")
+    assert node.rpc("eth_getTransactionCount", [Account.from_key(dev_keys[4]).address, "latest"]) == "0x2"
+
+
 def test_nonce_too_low_and_replacement_rules(node, dev_keys):
     key = dev_keys[5]
     first = signed(key, nonce=0)
@@ -98,8 +120,6 @@ def test_nonce_too_low_and_replacement_rules(node, dev_keys):
     tx_hash = "0x" + Account.from_key(key).sign_transaction(
         {"to": TO, "value": 1, "gas": 21_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "nonce": 0,
          "chainId": CHAIN_ID, "type": 2}).hash.hex().removeprefix("0x")
-    from sidechain.devtools.devnet import wait_until
-
     wait_until(lambda: node.rpc("eth_getTransactionReceipt", [tx_hash]), 30, "receipt")
     reply = send_raw(node.url, signed(key, nonce=0, value=3))
     assert "nonce too low: next nonce 1, tx nonce 0" in reply["error"]["message"]

@@ -20,6 +20,7 @@ from sidechain.chain.bloom import EMPTY_BLOOM, bloom_of_logs
 from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.transactions import decode_transaction
 from sidechain.mempool.pool import Mempool
+from sidechain.rpc.backend import submit_one_by_one
 from sidechain.rpc.dispatch import Dispatcher
 from sidechain.rpc.methods import Context
 from sidechain.rpc.routes import ROUTES
@@ -66,6 +67,9 @@ class Backend:
         tx = decode_transaction(raw, self.chain_id, self.chain.genesis.gas_limit)
         self.mempool.add(tx, self.chain.state(), self.chain.next_base_fee(), time.monotonic())
         return tx.hash
+
+    async def submit_transactions(self, raws: list[bytes]) -> list:
+        return await submit_one_by_one(self.submit_transaction, raws)
 
     def consensus_status(self) -> dict:
         return {"height": self.chain.height + 1, "round": 0, "step": "propose"}

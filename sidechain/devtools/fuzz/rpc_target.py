@@ -24,6 +24,7 @@ class RpcTarget:
     def __init__(self) -> None:
         from sidechain.chain.genesis import parse_genesis
         from sidechain.mempool.pool import Mempool
+        from sidechain.rpc.backend import submit_one_by_one
         from sidechain.rpc.dispatch import Dispatcher
         from sidechain.rpc.methods import Context
         from sidechain.rpc.routes import ROUTES
@@ -55,6 +56,9 @@ class RpcTarget:
                 tx = decode_transaction(raw, CHAIN_ID, GAS_LIMIT)
                 mempool.add(tx, chain.store, chain.next_base_fee(), time.monotonic())
                 return tx.hash
+
+            async def submit_transactions(self, raws: list[bytes]) -> list:
+                return await submit_one_by_one(self.submit_transaction, raws)
 
             def consensus_status(self) -> dict:
                 return {"height": chain.height + 1, "round": 0, "step": "propose"}
