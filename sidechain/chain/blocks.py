@@ -16,7 +16,7 @@ import rlp
 
 from ..crypto import keccak256
 from ..errors import InvalidBlock
-from ..evm import encode_receipt, encode_stored_receipts, receipts_root as native_receipts_root
+from ..evm import encode_receipt, encode_stored_receipts, logs_bloom as native_logs_bloom, receipts_root as native_receipts_root
 from .bloom import EMPTY_BLOOM, bloom_of_logs
 from .codec import encode_items, uint
 from .merkle import ordered_root
@@ -205,6 +205,12 @@ def receipts_root(receipts: list[Receipt] | tuple[Receipt, ...]) -> bytes:
     """Ordered binary Merkle root of keccak256 of each receipt's consensus encoding (one native call:
     every validator hashes every receipt of every block)."""
     return native_receipts_root(receipts)
+
+
+def logs_bloom(receipts: list[Receipt] | tuple[Receipt, ...]) -> bytes:
+    """A block's logs bloom: the bloom over all its receipts' logs (one native call, as
+    `receipts_root`; a receipt's own `bloom` is built only when the RPC shows it)."""
+    return native_logs_bloom(receipts)
 
 
 def encode_receipts(receipts: list[Receipt] | tuple[Receipt, ...]) -> bytes:

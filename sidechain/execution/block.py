@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..chain.blocks import Receipt
-from ..chain.bloom import EMPTY_BLOOM, merge_blooms
+from ..chain.blocks import Receipt, logs_bloom
+from ..chain.bloom import EMPTY_BLOOM
 from ..chain.execution import BlockEnv, ExecutionResult
 from ..chain.state import StateOverlay, StateReader
 from ..chain.system import END_BLOCK_CALLDATA, VALIDATOR_SET_ADDRESS, ends_range
@@ -78,7 +78,7 @@ def execute_transactions(
     block.run_evm(list(transactions))
     block.end()
     receipts = block.receipts
-    bloom = merge_blooms(r.bloom for r in receipts if r.logs) if any(r.logs for r in receipts) else EMPTY_BLOOM
+    bloom = logs_bloom(receipts) if any(r.logs for r in receipts) else EMPTY_BLOOM
     state = block.state
     return ExecutionResult(tuple(block.included), tuple(receipts), block.cumulative, bloom, state.changes,
                            state.storage_by_address(), tuple(block.rejected), dict(state.code), tuple(block.created))

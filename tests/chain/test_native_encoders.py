@@ -1,5 +1,5 @@
 """The native encoders of accounts and receipts (sidechain/evm/src/records.rs) against pyrlp and the
-Python bloom: the same bytes for boundary values and for random receipts, the stored list read back
+Python bloom (a receipt's, a block's): the same bytes for boundary values and for random receipts, the stored list read back
 by the store's decoder, and a clear error for an integer RLP cannot hold."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import random
 import pytest
 import rlp
 
-from sidechain.chain.blocks import Log, Receipt, encode_receipts, receipts_root
-from sidechain.chain.bloom import bloom_of_logs
+from sidechain.chain.blocks import Log, Receipt, encode_receipts, logs_bloom, receipts_root
+from sidechain.chain.bloom import EMPTY_BLOOM, bloom_of_logs, merge_blooms
 from sidechain.chain.state import EMPTY_CODE_HASH, EMPTY_TRIE_ROOT, Account
 from sidechain.crypto import keccak256
 
@@ -67,6 +67,15 @@ def test_random_receipts_encode_as_pyrlp_does_and_root_as_the_spec_says():
         assert Receipt.from_storage(r.storage_encoding()) == r
     for n in (0, 1, 2, 3, 7, 300):
         assert receipts_root(receipts[:n]) == oracle_root([keccak256(oracle_consensus(r)) for r in receipts[:n]])
+
+
+def test_a_blocks_logs_bloom_is_its_receipts_blooms_ored():
+    rng = random.Random(9)
+    receipts = [random_receipt(rng) for _ in range(200)]
+    for n in (1, 2, 5, 200):
+        assert logs_bloom(receipts[:n]) == merge_blooms(bloom_of_logs(r.logs) for r in receipts[:n])
+    assert logs_bloom(receipts[:200]) != EMPTY_BLOOM
+    assert logs_bloom([]) == EMPTY_BLOOM
 
 
 def test_a_blocks_stored_receipts_are_a_list_of_encodings_the_store_reads_back():

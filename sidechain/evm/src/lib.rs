@@ -296,6 +296,7 @@ fn _revm(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(records::encode_receipt, m)?)?;
     m.add_function(wrap_pyfunction!(records::encode_stored_receipts, m)?)?;
     m.add_function(wrap_pyfunction!(records::receipts_root, m)?)?;
+    m.add_function(wrap_pyfunction!(records::logs_bloom, m)?)?;
     m.add("EvmError", m.py().get_type::<EvmError>())?;
     m.add("SPEC", "cancun")?;
     m.add("REVM_VERSION", "43")?;

@@ -9,7 +9,7 @@ use revm::primitives::{keccak256, U256};
 
 use pyo3::intern;
 
-use crate::rlp::{list_items, parse_item, rlp_list, rlp_string};
+use crate::rlp::{list_items, minimal_be, parse_item, rlp_list, rlp_string};
 
 fn invalid(what: &str, why: impl std::fmt::Display) -> PyErr {
     PyValueError::new_err(format!("{what}: {why}"))
@@ -108,14 +108,11 @@ fn uint_of(value: &Bound<'_, PyInt>, what: &str) -> PyResult<Vec<u8>> {
             big.try_into().map_err(|_| invalid(what, "expected 32 bytes"))?
         }
     };
-    let skip = word.iter().take_while(|b| **b == 0).count();
-    Ok(word[skip..].to_vec())
+    Ok(minimal_be(&word).to_vec())
 }
 
 fn uint_u64(value: u64) -> Vec<u8> {
-    let word = value.to_be_bytes();
-    let skip = word.iter().take_while(|b| **b == 0).count();
-    word[skip..].to_vec()
+    minimal_be(&value.to_be_bytes()).to_vec()
 }
 
 /// RLP [nonce, balance, storage root, code hash]: what `decode_account` reads.
@@ -128,6 +125,32 @@ pub(crate) fn encode_account<'py>(py: Python<'py>, nonce: u64, balance: Bound<'p
     rlp_string(&mut payload, storage_root);
     rlp_string(&mut payload, code_hash);
     Ok(PyBytes::new(py, &rlp_list(payload)))
+}
+
+/// Set the three bloom bits of `value` (Yellow Paper section 4.3.1).
+fn add_to_bloom(bloom: &mut [u8; 256], value: &[u8]) {
+    let digest = keccak256(value);
+    for i in [0, 2, 4] {
+        let bit = (((digest[i] as usize) << 8) | digest[i + 1] as usize) & 0x7FF;
+        bloom[255 - bit / 8] |= 1 << (bit % 8);
+    }
+}
+
+/// A block's logs bloom: the bloom over every log of `receipts` (each a `Receipt`), which is
+/// every receipt's bloom OR-ed, with no receipt's bloom built on the way.
+#[pyfunction]
+pub(crate) fn logs_bloom<'py>(py: Python<'py>, receipts: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let mut bloom = [0u8; 256];
+    for receipt in receipts.try_iter()? {
+        for log in receipt?.getattr(intern!(py, "logs"))?.try_iter()? {
+            let log = log?;
+            add_to_bloom(&mut bloom, log.getattr(intern!(py, "address"))?.cast::<PyBytes>()?.as_bytes());
+            for topic in log.getattr(intern!(py, "topics"))?.try_iter()? {
+                add_to_bloom(&mut bloom, topic?.cast::<PyBytes>()?.as_bytes());
+            }
+        }
+    }
+    Ok(PyBytes::new(py, &bloom))
 }
 
 /// A receipt's fields, read from a `sidechain.chain.blocks.Receipt` once.
@@ -178,17 +201,10 @@ impl ReceiptFields {
     /// The Yellow Paper's 2048-bit bloom over every log's address and topics.
     fn bloom(&self) -> [u8; 256] {
         let mut bloom = [0u8; 256];
-        let mut add = |value: &[u8]| {
-            let digest = keccak256(value);
-            for i in [0, 2, 4] {
-                let bit = (((digest[i] as usize) << 8) | digest[i + 1] as usize) & 0x7FF;
-                bloom[255 - bit / 8] |= 1 << (bit % 8);
-            }
-        };
         for (address, topics, _) in &self.logs {
-            add(address);
+            add_to_bloom(&mut bloom, address);
             for topic in topics {
-                add(topic);
+                add_to_bloom(&mut bloom, topic);
             }
         }
         bloom

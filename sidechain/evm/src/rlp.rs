@@ -47,14 +47,20 @@ pub(crate) fn list_items(payload: &[u8]) -> Result<Vec<Item<'_>>, String> {
     Ok(items)
 }
 
+/// A big-endian integer without its leading zero bytes: RLP's canonical form (zero is empty).
+pub(crate) fn minimal_be(bytes: &[u8]) -> &[u8] {
+    let skip = bytes.iter().take_while(|b| **b == 0).count();
+    &bytes[skip..]
+}
+
 fn length_header(out: &mut Vec<u8>, short: u8, long: u8, n: usize) {
     if n < 56 {
         out.push(short + n as u8);
     } else {
         let bytes = n.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        out.push(long + (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+        let length = minimal_be(&bytes);
+        out.push(long + length.len() as u8);
+        out.extend_from_slice(length);
     }
 }
 
