@@ -101,6 +101,32 @@ class MemoryState:
                 self.storage.pop(slot, None)
 
 
+class CachingReader:
+    """A reader over a state that does not change while it is used, reading each account once:
+    pooling many transactions of one sender reads its account once, not once per transaction.
+    It remembers at most `max_accounts`, then starts afresh."""
+
+    __slots__ = ("base", "accounts", "max_accounts")
+
+    def __init__(self, base: StateReader, max_accounts: int = 65_536) -> None:
+        self.base, self.max_accounts = base, max_accounts
+        self.accounts: dict[bytes, Account] = {}
+
+    def get_account(self, address: bytes) -> Account:
+        account = self.accounts.get(address)
+        if account is None:
+            if len(self.accounts) >= self.max_accounts:
+                self.accounts.clear()
+            account = self.accounts[address] = self.base.get_account(address)
+        return account
+
+    def get_storage(self, address: bytes, key: bytes) -> bytes:
+        return self.base.get_storage(address, key)
+
+    def get_code(self, code_hash: bytes) -> bytes:
+        return self.base.get_code(code_hash)
+
+
 class StateOverlay:
     """Writes on top of a reader; `changes` holds every account the block touched, `storage`
     every storage word, keyed (address, key), and `code` the code deployed; last value wins."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..chain.genesis import GenesisConfig, load_genesis
+from ..chain.state import CachingReader
 from ..chain.transactions import Transaction, decode_transaction, decode_transactions
 from ..consensus.driver import ConsensusDriver
 from ..consensus.messages import ValidatorSet
@@ -152,6 +153,8 @@ class Node:
                 on_reject=lambda reason: self._count_rejected("sync", reason, "reject"),
             )
         self.rpc = RpcServer(self, cors_origins=config.cors_origins, gas_cap=config.rpc_gas_cap)
+        self._pool_state: CachingReader | None = None
+        self._pool_state_root = b""
         self._decoder = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tx-decode")
         """Decodes the submissions of JSON-RPC batches (`submit_transactions`)."""
         self.rpc.add_route("GET", "/metrics", self._serve_metrics)
@@ -330,7 +333,15 @@ class Node:
 
     def pool_transaction(self, tx: Transaction) -> None:
         """Add a decoded transaction to the pool (from a client or a peer); raises what it breaks."""
-        self.mempool.add(tx, self.chain.state(), self.chain.next_base_fee(), time.monotonic())
+        self.mempool.add(tx, self._head_state(), self.chain.next_base_fee(), time.monotonic())
+
+    def _head_state(self) -> CachingReader:
+        """The head's state for the pool's checks, each account read once per state root: the pool
+        reads its sender's account for every transaction, and a burst holds ~100 per sender."""
+        root = self.chain.head.state_root
+        if self._pool_state is None or self._pool_state_root != root:
+            self._pool_state, self._pool_state_root = CachingReader(self.chain.state()), root
+        return self._pool_state
 
     def consensus_status(self) -> dict:
         return consensus_status_json(self.driver.status(), peers=self.peer_count(),
