@@ -15,6 +15,11 @@ worker threads, each over a snapshot of the chain taken on the loop when it is h
 that drives consensus only parses, routes and writes. At most `max_heavy` requests (a batch counts
 once, for its whole run) hold heavy work at a time; the others wait within their deadline.
 `call` answers one request inline, without budget or threads (the tests' direct path).
+
+Runs: a batch's consecutive calls of a method with `Route.many` (eth_sendRawTransaction) go to
+that handler together, up to MAX_RUN at a time, which may leave the loop for the costly part of
+all of them at once (decoding and sender recovery on the node's decoder thread); each call still
+answers what it would alone, in order. A run starts only while the batch's budget is unspent.
 """
 
 from __future__ import annotations
@@ -219,6 +224,10 @@ class Dispatcher:
                 calls.append(self._arguments(request)[1])
             except SidechainError as exc:
                 answers.append((request_id, None if notify else _error_text(request_id, exc), True))
+                continue
+            except Exception:
+                log.exception("internal error in %r", request.get("method"))
+                answers.append((request_id, None if notify else _error_text(request_id, InternalError("internal error")), True))
                 continue
             places.append((len(answers), request_id, notify))
             answers.append((request_id, None, True))

@@ -112,6 +112,19 @@ def test_a_run_that_raises_fails_only_its_own_calls(devnet, caplog):
     assert "internal error in a run of 2 'eth_sendRawTransaction' calls" in caplog.text
 
 
+def test_a_parser_bug_fails_only_its_own_call(devnet, caplog):
+    def broken(value):
+        if value == "0xdead":
+            raise RuntimeError("bug")
+        return routes.ROUTES[SEND].params[0].parse(value)
+
+    route = dataclasses.replace(routes.ROUTES[SEND], params=(routes.Param("data", broken),))
+    batch = [call(SEND, "0xdead", id=0), send(devnet.sign("A"), 1)]
+    replies = answer(devnet, batch, {**routes.ROUTES, SEND: route})
+    assert replies[0]["error"] == {"code": -32603, "message": "internal error"} and "result" in replies[1]
+    assert "RuntimeError: bug" in caplog.text
+
+
 @pytest.mark.parametrize("many", [routes.ROUTES[SEND].many, None], ids=["together", "alone"])
 def test_a_run_after_the_batch_bytes_are_spent_is_not_submitted(devnet, many):
     devnet.commit([devnet.sign("A")], logs={0: [log_entry(EMITTER, b"\x01" * 32, data=bytes(32))] * 30})  # ~17 kB
