@@ -173,7 +173,7 @@ def eth_sendRawTransaction(ctx: Context, raw: bytes) -> str:
     return "0x" + ctx.backend.submit_transaction(raw).hex()
 
 
-async def eth_sendRawTransactions(ctx: Context, calls: list[list]) -> list:
+async def eth_sendRawTransaction_many(ctx: Context, calls: list[list]) -> list:
     """A batch's run of eth_sendRawTransaction calls: decoded in one pass off the event loop."""
     outcomes = await ctx.backend.submit_transactions([raw for raw, in calls])
     return [outcome if isinstance(outcome, SidechainError) else "0x" + outcome.hex() for outcome in outcomes]

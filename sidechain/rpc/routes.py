@@ -27,7 +27,7 @@ from .methods import (
     eth_getBlockTransactionCountByNumber, eth_getCode, eth_getLogs, eth_getProof, eth_getStorageAt,
     eth_getTransactionByBlockHashAndIndex, eth_getTransactionByBlockNumberAndIndex, eth_getTransactionByHash,
     eth_getTransactionCount, eth_getTransactionReceipt, eth_maxPriorityFeePerGas, eth_sendRawTransaction,
-    eth_sendRawTransactions, eth_subscribe, eth_syncing, eth_unsubscribe, net_listening, net_peerCount, net_version,
+    eth_sendRawTransaction_many, eth_subscribe, eth_syncing, eth_unsubscribe, net_listening, net_peerCount, net_version,
     sidechain_consensusStatus, txpool_content, txpool_status, web3_clientVersion, web3_sha3,
 )
 
@@ -87,7 +87,7 @@ ROUTES: dict[str, Route] = {
     "eth_getProof": Route(
         eth_getProof, (_ADDRESS, Param("storageKeys", codec.list_of(codec.storage_key, "storage keys")), _BLOCK), heavy=True,
     ),
-    "eth_sendRawTransaction": Route(eth_sendRawTransaction, (Param("data", codec.data),), many=eth_sendRawTransactions),
+    "eth_sendRawTransaction": Route(eth_sendRawTransaction, (Param("data", codec.data),), many=eth_sendRawTransaction_many),
     "eth_getTransactionByHash": Route(eth_getTransactionByHash, (_TX_HASH,), heavy=True),
     "eth_getTransactionReceipt": Route(eth_getTransactionReceipt, (_TX_HASH,), heavy=True),
     "eth_call": Route(eth_call, (_CALL, _BLOCK, _OVERRIDES), heavy=True),
