@@ -204,7 +204,7 @@ class Dispatcher:
         if type(request) is not dict or type(request.get("method")) is not str:
             return None
         route = self.routes.get(request["method"])
-        return route if route is not None and route.many is not None else None
+        return route if route is not None and route.many is not None and not (route.heavy or route.session) else None
 
     async def _answer_many(self, route: Route, requests: list, outer: Budget) -> list[str]:
         """The encoded answers of a run of calls to `route`, as `_answer` would give them one by one:

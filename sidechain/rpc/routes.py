@@ -50,7 +50,8 @@ class Route:
     chain snapshot, never on the event loop that drives consensus (dispatch.py)."""
     many: Callable | None = None
     """`async many(ctx, [args of each call])` -> each call's result or the SidechainError it raised,
-    in order: how a batch's consecutive calls of this method are answered in one go (dispatch.py)."""
+    in order: how a batch's consecutive calls of this method are answered in one go (dispatch.py).
+    Heavy and session routes have none: a run is answered on the loop, without the caller's session."""
 
 
 def _opt(name: str, parse: Callable[[object], object], default: object = None) -> Param:
