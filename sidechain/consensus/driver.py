@@ -71,6 +71,8 @@ class ConsensusDriver:
         """Messages for a later height, bounded per signer (sidechain.consensus.future)."""
         self._timers = Timers()
         self._height_started = 0.0
+        self._first_proposal_at: float | None = None
+        """When the first proposal of this height reached this node (pacing's anchor)."""
         self._replaying = False
         self.last_commit_latency = 0.0
         self._pacer = BlockPacer(block_time, lambda: mempool.pending_count > 0, clock)
@@ -130,6 +132,7 @@ class ConsensusDriver:
         self._votes, self._proposals = {}, {}
         self._watchdog.new_height()
         self._height_started = self.clock()
+        self._first_proposal_at = None
         logged = self.wal.open_height(height)
         self._replaying = True
         try:
@@ -171,7 +174,8 @@ class ConsensusDriver:
         """A proposal with its block, from a peer or from this node; checked, then handed in.
         `verified`: its signature was checked already (gossip validation, our own, the WAL)."""
         size = 1024 + sum(len(tx.raw) for tx in block.transactions) + sum(len(e) for e in block.evidence)
-        self._dispatch(proposal.height, proposal.round, proposal.proposer, size, self._on_proposal, (proposal, block, verified))
+        self._dispatch(proposal.height, proposal.round, proposal.proposer, size, self._on_proposal,
+                       (proposal, block, self.clock(), verified))
 
     def receive_vote(self, vote: Vote, *, verified: bool = False) -> None:
         """`verified`: gossip validation already checked the signature and the signer."""
@@ -220,7 +224,7 @@ class ConsensusDriver:
         except InvalidVote as exc:
             log.warning("rejected consensus message: %s", exc, extra={"height": self.height, "round": m.round if m else "-"})
 
-    def _on_proposal(self, proposal: Proposal, block: Block, verified: bool) -> None:
+    def _on_proposal(self, proposal: Proposal, block: Block, arrived: float, verified: bool) -> None:
         m = self.machine
         if proposal.proposer != m.validators.proposer(m.height, proposal.round):
             raise InvalidVote(f"proposal of round {proposal.round} from 0x{proposal.proposer.hex()}, not its proposer")
@@ -232,6 +236,8 @@ class ConsensusDriver:
         if proposal.block_hash != block.hash:
             raise InvalidVote("proposal signs a different block than the one it carries")
         self._proposals[proposal.round] = proposal
+        if self._first_proposal_at is None or arrived < self._first_proposal_at:
+            self._first_proposal_at = arrived  # a proposal kept for this height before it started counts from its arrival
         if self._is_mine(proposal.proposer):
             self._watchdog.took_proposal(proposal, block)
         if not self._replaying:
@@ -368,7 +374,7 @@ class ConsensusDriver:
 
         self._timers.cancel()
         self.machine = None
-        self._timers.later(self._pacer.first_check(self._height_started), check)
+        self._timers.later(self._pacer.first_check(self._height_started, self._first_proposal_at), check)
 
     def _start_height_soon(self, height: int, delay: float) -> None:
         self._timers.cancel()

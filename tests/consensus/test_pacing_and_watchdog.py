@@ -1,5 +1,5 @@
-"""The driver's helpers on their own: block pacing (early with waiting transactions, else a block
-per block time) and the rebroadcast watchdog (re-sends only what this node signed, only when
+"""The driver's helpers on their own: block pacing (early with waiting transactions, counted from
+the height's first proposal, else a block per block time) and the rebroadcast watchdog (re-sends only what this node signed, only when
 consensus stood still for a whole interval)."""
 
 from __future__ import annotations
@@ -30,6 +30,17 @@ def test_the_pacer_waits_a_quarter_block_then_starts_early_only_with_pending_tra
     # a commit later than a quarter block in looks at once
     now[0] = 100.6
     assert pacer.first_check(100.0) == 0.0
+
+
+def test_with_a_proposal_the_first_look_is_a_fifth_block_after_it_arrived():
+    now = [100.05]
+    pacer = BlockPacer(1.0, lambda: True, lambda: now[0])
+    assert abs(pacer.first_check(100.0, first_proposal_at=100.04) - 0.19) < 1e-9  # not 0.2 after the start
+    # a validator that began the height late, after its proposal had arrived: counted from the arrival
+    assert abs(pacer.first_check(100.3, first_proposal_at=100.04) - 0.19) < 1e-9
+    now[0] = 100.5
+    assert pacer.first_check(100.3, first_proposal_at=100.04) == 0.0
+    assert abs(pacer.first_check(100.3, None) - 0.05) < 1e-9  # no proposal: a quarter block after the start
 
 
 def test_the_watchdog_resends_own_messages_of_recent_rounds_only_when_nothing_moved():

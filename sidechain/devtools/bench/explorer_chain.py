@@ -1,7 +1,7 @@
 """The chain scripts/bench-explorer browses: N final blocks of a one-validator network, built with the
 node's own parts as fast as the machine allows, and cached under ~/.cache/sidechain.
 
-A one-validator node paces its heights by the block time (at least 50 ms; a quarter of it while
+A one-validator node paces its heights by the block time (at least 50 ms; about a quarter of it while
 transactions wait), so 100,000 blocks through `sidechain run` take 85 minutes here (19.5 blocks/s
 measured at 50 ms), and at least 21 with a transaction waiting for every block. Here the consensus
 timers are the only part left out: the data directory is made by `sidechain init` (dev key #6, the
