@@ -32,7 +32,7 @@ def test_the_pacer_waits_a_quarter_block_then_starts_early_only_with_pending_tra
     assert pacer.first_check(100.0) == 0.0
 
 
-def test_with_a_proposal_the_first_look_is_a_fifth_block_after_it_arrived():
+def test_with_a_proposal_the_first_look_is_a_fifth_block_after_it_arrived_if_that_is_sooner():
     now = [100.05]
     pacer = BlockPacer(1.0, lambda: True, lambda: now[0])
     assert abs(pacer.first_check(100.0, first_proposal_at=100.04) - 0.19) < 1e-9  # not 0.2 after the start
@@ -41,6 +41,9 @@ def test_with_a_proposal_the_first_look_is_a_fifth_block_after_it_arrived():
     now[0] = 100.5
     assert pacer.first_check(100.3, first_proposal_at=100.04) == 0.0
     assert abs(pacer.first_check(100.3, None) - 0.05) < 1e-9  # no proposal: a quarter block after the start
+    # a proposal that came late (a slow build): the quarter block from the start is sooner
+    now[0] = 100.1
+    assert abs(pacer.first_check(100.0, first_proposal_at=100.1) - 0.15) < 1e-9
 
 
 def test_the_watchdog_resends_own_messages_of_recent_rounds_only_when_nothing_moved():
