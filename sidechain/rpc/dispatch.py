@@ -35,6 +35,7 @@ from ..errors import ExecutionReverted, SidechainError
 from . import budget as budgets
 from .budget import Budget, Limits, RequestTimeout, ResponseTooLarge
 from .errors import BadParam, InternalError, InvalidParams, InvalidRequest, MethodNotFound, ParseError
+from .answers import encode_json, encode_response, error_body, error_object, error_text, read_envelope
 from .methods import Context
 from .routes import Route
 from .subscriptions import Session
@@ -50,42 +51,6 @@ MAX_RUN = 1024
 
 SWITCH_INTERVAL = 0.001
 """Seconds a thread may hold the GIL while another waits for it, once workers run (see `start`)."""
-
-_encode = json.JSONEncoder(separators=(",", ":")).encode
-_ID_TYPES = (str, int, float, type(None))
-
-
-def error_object(request_id: object, code: int, message: str, data: bytes | None = None) -> dict:
-    error: dict = {"code": code, "message": message}
-    if data is not None:
-        error["data"] = "0x" + data.hex()
-    return {"jsonrpc": "2.0", "id": request_id, "error": error}
-
-
-def error_body(code: int, message: str) -> str:
-    return _encode(error_object(None, code, message))
-
-
-def _error_text(request_id: object, exc: SidechainError) -> str:
-    return _encode(error_object(request_id, exc.rpc_code, str(exc)))
-
-
-def encode_response(response: dict) -> str:
-    """The response's JSON; a list result element by element, so a worker thread encoding
-    megabytes gives the event loop the interpreter between elements (json's C encoder never does)."""
-    result = response.get("result")
-    if type(result) is not list or len(result) < 64:
-        return _encode(response)
-    budget = budgets.current()
-    parts, size = [], 0
-    for item in result:
-        text = _encode(item)
-        parts.append(text)
-        size += len(text) + 1
-        if budget is not None and size > budget.bytes_left:
-            raise ResponseTooLarge()
-    return '{"jsonrpc":"2.0","id":' + _encode(response["id"]) + ',"result":[' + ",".join(parts) + "]}"
-
 
 class _Slot:
     """A request's hold on one of the `max_heavy` places, taken at its first heavy call."""
@@ -151,7 +116,7 @@ class Dispatcher:
         if type(payload) is list:
             parts = await self.handle_batch(payload, session)
             if type(parts) is dict:
-                return _encode(parts)
+                return encode_json(parts)
             return "[" + ",".join(parts) + "]" if parts else None
         slot = _Slot(self._heavy)
         try:
@@ -215,19 +180,19 @@ class Dispatcher:
         notification; a malformed envelope's error is not charged (as in `_answer`)."""
         calls, places = [], []
         for request in requests:
-            envelope = _envelope(request)
+            envelope = read_envelope(request)
             if type(envelope) is dict:
-                answers.append((None, _encode(envelope), False))
+                answers.append((None, encode_json(envelope), False))
                 continue
             request_id, notify = envelope
             try:
                 calls.append(self._arguments(request)[1])
             except SidechainError as exc:
-                answers.append((request_id, None if notify else _error_text(request_id, exc), True))
+                answers.append((request_id, None if notify else error_text(request_id, exc), True))
                 continue
             except Exception:
                 log.exception("internal error in %r", request.get("method"))
-                answers.append((request_id, None if notify else _error_text(request_id, InternalError("internal error")), True))
+                answers.append((request_id, None if notify else error_text(request_id, InternalError("internal error")), True))
                 continue
             places.append((len(answers), request_id, notify))
             answers.append((request_id, None, True))
@@ -239,7 +204,7 @@ class Dispatcher:
                 outcomes = [InternalError("internal error")] * len(calls)
             for (place, request_id, notify), outcome in zip(places, outcomes, strict=True):
                 if not notify:
-                    answers[place] = (request_id, _error_text(request_id, outcome) if isinstance(outcome, SidechainError)
+                    answers[place] = (request_id, error_text(request_id, outcome) if isinstance(outcome, SidechainError)
                                       else encode_response({"jsonrpc": "2.0", "id": request_id, "result": outcome}), True)
         texts = []
         for request_id, text, charged in answers:
@@ -254,15 +219,15 @@ class Dispatcher:
                 outer.charge(len(text))
             except ResponseTooLarge as exc:
                 outer.bytes_left = min(outer.bytes_left, -1)
-                text = _error_text(request_id, exc)
+                text = error_text(request_id, exc)
             texts.append(text)
         return texts
 
     async def _answer(self, request: object, session: Session | None, outer: Budget, slot: _Slot) -> str | None:
         """One call under `outer` (its request's or its batch's budget), encoded; None for a notification."""
-        envelope = _envelope(request)
+        envelope = read_envelope(request)
         if type(envelope) is dict:
-            return _encode(envelope)
+            return encode_json(envelope)
         request_id, notify = envelope
         spent = RequestTimeout() if outer.expired() else ResponseTooLarge() if outer.bytes_left < 0 else None
         route = self.routes.get(request.get("method")) if type(request.get("method")) is str else None
@@ -280,7 +245,7 @@ class Dispatcher:
         except (RequestTimeout, ResponseTooLarge) as exc:
             if type(exc) is ResponseTooLarge:
                 outer.bytes_left = min(outer.bytes_left, -1)  # geth: no answer after the first too large
-            return None if notify else _error_text(request_id, exc)
+            return None if notify else error_text(request_id, exc)
         return text
 
     async def _offload(self, request: dict, request_id: object, notify: bool, budget: Budget) -> str | None:
@@ -330,7 +295,7 @@ class Dispatcher:
 
     def call(self, request: object, session: Session | None) -> dict | None:
         """One request object; None for a notification (no "id"), whatever its outcome."""
-        envelope = _envelope(request)
+        envelope = read_envelope(request)
         if type(envelope) is dict:
             return envelope
         request_id, notify = envelope
@@ -371,16 +336,6 @@ class Dispatcher:
         elif type(params) is not list:
             raise InvalidParams("invalid params: expected an array of positional parameters")
         return route, parse_args(route, params)
-
-
-def _envelope(request: object) -> tuple[object, bool] | dict:
-    """(id, is a notification) of a request object, or the error object answering a malformed one."""
-    if type(request) is not dict:
-        return error_object(None, InvalidRequest.rpc_code, "invalid request: expected a JSON object")
-    request_id = request.get("id")
-    if type(request_id) not in _ID_TYPES or type(request_id) is bool:
-        return error_object(None, InvalidRequest.rpc_code, "invalid request: id must be a string, a number or null")
-    return request_id, "id" not in request
 
 
 def parse_args(route: Route, params: list | tuple) -> list:
