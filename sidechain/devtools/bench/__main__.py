@@ -22,7 +22,7 @@ from sidechain.crypto import private_key_to_address
 from sidechain.devtools.devnet import rpc_call
 from sidechain.devtools.bench.erc20 import TokenSetup, compile_contracts, run_setup, token_setup
 from sidechain.devtools.bench.loadgen import SENDER_BALANCE, build_load, new_sender_keys, write_genesis
-from sidechain.devtools.bench.measure import IDLE_TIMEOUT, progress, run_load
+from sidechain.devtools.bench.measure import IDLE_TIMEOUT, progress, run_load, sender_recovery_us
 from sidechain.devtools.bench.report import run_benchmark
 from sidechain.devtools.bench.targets import (Target, describe_failure, fund_on_anvil, python_info, start_anvil, start_profilers,
                       start_sidechain, stop_profilers)
@@ -92,6 +92,8 @@ def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
         compiled = compile_contracts()
         config["erc20"] = {"token": "0x" + setup.token.hex(), "holders": len(setup.holders), "tx_gas": args.tx_gas,
                            "setup_txs": len(setup.raws), "compiler": compiled["compiler"], "settings": compiled["settings"]}
+    recovery_us = sender_recovery_us(load)
+    progress(f"this machine decodes and recovers a sender in {recovery_us} us per transaction")
     results: dict = {"sidechain": None, "anvil": None}
     if not args.no_sidechain:
         progress(f"starting {args.validators} sidechain validator(s) in {root}")
@@ -118,7 +120,8 @@ def run(args: argparse.Namespace, root: Path, started: list[Target]) -> dict:
         "config": config,
         **results,
         "ratio": {"finalized_tps": _ratio(sc, an, "finalized_tps"), "latency_p50": _ratio(sc, an, "latency_ms", "p50")},
-        "machine": {"cpus": os.cpu_count(), "python": python_info(), "platform": platform.platform()},
+        "machine": {"cpus": os.cpu_count(), "python": python_info(), "platform": platform.platform(),
+                    "sender_recovery_us": recovery_us},
     }
 
 

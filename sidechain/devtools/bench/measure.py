@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from sidechain.chain.transactions import Transaction, decode_transactions
 from sidechain.rpc.client import rpc_call_async as _rpc
 from sidechain.devtools.bench.loadgen import Load
 from sidechain.devtools.bench.submit import MAX_DISTINCT_ERRORS, SubmitResult, submitter_main
@@ -223,3 +224,22 @@ def statistics(load: Load, batch: int, sub: SubmitResult, watch: Watch, usage: d
         "wall_s": round(usage["wall"], 2),
         "finality_seen_by": watch.mode,
     }
+
+
+def sender_recovery_us(load: Load, sample: int = 2000, rounds: int = 3) -> float:
+    """The machine's yardstick: microseconds per transaction for the node's own batch decoder
+    (RLP, hash, sender recovery with libsecp256k1) on the first `sample` of the load, best of
+    `rounds`. Every validator pays this for every transaction it sees, so it says how fast this
+    machine is beside the one that made another run's figures."""
+    raws = load.raws[:sample]
+    if not raws:
+        raise ValueError("sender_recovery_us: expected a load with transactions, got none")
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        decoded = list(decode_transactions(raws, load.chain_id))
+        best = min(best, time.perf_counter() - started)
+    bad = [tx for tx in decoded if not isinstance(tx, Transaction)]
+    if bad:
+        raise ValueError(f"sender_recovery_us: expected the load to decode, got {len(bad)} invalid: {bad[0]}")
+    return round(best / len(raws) * 1e6, 1)
