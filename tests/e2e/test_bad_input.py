@@ -118,18 +118,26 @@ def test_a_batch_of_submissions_answers_each_as_one_by_one(node, dev_keys):
 
 
 def test_nonce_too_low_and_replacement_rules(node, dev_keys):
+    """The replacement rules are tried on a transaction queued behind a nonce gap, which no block
+    can include before the gap is filled: a pending one may be mined between two calls."""
     key = dev_keys[5]
+    queued = signed(key, nonce=1)
+    assert "result" in send_raw(node.url, queued)
+    assert "already known" in send_raw(node.url, queued)["error"]["message"]
+    cheaper_bump = signed(key, nonce=1, value=2, maxFeePerGas=int(10**10 * 1.05), maxPriorityFeePerGas=int(10**9 * 1.05))
+    assert "replacement transaction underpriced" in send_raw(node.url, cheaper_bump)["error"]["message"]
+    tip_only = signed(key, nonce=1, value=2, maxPriorityFeePerGas=int(10**9 * 1.10))
+    assert "replacement transaction underpriced" in send_raw(node.url, tip_only)["error"]["message"]
+    replacement = signed(key, nonce=1, value=3, maxFeePerGas=int(10**10 * 1.10), maxPriorityFeePerGas=int(10**9 * 1.10))
+    assert send_raw(node.url, replacement)["result"] == "0x" + keccak(replacement).hex()
+    assert node.rpc("txpool_status") == {"pending": "0x0", "queued": "0x1"}
     first = signed(key, nonce=0)
     assert "result" in send_raw(node.url, first)
-    assert "already known" in send_raw(node.url, first)["error"]["message"]
-    cheaper_bump = signed(key, nonce=0, value=2, maxFeePerGas=int(10**10 * 1.05), maxPriorityFeePerGas=int(10**9 * 1.05))
-    assert "replacement transaction underpriced" in send_raw(node.url, cheaper_bump)["error"]["message"]
-    tx_hash = "0x" + Account.from_key(key).sign_transaction(
-        {"to": TO, "value": 1, "gas": 21_000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9, "nonce": 0,
-         "chainId": CHAIN_ID, "type": 2}).hash.hex().removeprefix("0x")
-    wait_until(lambda: node.rpc("eth_getTransactionReceipt", [tx_hash]), 30, "receipt")
-    reply = send_raw(node.url, signed(key, nonce=0, value=3))
-    assert "nonce too low: next nonce 1, tx nonce 0" in reply["error"]["message"]
+    for raw in (first, replacement):
+        wait_until(lambda raw=raw: node.rpc("eth_getTransactionReceipt", ["0x" + keccak(raw).hex()]), 30, "receipt")
+    assert node.rpc("eth_getTransactionReceipt", ["0x" + keccak(queued).hex()]) is None
+    reply = send_raw(node.url, signed(key, nonce=0, value=4))
+    assert "nonce too low: next nonce 2, tx nonce 0" in reply["error"]["message"]
 
 
 @pytest.mark.parametrize(
