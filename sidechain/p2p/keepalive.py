@@ -83,14 +83,14 @@ class Keepalive:
                         stream = await _reset(stream)
                     answered = True
                 if not answered:
-                    stream = await _reset(stream)  # a pong may still be on its way: start clean
                     heard = self.last_heard(peer)
                     if heard is not None and trio.current_time() - heard < self.timeout:
                         self.stats["keepalive_slow_but_heard"] += 1
+                        stream = await _reset(stream)  # a pong may still be on its way: start clean
                         continue
                     self.stats["keepalive_timeouts"] += 1
                     log.info("p2p: peer %s did not answer a ping within %.1f s: disconnecting it", peer, self.timeout)
-                    self.on_dead(peer)
+                    self.on_dead(peer)  # first: with the socket cut, the reset in `finally` fails at once
                     return
                 await trio.sleep(max(0.0, started + self.interval - trio.current_time()))
         finally:

@@ -104,7 +104,11 @@ def test_advertised_dns4_address_is_what_peers_learn_and_dial(tmp_path):
             b = await c.add("b", bootstrap=[a.service.listen_addr()])
             cm = await c.add("c", bootstrap=[b.service.listen_addr()])
             await wait_connected([a, b, cm], [(2, 0), (2, 1), (1, 0)], timeout=20)
-            known = {str(p): [str(x) for x in addrs] for p, addrs in cm.service._node.peers.known.items()}
-            assert any(x.startswith(f"/dns4/localhost/tcp/{port}") for x in known[a.service.peer_id])
+
+            def c_knows_a_by_name() -> bool:  # the book fills after identify, a moment after connecting
+                addrs = {str(p): [str(x) for x in xs] for p, xs in cm.service._node.peers.known.items()}
+                return any(x.startswith(f"/dns4/localhost/tcp/{port}") for x in addrs.get(a.service.peer_id, ()))
+
+            await wait_for(c_knows_a_by_name, 20, "C's peer book holding A's advertised /dns4 address")
 
     run(scenario(), timeout=60)

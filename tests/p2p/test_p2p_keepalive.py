@@ -85,11 +85,21 @@ def test_a_silent_peer_is_dropped_within_a_few_seconds_and_redialled_when_the_li
                 to_a.cut()
                 to_b.cut()
                 cut_at = time.monotonic()
-                bound = DEFAULTS["keepalive_timeout"] + DEFAULTS["keepalive_interval"] + 1.5
-                await wait_for(lambda: b.service.peer_id not in a.service.peers() and a.service.peer_id not in b.service.peers(),
-                               bound + 2, "both sides dropping the silent peer")
-                noticed = time.monotonic() - cut_at
-                assert noticed <= bound, f"a silent peer was dropped after {noticed:.1f} s (bound {bound:.1f} s)"
+                # Nominal: the next ping starts within an interval of the cut and times out after
+                # `keepalive_timeout` (5.2 s here). The slack is for a starved CI machine, where
+                # 8.0 s was seen; a connection without keepalive stays up for many minutes.
+                bound = 2 * (DEFAULTS["keepalive_timeout"] + DEFAULTS["keepalive_interval"])
+                dropped: dict[str, float] = {}
+
+                def both_dropped() -> bool:
+                    for name, side, other in (("a", a, b), ("b", b, a)):
+                        if name not in dropped and other.service.peer_id not in side.service.peers():
+                            dropped[name] = time.monotonic() - cut_at
+                    return len(dropped) == 2
+
+                await wait_for(both_dropped, bound + 2, "both sides dropping the silent peer")
+                noticed = max(dropped.values())
+                assert noticed <= bound, f"a silent peer was dropped after {dropped} s (bound {bound:.1f} s)"
                 assert a.service.stats.get("keepalive_timeouts", 0) >= 1 and b.service.stats.get("keepalive_timeouts", 0) >= 1
 
                 to_a.restore()
