@@ -16,7 +16,7 @@ from typing import Protocol
 from ..chain import ozmerkle
 from ..chain.genesis import GenesisConfig
 from ..chain.checkpoints import NO_VALIDATOR_SET_CHANGE, Checkpoint, checkpoint_bounds, checkpoint_content, checkpoint_of_block
-from ..chain.system.bridge import Withdrawal, checkpoint_withdrawals, withdrawal
+from ..chain.system.bridge import Withdrawal, withdrawal, withdrawals_between
 from ..chain.system.validator_set import checkpoint_set, set_after_checkpoint
 from ..chain.state import StateReader
 from ..chain.validators import ValidatorSet
@@ -59,7 +59,7 @@ def final_checkpoint(chain: FinalChain, number: int) -> FinalCheckpoint:
         raise UnknownBlock(f"checkpoint {number} ends at block {end}; the last final block is {chain.height}")
     hashes = [chain.canonical_hash(n) for n in range(start, end + 1)]
     state = chain.state()  # the records read here are written once and never change
-    withdrawals = tuple(checkpoint_withdrawals(state, number))
+    withdrawals = tuple(withdrawals_between(state, start, end))
     signers = checkpoint_set(state, number)
     if signers is None:  # unreachable once the range's last block ran
         raise UnknownBlock(f"no validator set recorded for checkpoint {number}")

@@ -7,7 +7,8 @@ from eth_abi import decode
 from sidechain.chain.genesis import parse_genesis
 from sidechain.chain.state import MemoryState
 from sidechain.chain.system import BRIDGE_ADDRESS, genesis_state
-from sidechain.chain.system.bridge import RESERVE, Withdrawal, checkpoint_withdrawals, genesis_supply, totals, withdrawal
+from sidechain.chain.checkpoints import checkpoint_bounds
+from sidechain.chain.system.bridge import RESERVE, Withdrawal, genesis_supply, totals, withdrawal, withdrawals_between
 from sidechain.chain.validators import ValidatorSet
 from sidechain.execution.executor import BlockExecutor
 from sidechain.chain.system.tokens import balance_of, total_supply
@@ -21,6 +22,10 @@ from system_bridge_support import (
 
 
 # --- withdrawals ------------------------------------------------------------------------------------
+
+
+def checkpoint_withdrawals(state, number: int) -> list[Withdrawal]:
+    return withdrawals_between(state, *checkpoint_bounds(number, INTERVAL))
 
 
 def funded_chain() -> Chain:
@@ -56,6 +61,35 @@ def test_a_token_withdrawal_burns_and_is_recorded_for_its_checkpoint():
         "0x" + L1_TOKEN.hex(), "0x" + L1_RECIPIENT.hex(), 700, 3)
     assert chain.view("nextWithdrawalId()", (), ["uint64"]) == (4,)
     assert totals(chain.state, L1_TOKEN) == (1500, 801)
+
+
+def test_a_checkpoints_withdrawals_are_those_recorded_in_its_blocks():
+    """Bisection over the recorded blocks finds every range's withdrawals, empty blocks and ranges
+    between them included (checked against a scan of all withdrawals)."""
+    chain = Chain()
+    plan = {1: 2, 2: 0, 3: 1, 4: 3, 5: 0, 6: 0, 7: 0, 8: 0, 9: 1, 10: 0, 11: 4, 12: 1, 13: 0}
+    for number, count in plan.items():
+        assert chain.number == number
+        chain.block(*(chain.tx(ALICE if i % 2 else BOB, withdraw(ETH, 10**15), value=10**15) for i in range(count)))
+    recorded = [withdrawal(chain.state, i) for i in range(1, sum(plan.values()) + 1)]
+    assert [w.block_number for w in recorded] == [n for n, count in plan.items() for _ in range(count)]
+    for first, last in [(1, 4), (5, 8), (9, 12), (13, 16), (2, 3), (3, 3), (4, 11), (1, 13), (14, 20)]:
+        assert withdrawals_between(chain.state, first, last) == [w for w in recorded if first <= w.block_number <= last]
+    assert [len(checkpoint_withdrawals(chain.state, n)) for n in (1, 2, 3, 4)] == [6, 0, 6, 0]
+
+
+def test_a_withdrawal_costs_the_same_gas_as_its_intervals_first_or_not():
+    """An estimate made in one checkpoint interval holds when the withdrawal lands in the next: no
+    per-interval record starts from zero storage."""
+    chain = Chain()
+    chain.send(ALICE, withdraw(ETH, 10**15), value=10**15)  # block 1: the first ETH burn ever (its total starts)
+    chain.run_to(3)
+    used = []
+    for number in (4, 5, 6):  # last of checkpoint 1, first and second of checkpoint 2
+        assert chain.number == number
+        used.append(chain.send(BOB, withdraw(ETH, 10**15), value=10**15)[0].gas_used)
+    assert used[0] == used[1] == used[2], used
+    assert [w.withdrawal_id for w in checkpoint_withdrawals(chain.state, 2)] == [3, 4]
 
 
 def test_an_ether_withdrawal_sends_its_amount_as_value_and_burns_it():

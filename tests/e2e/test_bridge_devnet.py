@@ -68,10 +68,6 @@ class Net:
     def send_side(self, account, call, value: int = 0) -> dict:
         tx = call.build_transaction({"from": account.address, "value": value, "chainId": self.network["chainId"],
                                      "nonce": self.side.eth.get_transaction_count(account.address, "pending")})
-        # An estimate holds for the head's block; a withdrawal landing in the next checkpoint
-        # interval's first block opens that interval's range (two fresh storage slots, ~40k gas
-        # more), so give the margin a wallet gives.
-        tx["gas"] = tx["gas"] * 3 // 2
         tx_hash = self.side.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
         return self.side.eth.wait_for_transaction_receipt(tx_hash, timeout=30, poll_latency=0.05)
 

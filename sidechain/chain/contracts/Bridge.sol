@@ -58,11 +58,6 @@ contract Bridge {
         uint256 blockNumber;
     }
 
-    struct Range {
-        uint256 first;
-        uint256 count;
-    }
-
     struct Opening {
         address l1Token;
         uint256 decimals;
@@ -80,17 +75,18 @@ contract Bridge {
     uint256 private _nextDepositId; // slot 0: the next deposit to mint
     uint256 private _nextWithdrawalId; // slot 1
     uint256 private _genesisSupply; // slot 2: the native coin allocated at genesis (locked in RootBridge on L1)
-    uint256 private _checkpointInterval; // slot 3: the checkpoint range a withdrawal's block falls in
-    mapping(uint256 depositId => mapping(address validator => bytes32 contentHash)) private _affirmations; // slot 4
-    mapping(uint256 depositId => mapping(bytes32 contentHash => Content)) private _contents; // slot 5
-    mapping(uint256 depositId => bytes32 contentHash) private _accepted; // slot 6
-    mapping(uint256 depositId => Minted) private _minted; // slot 7
-    mapping(address l1Token => address token) private _tokens; // slot 8
-    mapping(uint256 withdrawalId => Withdrawal) private _withdrawals; // slot 9
-    mapping(uint256 checkpoint => Range) private _checkpointWithdrawals; // slot 10
-    mapping(address l1Token => uint256) private _totalMinted; // slot 11
-    mapping(address l1Token => uint256) private _totalBurned; // slot 12
-    Opening private _opening; // slot 13..16: the token being opened, read back by its constructor
+    mapping(uint256 depositId => mapping(address validator => bytes32 contentHash)) private _affirmations; // slot 3
+    mapping(uint256 depositId => mapping(bytes32 contentHash => Content)) private _contents; // slot 4
+    mapping(uint256 depositId => bytes32 contentHash) private _accepted; // slot 5
+    mapping(uint256 depositId => Minted) private _minted; // slot 6
+    mapping(address l1Token => address token) private _tokens; // slot 7
+    /// Ids rise with block numbers, so a checkpoint's withdrawals are the ids whose blocks fall in
+    /// its range (found by bisection off-chain). Nothing is kept per checkpoint: every withdrawal
+    /// writes the same kind of slots, so its gas does not depend on being an interval's first.
+    mapping(uint256 withdrawalId => Withdrawal) private _withdrawals; // slot 8
+    mapping(address l1Token => uint256) private _totalMinted; // slot 9
+    mapping(address l1Token => uint256) private _totalBurned; // slot 10
+    Opening private _opening; // slot 11..14: the token being opened, read back by its constructor
 
     event DepositAffirmed(uint64 indexed depositId, address indexed validator, bytes32 contentHash);
     event DepositMinted(uint64 indexed depositId, address indexed l1Token, address indexed recipient, uint256 amount);
@@ -255,12 +251,6 @@ contract Bridge {
         uint256 id = _nextWithdrawalId;
         _nextWithdrawalId = id + 1;
         _withdrawals[id] = Withdrawal(l1Token, l1Recipient, msg.sender, amount, block.number);
-        uint256 interval = _checkpointInterval;
-        if (interval > 0) {
-            Range storage range = _checkpointWithdrawals[(block.number + interval - 1) / interval];
-            if (range.count == 0) range.first = id;
-            range.count++;
-        }
         _totalBurned[l1Token] += amount;
         emit WithdrawalRecorded(uint64(id), l1Token, msg.sender, l1Recipient, amount);
         return uint64(id);

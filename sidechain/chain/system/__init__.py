@@ -67,5 +67,5 @@ def genesis_state(validators: ValidatorSet, *, checkpoint_interval: int, genesis
         code[code_hash] = runtime
     accounts[BRIDGE_ADDRESS] = bridge.genesis_account(accounts[BRIDGE_ADDRESS].code_hash)
     storage = {(VALIDATOR_SET_ADDRESS, k): v for k, v in validator_set.genesis_storage(validators, checkpoint_interval).items()}
-    storage.update({(BRIDGE_ADDRESS, k): v for k, v in bridge.genesis_storage(genesis_supply, checkpoint_interval).items()})
+    storage.update({(BRIDGE_ADDRESS, k): v for k, v in bridge.genesis_storage(genesis_supply).items()})
     return accounts, storage, code

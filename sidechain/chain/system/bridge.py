@@ -48,12 +48,11 @@ DEPOSIT_AFFIRMED_TOPIC = keccak256(b"DepositAffirmed(uint64,address,bytes32)")
 DEPOSIT_MINTED_TOPIC = keccak256(b"DepositMinted(uint64,address,address,uint256)")
 WITHDRAWAL_RECORDED_TOPIC = keccak256(b"WithdrawalRecorded(uint64,address,address,address,uint256)")
 
-(_NEXT_DEPOSIT, _NEXT_WITHDRAWAL, _GENESIS_SUPPLY, _INTERVAL, _AFFIRMATIONS, _CONTENTS, _ACCEPTED, _MINTED, _TOKENS,
- _WITHDRAWALS, _CHECKPOINT_WITHDRAWALS, _TOTAL_MINTED, _TOTAL_BURNED, _OPENING) = range(14)
+(_NEXT_DEPOSIT, _NEXT_WITHDRAWAL, _GENESIS_SUPPLY, _AFFIRMATIONS, _CONTENTS, _ACCEPTED, _MINTED, _TOKENS,
+ _WITHDRAWALS, _TOTAL_MINTED, _TOTAL_BURNED, _OPENING) = range(12)
 SLOTS = {"_nextDepositId": _NEXT_DEPOSIT, "_nextWithdrawalId": _NEXT_WITHDRAWAL, "_genesisSupply": _GENESIS_SUPPLY,
-         "_checkpointInterval": _INTERVAL, "_affirmations": _AFFIRMATIONS, "_contents": _CONTENTS, "_accepted": _ACCEPTED,
-         "_minted": _MINTED, "_tokens": _TOKENS, "_withdrawals": _WITHDRAWALS,
-         "_checkpointWithdrawals": _CHECKPOINT_WITHDRAWALS, "_totalMinted": _TOTAL_MINTED, "_totalBurned": _TOTAL_BURNED,
+         "_affirmations": _AFFIRMATIONS, "_contents": _CONTENTS, "_accepted": _ACCEPTED, "_minted": _MINTED,
+         "_tokens": _TOKENS, "_withdrawals": _WITHDRAWALS, "_totalMinted": _TOTAL_MINTED, "_totalBurned": _TOTAL_BURNED,
          "_opening": _OPENING}
 """The contract's state variables and the slots this module reads them at (a test holds them to the compiler's layout)."""
 
@@ -154,11 +153,24 @@ def withdrawal(state: StateReader, withdrawal_id: int) -> Withdrawal | None:
                       _word(state, base + 4), word_address(_word(state, base + 2)))
 
 
-def checkpoint_withdrawals(state: StateReader, number: int) -> list[Withdrawal]:
-    """The withdrawals recorded in checkpoint `number`'s range, in id order."""
-    base = mapping_slot(_CHECKPOINT_WITHDRAWALS, number)
-    first, count = _word(state, base), _word(state, base + 1)
-    return [w for i in range(first, first + count) if (w := withdrawal(state, i)) is not None]
+def _first_withdrawal_from(state: StateReader, block_number: int) -> int:
+    """The lowest withdrawal id recorded in block `block_number` or later (the next id if none):
+    ids are handed out in block order, so a bisection over their recorded blocks finds it."""
+    low, high = 1, next_withdrawal_id(state)
+    while low < high:
+        middle = (low + high) // 2
+        if _word(state, mapping_slot(_WITHDRAWALS, middle) + 4) < block_number:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def withdrawals_between(state: StateReader, first_block: int, last_block: int) -> list[Withdrawal]:
+    """The withdrawals recorded in blocks `first_block`..`last_block`, in id order (a checkpoint's,
+    for its range)."""
+    ids = range(_first_withdrawal_from(state, first_block), _first_withdrawal_from(state, last_block + 1))
+    return [w for i in ids if (w := withdrawal(state, i)) is not None]
 
 
 def genesis_supply(state: StateReader) -> int:
@@ -176,9 +188,8 @@ def genesis_account(code_hash: bytes) -> Account:
     return Account(nonce=1, balance=RESERVE, code_hash=code_hash)
 
 
-def genesis_storage(genesis_supply: int, checkpoint_interval: int) -> dict[bytes, bytes]:
+def genesis_storage(genesis_supply: int) -> dict[bytes, bytes]:
     """The contract's storage at genesis: ids start at 1; `genesis_supply` is the sum of the
     genesis alloc's balances (locked in RootBridge on L1), which may exit besides deposits."""
-    words = {key(_NEXT_DEPOSIT): uint(1), key(_NEXT_WITHDRAWAL): uint(1), key(_GENESIS_SUPPLY): uint(genesis_supply),
-             key(_INTERVAL): uint(checkpoint_interval)}
+    words = {key(_NEXT_DEPOSIT): uint(1), key(_NEXT_WITHDRAWAL): uint(1), key(_GENESIS_SUPPLY): uint(genesis_supply)}
     return {k: v for k, v in words.items() if v}
