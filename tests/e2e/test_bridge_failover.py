@@ -1,5 +1,5 @@
 """Clients fail over: on the devnet as `scripts/devnet up` runs it (4 validators, anvil, a relayer per
-validator), one validator is killed (each in turn; validator-0 is the node network.json names first);
+validator), one validator is killed (validator-0, the node network.json names first, or the last one);
 the other three go on finalizing, and every `bridge` command a user runs (deposit, status, withdraw,
 exit, claim, supply) succeeds through them, from the network file alone or with `--sidechain-rpc
 URL,URL`. The dead validator's relayer, its own node gone, affirms through another node (another
@@ -46,7 +46,9 @@ def unreachable(url: str) -> bool:
     return False
 
 
-@pytest.mark.parametrize("killed", range(4))
+# The first node network.json names (what clients try first) and the last (whose relayer fails
+# over to a node before it); validators 1 and 2 take the same paths as 3 (~50 s of CI each).
+@pytest.mark.parametrize("killed", [0, 3])
 def test_every_bridge_command_succeeds_with_one_validator_killed(tmp_path, killed):
     root = tmp_path / "devnet"
     with devnet_up(root) as (_, network):
